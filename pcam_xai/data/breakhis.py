@@ -17,9 +17,9 @@ from ..core import DataError, DataNotFoundError, ConfigError, find_data_root, cl
 from .core import HistoDataset, make_dls
 
 # %% auto #0
-__all__ = ['MAGS', 'SUBTYPE_CODES', 'NAME_PATTERN', 'BreakHisInfo', 'parse_breakhis_name', 'breakhis_df', 'BreakHis',
-           'read_folds_csv', 'assert_no_patient_overlap', 'patient_kfold', 'patient_split', 'check_same_mags',
-           'MultiMagBreakHis', 'breakhis_dls']
+__all__ = ['MAGS', 'SUBTYPE_CODES', 'NAME_PATTERN', 'BreakHisInfo', 'parse_breakhis_name', 'breakhis_df', 'check_mags',
+           'BreakHis', 'read_folds_csv', 'assert_no_patient_overlap', 'patient_kfold', 'patient_split',
+           'check_same_mags', 'MultiMagBreakHis', 'breakhis_dls']
 
 # %% ../../nbs/01e_data.breakhis.ipynb #cff68359
 MAGS = (40, 100, 200, 400)
@@ -102,7 +102,7 @@ def breakhis_df(root:str|Path|None=None, # data folder, the folder above `BreaKH
     return df
 
 # %% ../../nbs/01e_data.breakhis.ipynb #06c1be54
-def _check_mags(mags, arg='mags') -> tuple:
+def check_mags(mags, arg='mags') -> tuple:
     "`mags` (None, one magnification or several; 40 or '40X') as a tuple of ints, in the order given."
     if mags is None: return MAGS
     ms = [mags] if isinstance(mags, (int, np.integer, str)) else list(mags)
@@ -168,7 +168,7 @@ class BreakHis(HistoDataset):
                  target_transform=None, # called on the int label
                  size=None, # resize on read: None (native), int (square) or (h, w)
                 ):
-        mags, _ = _check_mags(mags), _check_task(task)
+        mags, _ = check_mags(mags), _check_task(task)
         df = breakhis_df(root)
         if files is not None: df = _select_files(df, files)
         kept = df[df.mag.isin(mags)]
@@ -239,7 +239,7 @@ def read_folds_csv(path:str|Path, # the `Folds.csv` shipped with BreakHis (colum
         try: infos.append(parse_breakhis_name(f))
         except DataError as e: raise DataError(f"{path}, row {i + 2}: {e}") from None
     info = pd.DataFrame(infos, columns=BreakHisInfo._fields, index=df.index)
-    mag = df.mag.map(lambda m: _check_mags(m, arg=f'{path}: mag')[0])
+    mag = df.mag.map(lambda m: check_mags(m, arg=f'{path}: mag')[0])
     wrong = df.filename[mag != info.mag]
     if len(wrong): raise DataError(f"{path}: column mag disagrees with the magnification in the file name for "
                                    f"{len(wrong)} row(s), e.g. {wrong.iloc[0]}. Fix the file or use an unmodified Folds.csv.")
@@ -329,7 +329,7 @@ def _nearest(m:int, have) -> int:
     return min(have, key=lambda a: (abs(a - m), -a))
 
 def _mags_of(x) -> tuple:
-    return tuple(x.mags) if hasattr(x, 'mags') else _check_mags(x)
+    return tuple(x.mags) if hasattr(x, 'mags') else check_mags(x)
 
 def check_same_mags(a, # training dataset (or its magnifications)
                     b, # inference dataset (or its magnifications)
@@ -354,7 +354,7 @@ class MultiMagBreakHis(torch.utils.data.Dataset):
                  size=224, # common size: int (square), (h, w), or None (native; batches may not stack)
                  task:str='binary', # 'binary' or 'subtype'
                 ):
-        self.mags, self.classes, self.task = _check_mags(mags), _check_task(task), task
+        self.mags, self.classes, self.task = check_mags(mags), _check_task(task), task
         self.size, self.transform = _check_size(size), transform
         if not isinstance(seed, (int, np.integer)) or seed < 0: raise ConfigError(f"seed={seed!r}: use an integer >= 0.")
         if n_per_patient is not None and (not isinstance(n_per_patient, (int, np.integer)) or n_per_patient < 1):

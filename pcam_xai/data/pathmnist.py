@@ -13,7 +13,7 @@ import numpy as np
 import medmnist
 from medmnist.dataset import MedMNIST
 from ..core import DataError, DataNotFoundError, ConfigError, find_data_root, class_names, default_cache_dir, check_target
-from .core import HistoDataset, make_dls, _check_images, _check_labels
+from .core import HistoDataset, make_dls, check_images, check_labels
 
 # %% auto #0
 __all__ = ['PATHMNIST_SIZES', 'PATHMNIST_SPLITS', 'pathmnist_file', 'read_pathmnist_npz', 'download_pathmnist', 'PathMNIST',
@@ -80,11 +80,11 @@ def read_pathmnist_npz(path:str|Path, # a MedMNIST npz, e.g. `pathmnist.npz`
         if isinstance(e, DataError): raise
         raise DataError(f"{path} cannot be read as an npz file ({type(e).__name__}: {e}). Re-download it "
                         "(download=True) or re-save it with np.savez.") from None
-    images = _check_images(images, f"{path} key '{split}_images'")
+    images = check_images(images, f"{path} key '{split}_images'")
     if images.shape[1:3] != (size, size):
         raise DataError(f"{path} key '{split}_images' holds {images.shape[1]}×{images.shape[2]} images, but size={size}. "
                         f"Pass size={images.shape[1]} if that is a MedMNIST size, or use {pathmnist_file(size)}.")
-    labels = _check_labels(labels, len(images), len(class_names('pathmnist')), f"{path} key '{split}_labels'")
+    labels = check_labels(labels, len(images), len(class_names('pathmnist')), f"{path} key '{split}_labels'")
     return images, labels
 
 # %% ../../nbs/01d_data.pathmnist.ipynb #8aad0565
