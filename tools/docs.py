@@ -71,7 +71,8 @@ def _sidebar(pages:list, current:str) -> str:
     items = ''.join(f'<li{" class=active" if f == current else ""}><a href="{f}">{html.escape(t)}</a></li>' for f, t in pages)
     return f'<nav class="sidebar"><a class="brand" href="index.html">pcam_xai</a><ul>{items}</ul></nav>'
 
-_CSS = """body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#212529}
+_CSS = """:root{--jp-cell-prompt-width:0px;--jp-cell-padding:0px}.jp-Notebook{padding:0}.jp-Cell{padding:0 0 .6rem 0}
+.jp-InputPrompt,.jp-OutputPrompt{display:none}body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#212529}
 .sidebar{position:fixed;top:0;left:0;bottom:0;width:220px;overflow:auto;background:#f5f6f8;border-right:1px solid #ddd;padding:1rem}
 .sidebar .brand{font-weight:700;font-size:1.3rem;color:#2780e3;text-decoration:none}.sidebar ul{list-style:none;padding:0}
 .sidebar li{margin:.35rem 0}.sidebar li a{color:#333;text-decoration:none}.sidebar li.active a{font-weight:700;color:#2780e3}
