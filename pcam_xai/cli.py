@@ -254,14 +254,17 @@ def cmd_demo(a) -> dict:
 
 # %% ../nbs/10_cli.ipynb #5b3df8dc
 def _explain_batch(model, card, imgs:np.ndarray, method:str, dev):
-    "Maps, predicted classes and their probabilities for N×H×W×3 uint8 `imgs`."
-    from pcam_xai.explain import explain
+    "Maps, predicted classes and their probabilities for N×H×W×3 uint8 `imgs`, explained in pixel space ([0,1] input)."
+    from pcam_xai.explain import explain, PixelSpace
+    from pcam_xai.models import default_cam_layer
     from pcam_xai.training import to_probs
     x = torch.from_numpy(np.ascontiguousarray(imgs)).permute(0, 3, 1, 2).float().div(255).to(dev)
-    norm = card.get('normalize')
-    if norm: x = (x - torch.tensor(norm[0], device=dev)[:, None, None]) / torch.tensor(norm[1], device=dev)[:, None, None]
-    with torch.no_grad(): p = to_probs(model(x)).cpu()
-    maps = explain(model, x, method=method).detach().cpu()
+    net = model
+    if card.get('normalize'):   # baselines (IG, deletion) then live in pixel units, not normalised ones
+        net = PixelSpace(model, *card['normalize']).eval()
+        if not isinstance(getattr(net, 'default_cam_layer', None), str): net.default_cam_layer = f'model.{default_cam_layer(model)}'
+    with torch.no_grad(): p = to_probs(net(x)).cpu()
+    maps = explain(net, x, method=method).detach().cpu()
     return maps, p.argmax(1), p.max(1).values
 
 def cmd_explain(a) -> Path:
