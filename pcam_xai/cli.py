@@ -22,7 +22,7 @@ __all__ = ['LAYOUTS', 'AUGS', 'detect_layout', 'load_splits', 'predict_files', '
 
 # %% ../nbs/10_cli.ipynb #449f610b
 LAYOUTS = ('pcam', 'hcd', 'pathmnist', 'breakhis', 'folder')
-_IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
+from .data.folder import IMG_EXTS as _IMG_EXTS   # the image types the folder reader takes
 
 def _is_layout(p:Path, kind:str) -> bool:
     if not p.is_dir(): return False

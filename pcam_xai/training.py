@@ -6,7 +6,7 @@ Docs: https://pcam-xai.github.io/pcam_xai/training.html.md"""
 
 # %% ../nbs/05_training.ipynb #1bdc7a24
 from __future__ import annotations
-import json, time, datetime, platform, base64, io, math
+import json, time, datetime, platform, base64, io, math, contextlib
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -514,7 +514,8 @@ def train_and_evaluate(train_ds, valid_ds, test_ds, # datasets (`pcam_xai.data`)
                          card_info=info, overwrite=overwrite, **learner_kwargs)
     cbs = [TimeBudget(time_budget)] if time_budget else []
     t0 = time.monotonic()
-    with (learn.no_bar() if not progress else _nullctx()), (learn.no_logging() if not progress else _nullctx()):
+    quiet = contextlib.nullcontext
+    with (learn.no_bar() if not progress else quiet()), (learn.no_logging() if not progress else quiet()):
         if schedule == 'one_cycle': learn.fit_one_cycle(epochs, lr, cbs=cbs)
         else: learn.fit(epochs, lr, cbs=cbs)
     train_s = time.monotonic() - t0
@@ -528,7 +529,3 @@ def train_and_evaluate(train_ds, valid_ds, test_ds, # datasets (`pcam_xai.data`)
                              title=f"{card['arch']} — best epoch {card.get('best_epoch')} by {monitor}")
     return dict(out_dir=str(out), report=str(html_path), checkpoint=str(out/'best.safetensors'), train_seconds=train_s,
                 epochs_run=len(hist), best_epoch=card.get('best_epoch'), valid_metrics=card.get('valid_metrics'), results=res)
-
-class _nullctx:
-    def __enter__(self): return self
-    def __exit__(self, *a): return False

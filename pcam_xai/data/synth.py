@@ -14,9 +14,9 @@ from PIL import Image
 from ..core import ConfigError, DataError, check_target, atomic_write, default_cache_dir
 
 # %% auto #0
-__all__ = ['PCAM_SPLITS', 'PATHMNIST_SIZES', 'PATHMNIST_SPLITS', 'BREAKHIS_SUBTYPES', 'BREAKHIS_MAGS', 'SYNTH_DEMO_N',
-           'synth_patches', 'show_synth', 'synth_pcam_files', 'write_synth_pcam', 'write_synth_hcd',
-           'write_synth_pathmnist', 'breakhis_path', 'write_synth_breakhis', 'synth_demo_data']
+__all__ = ['PCAM_SPLITS', 'BREAKHIS_SUBTYPES', 'BREAKHIS_MAGS', 'SYNTH_DEMO_N', 'synth_patches', 'show_synth', 'synth_pcam_files',
+           'write_synth_pcam', 'write_synth_hcd', 'write_synth_pathmnist', 'breakhis_path', 'write_synth_breakhis',
+           'synth_demo_data']
 
 # %% ../../nbs/01a_data.synth.ipynb #0c20ab09
 _HE = np.array([[0.5626, 0.7201, 0.4062],    # hematoxylin optical density per RGB channel (Macenko reference)
@@ -317,8 +317,7 @@ def write_synth_hcd(root:str|Path, # folder that receives `train/` and `train_la
     return root
 
 # %% ../../nbs/01a_data.synth.ipynb #eff57588
-PATHMNIST_SIZES = (28, 64, 128, 224)
-PATHMNIST_SPLITS = ('train', 'val', 'test')
+from .pathmnist import PATHMNIST_SIZES, PATHMNIST_SPLITS   # one definition, in the reader
 
 def _pm_adipose(rng, k, R, kit, z):
     memb = np.clip(1 - np.abs(_smooth(rng, k, R, 6)) * 9, 0, 1)
