@@ -22,7 +22,7 @@ __all__ = ['LAYOUTS', 'AUGS', 'detect_layout', 'load_splits', 'predict_files', '
 
 # %% ../nbs/10_cli.ipynb #449f610b
 LAYOUTS = ('pcam', 'hcd', 'pathmnist', 'breakhis', 'folder')
-from .data.folder import IMG_EXTS as _IMG_EXTS   # the image types the folder reader takes
+from .data.images import IMG_EXTS as _IMG_EXTS   # the image types every reader takes
 
 def _is_layout(p:Path, kind:str) -> bool:
     if not p.is_dir(): return False
@@ -104,36 +104,7 @@ def load_splits(data:str|Path, # the --data folder
                 info=dict(layout=kind, root=root.name, splits=how, n=dict(train=len(tr), valid=len(va), test=len(te))))
 
 # %% ../nbs/10_cli.ipynb #28018c54
-def _read_inputs(inputs:list, hw:tuple, resize:bool):
-    "Yield `(name, H×W×3 uint8)` for image files, folders of images and h5 files with an `x` dataset."
-    from PIL import Image, UnidentifiedImageError
-    def fit(name, a):
-        if a.shape[:2] == tuple(hw): return a
-        if not resize: raise DataError(f"{name} is {a.shape[1]}×{a.shape[0]} but the model takes {hw[1]}×{hw[0]} images. "
-                                       "Crop or resize it yourself, or pass --resize to resize it (bilinear).")
-        return np.asarray(Image.fromarray(a).resize((hw[1], hw[0]), Image.BILINEAR))
-    files = []
-    for inp in map(Path, inputs):
-        if not inp.exists(): raise DataNotFoundError(f"{inp}: no such file or folder.")
-        files += sorted(f for f in inp.rglob('*') if f.suffix.lower() in _IMG_EXTS) if inp.is_dir() else [inp]
-    if not files: raise DataError(f"No image files in {', '.join(map(str, inputs))} (looked for {', '.join(_IMG_EXTS)}).")
-    for f in files:
-        if f.suffix.lower() in ('.h5', '.hdf5'):
-            import h5py
-            try:
-                with h5py.File(f, 'r') as h:
-                    if 'x' not in h: raise DataError(f"{f} has no 'x' dataset (it has {list(h.keys())}); expected N×H×W×3 patches.")
-                    x = h['x']
-                    if x.ndim != 4 or x.shape[-1] != 3: raise DataError(f"{f}: 'x' has shape {x.shape}; expected N×H×W×3.")
-                    for i in range(0, len(x), 1024):
-                        for j, a in enumerate(x[i:i + 1024]): yield f"{f.name}[{i + j}]", fit(f"{f.name}[{i + j}]", a)
-            except OSError as e: raise DataError(f"{f} is not a readable h5 file ({e}).") from None
-            continue
-        try:
-            with Image.open(f) as im: a = np.asarray(im.convert('RGB'))
-        except (UnidentifiedImageError, OSError):
-            raise DataError(f"{f} is not an image file pcam-xai can read (PNG, JPEG, TIFF, BMP) nor an h5 file.") from None
-        yield f.name, fit(f.name, a)
+from .data.images import read_inputs
 
 def predict_files(model, card:dict, inputs:list, resize:bool=False, tta:bool=False, bs:int=128) -> pd.DataFrame:
     "Class probabilities for every image in `inputs` (files, folders, h5 files), one row each."
@@ -150,7 +121,7 @@ def predict_files(model, card:dict, inputs:list, resize:bool=False, tta:bool=Fal
         with torch.no_grad(): p = dihedral_tta(model, x) if tta else to_probs(model(x))
         names.extend(b[0] for b in batch); probs.append(p.float().cpu()); batch.clear()
     model.eval()
-    for item in tqdm(_read_inputs(inputs, hw, resize), desc='predict', unit='img', disable=None):
+    for item in tqdm(read_inputs(inputs, hw, resize), desc='predict', unit='img', disable=None):
         batch.append(item)
         if len(batch) == bs: flush()
     if batch: flush()
@@ -276,7 +247,7 @@ def cmd_explain(a) -> Path:
     dev = get_device(a.device)
     model, card = load_checkpoint(a.checkpoint, device=dev)
     if a.inputs:
-        items = list(_read_inputs(a.inputs, tuple(card['input_size'][1:]), a.resize))[:a.n]
+        items = list(read_inputs(a.inputs, tuple(card['input_size'][1:]), a.resize))[:a.n]
         names, imgs, labels = [n for n, _ in items], np.stack([x for _, x in items]), None
     elif a.data:
         ds = load_splits(a.data, a.layout, a.size or card['input_size'][-1], a.seed)[a.split]

@@ -8,8 +8,7 @@ Docs: https://pcam-xai.github.io/pcam_xai/core.html.md"""
 from __future__ import annotations
 import os, random, tempfile, contextlib
 from pathlib import Path
-import numpy as np
-import torch
+import numpy as np   # no torch at import: `core` is used by the torch-free ONNX predictor
 
 # %% auto #0
 __all__ = ['DEVICE_ENV', 'DATA_ENV', 'CACHE_ENV', 'CLASS_NAMES', 'PcamXaiError', 'DataError', 'DataNotFoundError', 'ConfigError',
@@ -41,10 +40,13 @@ def _xla_device():
     try: return xm.xla_device()
     except Exception: return None
 
-def _mps_ok(): return getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available()
+def _mps_ok():
+    import torch
+    return getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available()
 
 def _check_device(d:torch.device, src:str) -> torch.device:
     "Raise `ConfigError` if device `d` (from `src`) is not usable on this machine."
+    import torch
     if d.type == 'cuda' and not torch.cuda.is_available():
         raise ConfigError(f"{src} asks for device '{d}', but CUDA is not available here. "
                           f"Use 'cpu', or unset {DEVICE_ENV} to pick automatically.")
@@ -58,6 +60,7 @@ def _check_device(d:torch.device, src:str) -> torch.device:
 def get_device(device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1', 'mps', 'xla' or a `torch.device`; None picks
               ) -> torch.device:
     "The device to run on: `device` if given, else `$PCAM_XAI_DEVICE`, else CUDA > MPS > XLA > CPU."
+    import torch   # imported here: `core` stays importable without torch (the ONNX predictor needs that)
     src = 'The device argument'
     if device is None and os.environ.get(DEVICE_ENV): device,src = os.environ[DEVICE_ENV],f'${DEVICE_ENV}'
     if device is None:
@@ -79,6 +82,7 @@ def seed_everything(seed:int=42, # the seed for python, numpy and torch
                     deterministic:bool=False, # also force deterministic torch kernels (slower on GPU)
                    ) -> int:
     "Seed python, numpy and torch (CPU and every GPU); optionally force deterministic algorithms."
+    import torch
     from fastai.torch_core import set_seed
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}.")

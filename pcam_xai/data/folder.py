@@ -14,46 +14,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sklearn.model_selection import StratifiedGroupKFold, GroupShuffleSplit, train_test_split
 from ..core import DataError, DataNotFoundError, ConfigError
 from .core import HistoDataset, make_dls
+from .images import IMG_EXTS, to_rgb, read_image, size_hw   # one reader of user images
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'to_rgb', 'read_image', 'ImageFolderDataset', 'folder_splits', 'folder_dls']
-
-# %% ../../nbs/01f_data.folder.ipynb #81f2c4e0
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.webp')
-
-def to_rgb(im:Image.Image, # any PIL image
-          ) -> Image.Image:
-    "`im` as 8-bit RGB: 16-bit scaled down (`>> 8`), transparency composited on white, every other mode via PIL."
-    if im.mode.startswith('I;16') or im.mode == 'I':
-        a = (np.clip(np.asarray(im, dtype=np.int64), 0, 65535) >> 8).astype(np.uint8)
-        return Image.fromarray(a).convert('RGB')
-    if im.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La') or 'transparency' in im.info:
-        rgba = im.convert('RGBA')
-        return Image.alpha_composite(Image.new('RGBA', rgba.size, (255, 255, 255, 255)), rgba).convert('RGB')
-    return im if im.mode == 'RGB' else im.convert('RGB')
-
-def _size_hw(size):
-    "`size` as (height, width), or None."
-    if size is None: return None
-    hw = (size, size) if isinstance(size, (int, np.integer)) and not isinstance(size, bool) else tuple(size) if isinstance(size, (tuple, list)) else ()
-    if len(hw) != 2 or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in hw):
-        raise ConfigError(f"size must be None, a positive int or a (height, width) pair of positive ints, got {size!r}.")
-    return int(hw[0]), int(hw[1])
-
-def read_image(path:str|Path, # an image file
-               size:int|tuple|None=None, # resize (squash) to `size` or (height, width); None keeps the file's size
-              ) -> np.ndarray:
-    "An image file as an HxWx3 uint8 RGB array (see `to_rgb`), optionally resized."
-    hw = _size_hw(size)
-    try:
-        with Image.open(path) as im:
-            im = to_rgb(ImageOps.exif_transpose(im))
-            if hw is not None and im.size != hw[::-1]: im = im.resize(hw[::-1], Image.Resampling.BILINEAR)
-            return np.array(im)
-    except FileNotFoundError: raise DataNotFoundError(f"{path} does not exist (it did when the dataset was created). "
-                                                      "Restore it or rebuild the dataset.") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise DataError(f"{path} cannot be read as an image ({type(e).__name__}: {e}). Remove or replace the file.") from None
+__all__ = ['ImageFolderDataset', 'folder_splits', 'folder_dls']
 
 # %% ../../nbs/01f_data.folder.ipynb #695b3f31
 def _skip(name:str) -> bool: return name.startswith('.') or name == '__MACOSX'
@@ -100,7 +64,7 @@ class ImageFolderDataset(HistoDataset):
                  extensions=IMG_EXTS, # file extensions read as images (case-insensitive)
                  size:int|tuple|None=None, # resize (squash) every image to `size` or (height, width) in `read`
                 ):
-        self.root, self.size = Path(root).expanduser(), _size_hw(size)
+        self.root, self.size = Path(root).expanduser(), size_hw(size)
         if not self.root.is_dir(): raise DataNotFoundError(f"{self.root} is not a folder. Pass the folder that holds one sub-folder per class.")
         exts = {e.lower() if e.startswith('.') else '.' + e.lower() for e in extensions}
         folders = sorted(p.name for p in self.root.iterdir() if p.is_dir() and not _skip(p.name))
