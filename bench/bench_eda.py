@@ -69,4 +69,7 @@ def main():
     for name, t, r in rows: print(f'| {name} | {t:.3f} | {n / t:,.0f} | {r:.1f}× |')
     print(f"\nmax |to_hed - rgb2hed| = {diff:.2e}")
 
-if __name__ == '__main__': main()
+if __name__ == '__main__':
+    import sys, pathlib; sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    from _results import capture, save_results   # the printed table goes to results/bench_eda.json
+    capture(); main(); save_results('bench_eda')

@@ -103,4 +103,7 @@ def main():
     bad = [r['model'] for r in rows if r['r'] < 0.999]
     if bad: raise SystemExit(f"maps disagree with pytorch-grad-cam (Pearson < 0.999) for: {', '.join(bad)}")
 
-if __name__ == '__main__': main()
+if __name__ == '__main__':
+    import sys, pathlib; sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    from _results import capture, save_results   # the printed table goes to results/bench_gradcam.json
+    capture(); main(); save_results('bench_gradcam')

@@ -159,4 +159,7 @@ def main(argv=None):
             if layout == 'contiguous': cells.append(f"{rows[raw][layout] / v[layout]:.2f}" if name != raw else '1')
         print(f"| {name} | " + ' | '.join(cells) + ' |')
 
-if __name__ == '__main__': main()
+if __name__ == '__main__':
+    import sys, pathlib; sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    from _results import capture, save_results   # the printed table goes to results/bench_loader.json
+    capture(); main(); save_results('bench_loader')

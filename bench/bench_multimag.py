@@ -47,4 +47,7 @@ def main():
         base = base or ms
         print(f"| {n} | {p / 1e6:.2f} M | {p * 4 / 2**20:.1f} MiB | {ms:.1f} | {ms / base:.2f}× |", flush=True)
 
-if __name__ == '__main__': main()
+if __name__ == '__main__':
+    import sys, pathlib; sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    from _results import capture, save_results   # the printed table goes to results/bench_multimag.json
+    capture(); main(); save_results('bench_multimag')

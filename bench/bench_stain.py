@@ -78,4 +78,7 @@ def main():
     for name, th, ours_r, ts_r, ratio, cratio, sk in rows:
         print(f'| {name} | {th} | {ours_r:,.0f} | {ts_r:,.0f} | {ratio:.1f}× | {cratio:.1f}× | {sk} |')
 
-if __name__ == '__main__': main()
+if __name__ == '__main__':
+    import sys, pathlib; sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    from _results import capture, save_results   # the printed table goes to results/bench_stain.json
+    capture(); main(); save_results('bench_stain')

@@ -51,4 +51,7 @@ def main():
     print('| method | patches/s | ratio to synth_patches |\n|---|---|---|')
     for name, r in rows: print(f'| {name} | {r:,.0f} | {r / ref:.2f} |')
 
-if __name__ == '__main__': main()
+if __name__ == '__main__':
+    import sys, pathlib; sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    from _results import capture, save_results   # the printed table goes to results/bench_synth.json
+    capture(); main(); save_results('bench_synth')

@@ -47,4 +47,7 @@ def main():
             base = base or ips
             print(f"| {arch} | {name} | {ips:.0f} | {ips / base:.2f}× |", flush=True)
 
-if __name__ == '__main__': main()
+if __name__ == '__main__':
+    import sys, pathlib; sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    from _results import capture, save_results   # the printed table goes to results/bench_train_speed.json
+    capture(); main(); save_results('bench_train_speed')

@@ -128,6 +128,9 @@ def main():
     print(f"\nwrote {', '.join(names)} to {out}")
 
 if __name__ == '__main__':
+    import sys; sys.path.insert(0, str(Path(__file__).parent))
+    from _results import capture, save_results   # the printed tables go to results/explain_report.json
     from pcam_xai.core import PcamXaiError
-    try: main()
+    capture()
+    try: main(); save_results('explain_report')
     except PcamXaiError as e: raise SystemExit(f"explain_report: {e}")
