@@ -5,7 +5,7 @@ All parts run side by side in one process tree on this machine, with the same th
 randomly initialised (`pretrained=False`; speed does not depend on the weights). Parts:
 
 - inference: images/s of `Predictor.predict_batch` (onnxruntime) and of the torch checkpoint path (uint8 → float,
-  normalise, model, probabilities; eval mode, `torch.no_grad`), reference CNN and resnet18, batch 1 and 64; runs
+  normalise, model, probabilities; eval mode, `torch.no_grad`), reference CNN and resnet18, batch 1 (32 patches one by one) and 64 (128 patches); runs
   alternate (torch, onnxruntime, ...) `--repeats` times, the best of each is reported with the ratio;
 - cold start: a fresh `python -c` process that imports, loads the model and predicts one PNG patch, torch checkpoint
   path (`load_checkpoint` + `to_probs`) vs `Predictor`; wall time of the whole process, median of `--repeats`, alternating;
@@ -56,7 +56,7 @@ def bench_inference(models, x, threads, repeats):
             with torch.no_grad(): return to_probs(m((torch.from_numpy(b).permute(0, 3, 1, 2).float() / 255 - mean) / std)).numpy()
         pred = Predictor(onnx_path, threads=threads)
         for bs in (1, 64):
-            n = 64 if bs == 1 else len(x)
+            n = 32 if bs == 1 else len(x)
             batches = [x[i:i + bs] for i in range(0, n, bs)]
             runs = {'torch': lambda: [torch_run(b) for b in batches], 'onnxruntime': lambda: [pred.predict_batch(b) for b in batches]}
             for f in runs.values(): f()   # warm-up
@@ -164,14 +164,14 @@ def versions():
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--parts', default='inference,cold,service,size')
-    p.add_argument('--threads', type=int, default=2); p.add_argument('--repeats', type=int, default=5)
+    p.add_argument('--threads', type=int, default=2); p.add_argument('--repeats', type=int, default=3)
     p.add_argument('--requests', type=int, default=160, help='requests per concurrency level')
     p.add_argument('--out', default='results/bench_deploy.json')
     a = p.parse_args()
     parts = a.parts.split(',')
     from PIL import Image
     tmp = Path(tempfile.mkdtemp(prefix='bench_deploy_'))
-    x = patches(256)
+    x = patches(128)
     png_bytes = []
     for i, im in enumerate(x[:32]):
         b = io.BytesIO(); Image.fromarray(im).save(b, format='PNG'); png_bytes.append(b.getvalue())

@@ -317,9 +317,9 @@ def _add_export(sub):
     q.set_defaults(func=cmd_export)
 
 def cmd_serve(a):
-    "Serve predictions of an exported .onnx model over HTTP (GET /health, GET /model, POST /predict)."
+    "Serve predictions of an exported .onnx model over HTTP (GET /health, GET /model, POST /predict, POST /explain)."
     from pcam_xai.serve import serve
-    serve(a.model, host=a.host, port=a.port, workers=a.workers, threads=a.threads)
+    serve(a.model, host=a.host, port=a.port, workers=a.workers, threads=a.threads, checkpoint=a.checkpoint)
 
 def _add_serve(sub):
     q = sub.add_parser('serve', help=cmd_serve.__doc__, description=cmd_serve.__doc__)
@@ -327,6 +327,7 @@ def _add_serve(sub):
     q.add_argument('--host', default='127.0.0.1', help="interface to listen on (0.0.0.0: every interface)")
     q.add_argument('--port', type=int, default=8000); q.add_argument('--workers', type=int, default=1, help="uvicorn worker processes")
     q.add_argument('--threads', type=int, help="onnxruntime threads per inference (default: onnxruntime's choice)")
+    q.add_argument('--checkpoint', help="the checkpoint behind --model: enables POST /explain (Grad-CAM PNG; needs torch)")
     q.set_defaults(func=cmd_serve)
 
 # %% ../nbs/10_cli.ipynb #05d105cb

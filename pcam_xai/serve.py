@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartParser, MultiPartException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from .core import ConfigError, DataError, ModelError
 from .data.images import read_image, fit_size
@@ -24,8 +24,8 @@ from .predictor import Predictor
 log = logging.getLogger('pcam_xai.serve')
 
 # %% auto #0
-__all__ = ['log', 'MAX_FILES', 'MAX_FILE_BYTES', 'MAX_REQUEST_BYTES', 'MODEL_ENV', 'UploadError', 'create_app', 'app_from_env',
-           'serve', 'main']
+__all__ = ['log', 'MAX_FILES', 'MAX_FILE_BYTES', 'MAX_REQUEST_BYTES', 'MODEL_ENV', 'UploadError', 'CamExplainer', 'create_app',
+           'app_from_env', 'serve', 'main']
 
 # %% ../nbs/09b_serve.ipynb #e4b84bd9
 MAX_FILES, MAX_FILE_BYTES, MAX_REQUEST_BYTES = 64, 8 * 2**20, 64 * 2**20
@@ -88,7 +88,35 @@ def _decode(uploads:list, hw:tuple, resize:bool, max_file_bytes:int) -> np.ndarr
         except DataError as e: raise UploadError(400, str(e), name) from None
     return np.stack(out)
 
-# %% ../nbs/09b_serve.ipynb #cd18500d
+# %% ../nbs/09b_serve.ipynb #c9bf6c47
+class CamExplainer:
+    "Grad-CAM overlays (PNG) from a checkpoint, for `POST /explain`: needs torch; one explanation at a time."
+    def __init__(self, checkpoint:str|Path, # the .safetensors checkpoint the .onnx file was exported from
+                 card:dict, # the exported model's card (classes must match the checkpoint's)
+                ):
+        import threading
+        from pcam_xai.training import load_checkpoint
+        from pcam_xai.explain import PixelSpace
+        self.model, ck_card = load_checkpoint(checkpoint)
+        if ck_card['classes'] != card['classes'] or ck_card['arch'] != card['arch']:
+            raise ConfigError(f"--checkpoint {checkpoint} is a {ck_card['arch']} with classes {ck_card['classes']}, but the served model "
+                              f"is a {card['arch']} with classes {card['classes']}. Pass the checkpoint the .onnx file was exported from.")
+        self.net = PixelSpace(self.model, *ck_card['normalize']).eval() if ck_card.get('normalize') else self.model
+        self.lock = threading.Lock()
+
+    def png(self, img:np.ndarray, # H×W×3 uint8 patch
+            method:str='gradcam', # a CAM method of `pcam_xai.explain.list_methods()`
+           ) -> bytes:
+        "The explanation map of the predicted class blended over `img`, as PNG bytes."
+        import torch
+        from PIL import Image
+        from pcam_xai.explain import explain, overlay
+        x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float().div(255)
+        with self.lock: cam = explain(self.net, x, method=method)[0].detach().cpu()
+        b = io.BytesIO(); Image.fromarray(overlay(img, cam)).save(b, format='PNG')
+        return b.getvalue()
+
+# %% ../nbs/09b_serve.ipynb #54506f49
 def _flag(request:Request, name:str) -> bool:
     v = request.query_params.get(name, 'false').lower()
     if v not in ('1', 'true', 'yes', '0', 'false', 'no'): raise UploadError(400, f"?{name}={v}: use true or false.")
@@ -99,9 +127,11 @@ def create_app(model:str|Path|Predictor, # an exported .onnx file, or a `Predict
                max_file_bytes:int=MAX_FILE_BYTES, # bytes per file
                max_request_bytes:int=MAX_REQUEST_BYTES, # bytes per request body
                threads:int|None=None, # onnxruntime threads per inference (None: onnxruntime's default)
+               checkpoint:str|Path|None=None, # the checkpoint behind the .onnx file: enables `POST /explain` (needs torch)
               ) -> Starlette:
-    "The prediction service: `GET /health`, `GET /model`, `POST /predict` (multipart field `files`)."
+    "The prediction service: `GET /health`, `GET /model`, `POST /predict` (multipart field `files`), optional `POST /explain`."
     pred = model if isinstance(model, Predictor) else Predictor(model, threads=threads)
+    cams = CamExplainer(checkpoint, pred.card) if checkpoint else None
     for v, n in ((max_files, 'max_files'), (max_file_bytes, 'max_file_bytes'), (max_request_bytes, 'max_request_bytes')):
         if not isinstance(v, int) or v < 1: raise ConfigError(f"{n} must be a positive integer, got {v!r}.")
     info = dict(card=pred.card, export=pred.export_info, input=f"{pred.hw[0]}×{pred.hw[1]} RGB images", classes=pred.classes,
@@ -124,22 +154,37 @@ def create_app(model:str|Path|Predictor, # an exported .onnx file, or a `Predict
         log.info("predict: %d file(s), %d bytes, %.1f ms", len(uploads), sum(len(d) for _, d in uploads), 1e3 * (time.perf_counter() - t0))
         return JSONResponse({'predictions': preds})
 
+    async def explain(request):
+        if cams is None: return _error(404, "POST /explain needs the checkpoint: start the service with --checkpoint best.safetensors "
+                                            "(and torch installed).")
+        try:
+            resize, method = _flag(request, 'resize'), request.query_params.get('method', 'gradcam')
+            if method not in ('gradcam', 'gradcam++', 'hirescam', 'xgradcam', 'layercam'):
+                raise UploadError(400, f"?method={method}: use gradcam, gradcam++, hirescam, xgradcam or layercam.")
+            uploads = await _uploads(request, 1, max_request_bytes)
+            if len(uploads) != 1: raise UploadError(400, f"POST /explain takes one file, got {len(uploads)}.")
+            x = await run_in_threadpool(_decode, uploads, pred.hw, resize, max_file_bytes)
+        except UploadError as e: return _error(e.status, e.message, e.file)
+        png = await run_in_threadpool(cams.png, x[0], method)
+        return Response(png, media_type='image/png')
+
     async def http_error(request, exc): return _error(exc.status_code, exc.detail)
     async def server_error(request, exc):
         log.error("internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
         return _error(500, "Internal error; the service keeps running. See the server log.")
-    routes = [Route('/health', health), Route('/model', model_info), Route('/predict', predict, methods=['POST'])]
+    routes = [Route('/health', health), Route('/model', model_info), Route('/predict', predict, methods=['POST']),
+              Route('/explain', explain, methods=['POST'])]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
     app.state.predictor = pred
     return app
 
-# %% ../nbs/09b_serve.ipynb #1bacb061
+# %% ../nbs/09b_serve.ipynb #f08a5c83
 def app_from_env() -> Starlette:
     "The app for uvicorn's `--factory`: model and limits from `$PCAM_XAI_MODEL` and `$PCAM_XAI_SERVE_*`."
     if not os.environ.get(MODEL_ENV): raise ConfigError(f"${MODEL_ENV} is not set; start the service with pcam-xai serve --model model.onnx.")
     kw = {k: int(os.environ[f'PCAM_XAI_SERVE_{k.upper()}']) for k in ('max_files', 'max_file_bytes', 'max_request_bytes', 'threads')
           if os.environ.get(f'PCAM_XAI_SERVE_{k.upper()}')}
-    return create_app(os.environ[MODEL_ENV], **kw)
+    return create_app(os.environ[MODEL_ENV], checkpoint=os.environ.get('PCAM_XAI_SERVE_CHECKPOINT') or None, **kw)
 
 def serve(model:str|Path, # an exported .onnx file
           host:str='127.0.0.1', # interface to listen on ('0.0.0.0': every interface)
@@ -147,11 +192,15 @@ def serve(model:str|Path, # an exported .onnx file
           workers:int=1, # uvicorn worker processes
           max_files:int=MAX_FILES, max_file_bytes:int=MAX_FILE_BYTES, # upload limits (see the table above)
           threads:int|None=None, # onnxruntime threads per inference
+          checkpoint:str|Path|None=None, # the checkpoint behind `model`: enables `POST /explain` (needs torch)
           log_level:str='info',
          ):
     "Run the prediction service on uvicorn until interrupted."
     import uvicorn
     pred = Predictor(model)   # fail fast, with the fix, before uvicorn starts
+    if checkpoint is not None:
+        if not Path(checkpoint).exists(): raise ModelError(f"--checkpoint {checkpoint} does not exist.")
+        os.environ['PCAM_XAI_SERVE_CHECKPOINT'] = str(Path(checkpoint).resolve())
     if not isinstance(workers, int) or workers < 1: raise ConfigError(f"--workers must be a positive integer, got {workers!r}.")
     os.environ[MODEL_ENV] = str(Path(model).resolve())
     env = dict(max_files=max_files, max_file_bytes=max_file_bytes, max_request_bytes=max(MAX_REQUEST_BYTES, max_files * max_file_bytes),
@@ -167,6 +216,7 @@ def main(argv:list|None=None):
     p.add_argument('--model', required=True, help="an .onnx file written by pcam-xai export")
     p.add_argument('--host', default='127.0.0.1'); p.add_argument('--port', type=int, default=8000)
     p.add_argument('--workers', type=int, default=1); p.add_argument('--threads', type=int)
+    p.add_argument('--checkpoint', help="the checkpoint behind --model: enables POST /explain (needs torch)")
     a = p.parse_args(argv)
-    try: serve(a.model, a.host, a.port, a.workers, threads=a.threads)
+    try: serve(a.model, a.host, a.port, a.workers, threads=a.threads, checkpoint=a.checkpoint)
     except (ModelError, ConfigError) as e: p.exit(2, f"pcam-xai-serve: error: {e}\n")
