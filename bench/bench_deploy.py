@@ -179,12 +179,13 @@ def main():
     models = make_models(tmp, ['reference_cnn', 'resnet18'])
     out = dict(command=' '.join(['python', 'bench/bench_deploy.py'] + sys.argv[1:]),
                date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-               machine=dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count(), note='2 shared CPU cores, other jobs running'),
+               machine=dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count(), note='2 shared CPU cores, other jobs running', load_avg_1_5_15_at_start=list(os.getloadavg())),
                versions=versions(), threads=a.threads, data='PCam test split (shared sample), models randomly initialised')
     if 'inference' in parts: print('inference', flush=True); out['inference'] = bench_inference(models, x, a.threads, a.repeats)
     if 'cold' in parts: print('cold start', flush=True); out['cold_start'] = bench_cold(*models['reference_cnn'], tmp/'p0.png', a.threads, a.repeats)
     if 'service' in parts: print('service', flush=True); out['service'] = bench_service(models['reference_cnn'][1], png_bytes, a.threads, a.requests)
     if 'size' in parts: print('size', flush=True); out['size'] = bench_size(tmp, Path(__file__).resolve().parent.parent)
+    out['machine']['load_avg_1_5_15_at_end'] = list(os.getloadavg())
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(out, indent=1))
     print(f"written {a.out}")

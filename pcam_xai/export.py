@@ -6,7 +6,7 @@ Docs: https://pcam-xai.github.io/pcam_xai/export.html.md"""
 
 # %% ../nbs/09_export.ipynb #e9c13e2c
 from __future__ import annotations
-import io, json, platform, warnings, contextlib, logging
+import io, json, platform, warnings, contextlib
 from pathlib import Path
 import numpy as np
 import torch
