@@ -45,7 +45,7 @@ class _Named(io.BytesIO):
     def __str__(self): return self.name
     __repr__ = __str__
 
-def _mib(n): return f"{n / 2**20:g} MiB"
+def _mib(n): return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.0f} KiB"
 
 # %% ../nbs/09b_serve.ipynb #a23500f2
 async def _limited(stream, limit:int):
