@@ -18,7 +18,7 @@ from .data.core import HistoSubset
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'AUGS', 'detect_layout', 'load_splits', 'predict_files', 'cmd_train', 'cmd_evaluate', 'cmd_predict',
-           'cmd_demo', 'cmd_explain', 'main']
+           'cmd_demo', 'cmd_explain', 'cmd_export', 'cmd_serve', 'main']
 
 # %% ../nbs/10_cli.ipynb #449f610b
 LAYOUTS = ('pcam', 'hcd', 'pathmnist', 'breakhis', 'folder')
@@ -297,6 +297,39 @@ def _add_explain(sub):
     q.add_argument('--overwrite', action='store_true')
     q.set_defaults(func=cmd_explain)
 
+# %% ../nbs/10_cli.ipynb #d3p10y02
+def cmd_export(a) -> Path:
+    "Export a checkpoint as one self-contained .onnx file (uint8 images in, probabilities out, model card inside)."
+    from pcam_xai.export import export_onnx
+    from pcam_xai.predictor import read_onnx_card
+    out = export_onnx(a.checkpoint, a.out, opset=a.opset, overwrite=a.overwrite)
+    card, rec = read_onnx_card(out)
+    print(f"{out} ({out.stat().st_size / 2**20:.1f} MiB): {card['arch']}, classes {card['classes']}, opset {rec['opset']}, "
+          f"max |Δ probability| vs torch {rec['max_abs_diff_vs_torch']:.1e}")
+    return out
+
+def _add_export(sub):
+    q = sub.add_parser('export', help=cmd_export.__doc__, description=cmd_export.__doc__)
+    q.add_argument('--checkpoint', required=True, help="a .safetensors checkpoint written by pcam-xai train")
+    q.add_argument('--out', default='model.onnx', help="the .onnx file to write")
+    q.add_argument('--opset', type=int, default=20, help="ONNX opset (default 20)")
+    q.add_argument('--overwrite', action='store_true')
+    q.set_defaults(func=cmd_export)
+
+def cmd_serve(a):
+    "Serve predictions of an exported .onnx model over HTTP (GET /health, GET /model, POST /predict, POST /explain)."
+    from pcam_xai.serve import serve
+    serve(a.model, host=a.host, port=a.port, workers=a.workers, threads=a.threads, checkpoint=a.checkpoint)
+
+def _add_serve(sub):
+    q = sub.add_parser('serve', help=cmd_serve.__doc__, description=cmd_serve.__doc__)
+    q.add_argument('--model', required=True, help="an .onnx file written by pcam-xai export")
+    q.add_argument('--host', default='127.0.0.1', help="interface to listen on (0.0.0.0: every interface)")
+    q.add_argument('--port', type=int, default=8000); q.add_argument('--workers', type=int, default=1, help="uvicorn worker processes")
+    q.add_argument('--threads', type=int, help="onnxruntime threads per inference (default: onnxruntime's choice)")
+    q.add_argument('--checkpoint', help="the checkpoint behind --model: enables POST /explain (Grad-CAM PNG; needs torch)")
+    q.set_defaults(func=cmd_serve)
+
 # %% ../nbs/10_cli.ipynb #05d105cb
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='pcam-xai', description="Explainable detection of metastatic tissue: train, evaluate, "
@@ -348,6 +381,8 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument('--overwrite', action='store_true')
     q.set_defaults(func=cmd_demo)
     _add_explain(sub)
+    _add_export(sub)
+    _add_serve(sub)
     return p
 
 def main(argv:list|None=None):
