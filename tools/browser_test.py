@@ -49,6 +49,7 @@ def main():
     ap.add_argument('--checkpoint'); ap.add_argument('--out', default='browser_test_out')
     ap.add_argument('--timeout', type=float, default=540, help="seconds for the whole test")
     a = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(124))   # `timeout` stops us: still stop the server (finally)
     t_end = time.monotonic() + a.timeout
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         log(f"SKIP: no chromium ({CHROMIUM}) or chromedriver ({CHROMEDRIVER}); install Debian's chromium and chromium-driver")
