@@ -127,13 +127,14 @@ def main():
         check(not msg.startswith('error') and len(css('.pcx-uploads img')) == 1, f"uploaded {patch.name}: {msg!r}")
         wait(lambda: patch.name in text('.pcx-caption'), 'the upload in the detail view')
         pick(tiff)
-        wait(lambda: tiff.name in text('.pcx-upload-msg'), 'the 20 MB upload message', 180)
+        wait(lambda: tiff.name in text('.pcx-upload-msg') and tiff.name in text('.pcx-caption'), 'the 20 MB upload', 180)
         msg = text('.pcx-upload-msg')
         check('resized from' in text('.pcx-caption') and 'error' not in msg,
               f"20 MB TIFF ({tiff.stat().st_size / 2**20:.1f} MB) uploaded and resized: {text('.pcx-caption')!r}")
         css('.pcx-cmp-btn')[0].click()
-        wait(lambda: (css('.pcx-compare')[0].get_attribute('src') or '').startswith('blob:'), 'the side-by-side comparison')
-        check(css('.pcx-compare')[0].size['width'] > 300, "the side-by-side comparison shows")
+        wait(lambda: (css('.pcx-compare')[0].get_attribute('src') or '').startswith('blob:')
+             and css('.pcx-compare')[0].size['width'] > 300, 'the side-by-side comparison', 60)
+        check(True, f"the side-by-side comparison shows ({css('.pcx-compare')[0].size['width']} px wide)")
         body = driver.find_element(By.TAG_NAME, 'body').text
         check(text('.pcx-error').strip() == '', f"no error message in the page ({text('.pcx-error')!r})")
         check('Traceback' not in body and 'Error' not in body, "no traceback or exception text in the page")
