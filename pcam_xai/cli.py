@@ -18,7 +18,7 @@ from .data.core import HistoSubset
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'AUGS', 'detect_layout', 'load_splits', 'predict_files', 'cmd_train', 'cmd_evaluate', 'cmd_predict',
-           'cmd_demo', 'cmd_explain', 'cmd_export', 'cmd_serve', 'main']
+           'cmd_demo', 'cmd_explain', 'cmd_export', 'cmd_serve', 'cmd_explore', 'main']
 
 # %% ../nbs/10_cli.ipynb #449f610b
 LAYOUTS = ('pcam', 'hcd', 'pathmnist', 'breakhis', 'folder')
@@ -330,6 +330,21 @@ def _add_serve(sub):
     q.add_argument('--checkpoint', help="the checkpoint behind --model: enables POST /explain (Grad-CAM PNG; needs torch)")
     q.set_defaults(func=cmd_serve)
 
+# %% ../nbs/10_cli.ipynb #35b59183
+def cmd_explore(a) -> int:
+    "Serve the explorer (gallery, explanations, uploads) for a split of --data as a web page with Voilà."
+    from pcam_xai.explorer import serve
+    return serve(a.data, a.checkpoint, split=a.split, port=a.port, open_browser=not a.no_browser, layout=a.layout)
+
+def _add_explore(sub):
+    q = sub.add_parser('explore', help=cmd_explore.__doc__, description=cmd_explore.__doc__)
+    q.add_argument('--data', required=True, help="data folder (any layout; see train)")
+    q.add_argument('--checkpoint', required=True, help="a .safetensors checkpoint written by pcam-xai train")
+    q.add_argument('--layout', choices=LAYOUTS); q.add_argument('--split', choices=('train', 'valid', 'test'), default='test')
+    q.add_argument('--port', type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
+    q.add_argument('--no-browser', action='store_true', help="only print the URL")
+    q.set_defaults(func=cmd_explore)
+
 # %% ../nbs/10_cli.ipynb #05d105cb
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='pcam-xai', description="Explainable detection of metastatic tissue: train, evaluate, "
@@ -383,6 +398,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_explain(sub)
     _add_export(sub)
     _add_serve(sub)
+    _add_explore(sub)
     return p
 
 def main(argv:list|None=None):
