@@ -13,11 +13,15 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 import timm
-from .core import PcamXaiError, ModelError
+from torchvision.ops import SqueezeExcitation
+from .core import PcamXaiError, ModelError, check_int
+from .data.breakhis import MAGS, check_mags
 
 # %% auto #0
 __all__ = ['TokenSelfAttention', 'ReferenceCNN', 'count_params', 'register_model', 'list_models', 'reference_cnn',
-           'find_cached_weights', 'create_model', 'freeze_to', 'resnet_transfer', 'default_cam_layer', 'model_summary']
+           'find_cached_weights', 'create_model', 'freeze_to', 'resnet_transfer', 'default_cam_layer', 'model_summary',
+           'TinyCNN', 'MagExtractor', 'MagFusion', 'MagConcat', 'hierarchy_mask', 'SpatialAttentionPool',
+           'MagAttention', 'mag_concat', 'mag_attention']
 
 # %% ../nbs/04_models.ipynb #4ce2c2f1
 class TokenSelfAttention(nn.Module):
@@ -399,3 +403,198 @@ def model_summary(model:nn.Module, # a pcam_xai or timm model
     return dict(model=type(model).__name__, params=count_params(model), trainable=count_params(model, trainable=True),
                 feature_shape=tuple(feats.shape) if feats is not None else None, output_shape=tuple(out.shape),
                 cam_layer=default_cam_layer(model), forward_ms=round(statistics.median(times), 2))
+
+# %% ../nbs/04_models.ipynb #c0ee2c35
+class TinyCNN(nn.Module):
+    "Three conv–BN–ReLU–max-pool blocks (16, 32, 64 channels): a fast stand-in extractor for tests and demos."
+    def __init__(self, in_chans:int=3, widths=(16, 32, 64)):
+        super().__init__()
+        chans = (in_chans,) + tuple(widths)
+        self.features = nn.Sequential(*[nn.Sequential(nn.Conv2d(a, b, 3, padding=1, bias=False), nn.BatchNorm2d(b),
+                                                      nn.ReLU(), nn.MaxPool2d(2)) for a, b in zip(chans[:-1], chans[1:])])
+        self.num_features, self.default_cam_layer = chans[-1], f'features.{len(widths) - 1}'
+    def forward_features(self, x): return self.features(x)
+    def forward(self, x): return self.features(x)
+
+# %% ../nbs/04_models.ipynb #243aafb3
+class MagExtractor(nn.Module):
+    "One magnification's feature extractor: a timm backbone (or `'tiny'`) giving its last feature map, `B×C×h×w`."
+    def __init__(self, backbone:str='efficientnet_b0', # any timm model name, or 'tiny' (`TinyCNN`)
+                 pretrained:bool=False, # ImageNet weights (timm; from the local cache, see `create_model`)
+                 in_chans:int=3):
+        super().__init__()
+        if backbone == 'tiny':
+            if pretrained: raise ModelError("backbone='tiny' has no pretrained weights; use pretrained=False or a timm backbone.")
+            body = TinyCNN(in_chans)
+        elif isinstance(backbone, str) and backbone in list_models() and not timm.is_model(backbone):
+            raise ModelError(f"backbone={backbone!r} is a pcam_xai model, not a feature extractor. Use a timm model name "
+                             "(e.g. 'efficientnet_b0', 'resnet18') or 'tiny'.")
+        else:
+            body = create_model(backbone, n_out=1, pretrained=pretrained, in_chans=in_chans)  # unknown names: ModelError
+            body.reset_classifier(0)   # the classifier is never used: forward_features stops before it
+        self.body, self.num_features = body, body.num_features
+
+    def forward(self, x:torch.Tensor) -> torch.Tensor:
+        f = self.body.forward_features(x)
+        return f.transpose(1, 2)[..., None] if f.ndim == 3 else f   # ViT tokens B×N×C -> B×C×N×1
+
+    def cam_layer(self) -> str:
+        "Name (in this module) of the layer whose output is the feature map: where Grad-CAM looks."
+        return 'body.' + default_cam_layer(self.body)
+
+# %% ../nbs/04_models.ipynb #ea20fed4
+class MagFusion(nn.Module):
+    "Base of the fusion models: extractors, input checks and `forward(*xs) -> (binary B×1, subtype B×n_subtypes)`."
+    arch = None
+    def __init__(self, mags=MAGS, backbone='efficientnet_b0', share_weights=False, pretrained=False, in_chans=3, n_subtypes=8):
+        super().__init__()
+        self.mags, self.share_weights, self.n_subtypes = check_mags(mags), bool(share_weights), n_subtypes
+        if isinstance(n_subtypes, bool) or not isinstance(n_subtypes, int) or n_subtypes < 2:
+            raise ModelError(f"n_subtypes={n_subtypes!r}: use the number of subtype classes (8 for BreakHis).")
+        n = 1 if self.share_weights else len(self.mags)
+        self.extractors = nn.ModuleList([MagExtractor(backbone, pretrained, in_chans) for _ in range(n)])
+        self.num_features = self.extractors[0].num_features
+        self.config = dict(backbone=backbone, mags=list(self.mags), share_weights=self.share_weights, n_subtypes=n_subtypes)
+
+    def encode(self, k:int, x:torch.Tensor) -> torch.Tensor:
+        "Feature map of input `k` (magnification `mags[k]`)."
+        return self.extractors[0 if self.share_weights else k](x)
+
+    def cam_layer(self, k:int) -> str:
+        "Name of the feature-map layer that sees input `k` (the shared one when `share_weights`)."
+        i = 0 if self.share_weights else k
+        return f'extractors.{i}.{self.extractors[i].cam_layer()}'
+
+    def _inputs(self, xs) -> tuple:
+        if len(xs) == 1 and isinstance(xs[0], (tuple, list)): xs = tuple(xs[0])
+        M, names = len(self.mags), ', '.join(f'{m}X' for m in self.mags)
+        if len(xs) != M:
+            raise ModelError(f"{type(self).__name__} was built for {M} magnifications ({names}) and takes one image batch per "
+                             f"magnification in that order, but got {len(xs)} input(s). Pass {M} B×3×H×W tensors "
+                             f"(model(*xb) with a batch of multimag_dls), or build the model with mags= matching the data.")
+        for m, x in zip(self.mags, xs):
+            if not isinstance(x, torch.Tensor) or x.ndim != 4:
+                got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+                raise ModelError(f"The {m}X input must be a B×3×H×W float tensor, got {got}. Add a batch dimension with x[None].")
+        if len({x.shape[0] for x in xs}) > 1:
+            raise ModelError(f"The inputs have different batch sizes ({', '.join(f'{m}X: {x.shape[0]}' for m, x in zip(self.mags, xs))}); "
+                             "each row must be one patient's tuple, so pass the same number of images per magnification.")
+        return tuple(xs)
+
+    def fuse(self, feats:list) -> tuple: raise NotImplementedError
+    def forward(self, *xs) -> tuple:
+        xs = self._inputs(xs)
+        return self.fuse([self.encode(k, x) for k, x in enumerate(xs)])
+
+# %% ../nbs/04_models.ipynb #2edb9f76
+def _head(d_in, hidden, drop_rate, n_subtypes):
+    return (nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.Dropout(drop_rate)),
+            nn.Linear(hidden, 1), nn.Linear(hidden, n_subtypes))
+
+class MagConcat(MagFusion):
+    "Concat baseline: global average pooling per magnification, features concatenated, MLP, binary and subtype heads."
+    arch = 'mag_concat'
+    def __init__(self, mags=MAGS, backbone='efficientnet_b0', share_weights=False, pretrained=False, in_chans=3,
+                 n_subtypes=8, hidden:int=256, drop_rate:float=0.3):
+        super().__init__(mags, backbone, share_weights, pretrained, in_chans, n_subtypes)
+        self.trunk, self.head_binary, self.head_subtype = _head(self.num_features * len(self.mags), hidden, drop_rate, n_subtypes)
+        self.config.update(hidden=hidden, drop_rate=drop_rate)
+
+    def fuse(self, feats):
+        z = self.trunk(torch.cat([f.mean((2, 3)) for f in feats], 1))
+        return self.head_binary(z), self.head_subtype(z)
+
+# %% ../nbs/04_models.ipynb #7982cf15
+def hierarchy_mask(mags) -> torch.Tensor:
+    "`M×M` bool attention mask (True = blocked): each magnification attends to the lower ones; the lowest (root) to itself."
+    mags = check_mags(mags)
+    m = torch.tensor(mags)
+    allowed = m[None, :] < m[:, None]            # row = query, column = key
+    allowed[m.argmin(), m.argmin()] = True
+    return ~allowed
+
+# %% ../nbs/04_models.ipynb #772e75a1
+class SpatialAttentionPool(nn.Module):
+    "Attention pooling over positions: a 1×1-conv scorer, softmax over the `h·w` cells, weighted mean → `B×C`."
+    def __init__(self, c:int, hidden:int=64):
+        super().__init__()
+        self.score = nn.Sequential(nn.Conv2d(c, hidden, 1), nn.Tanh(), nn.Conv2d(hidden, 1, 1))
+        self.last_attn = None
+    def forward(self, f:torch.Tensor) -> torch.Tensor:
+        a = self.score(f).flatten(1).float().softmax(1).to(f.dtype)       # B×(h·w), sums to 1
+        self.last_attn = a.detach().view(f.shape[0], *f.shape[2:])
+        return (f.flatten(2) * a[:, None]).sum(-1)
+
+# %% ../nbs/04_models.ipynb #19c8ff4f
+class MagAttention(MagFusion):
+    "The study's fusion: per-magnification SE + spatial attention pooling, hierarchical then cross-magnification attention, learnable magnification weights."
+    arch = 'mag_attention'
+    def __init__(self, mags=MAGS, backbone='efficientnet_b0', share_weights=False, pretrained=False, in_chans=3,
+                 n_subtypes=8, embed_dim:int=128, n_heads:int=4, hidden:int=256, drop_rate:float=0.3, se_reduction:int=16):
+        super().__init__(mags, backbone, share_weights, pretrained, in_chans, n_subtypes)
+        if embed_dim % n_heads: raise ModelError(f"embed_dim={embed_dim} must be divisible by n_heads={n_heads}.")
+        C, M = self.num_features, len(self.mags)
+        self.channel_attn = nn.ModuleList([SqueezeExcitation(C, max(C // se_reduction, 4)) for _ in range(M)])
+        self.spatial_pool = nn.ModuleList([SpatialAttentionPool(C) for _ in range(M)])
+        self.proj = nn.ModuleList([nn.Linear(C, embed_dim) for _ in range(M)])
+        self.hier_attn = nn.MultiheadAttention(embed_dim, n_heads, batch_first=True)
+        self.cross_attn = nn.MultiheadAttention(embed_dim, n_heads, batch_first=True)
+        self.norm1, self.norm2, self.norm3 = nn.LayerNorm(embed_dim), nn.LayerNorm(embed_dim), nn.LayerNorm(embed_dim)
+        self.ffn = nn.Sequential(nn.Linear(embed_dim, 2 * embed_dim), nn.GELU(), nn.Linear(2 * embed_dim, embed_dim))
+        self.mag_logits = nn.Parameter(torch.zeros(M))
+        self.register_buffer('hier_mask', hierarchy_mask(self.mags), persistent=False)
+        self.trunk, self.head_binary, self.head_subtype = _head(embed_dim, hidden, drop_rate, n_subtypes)
+        self.config.update(embed_dim=embed_dim, n_heads=n_heads, hidden=hidden, drop_rate=drop_rate, se_reduction=se_reduction)
+        self.last_hier_attn = self.last_cross_attn = None
+
+    def fuse(self, feats):
+        t = torch.stack([self.proj[k](self.spatial_pool[k](self.channel_attn[k](f))) for k, f in enumerate(feats)], 1)
+        h, wh = self.hier_attn(t, t, t, attn_mask=self.hier_mask, need_weights=True)
+        t = self.norm1(t + h)
+        c, wc = self.cross_attn(t, t, t, need_weights=True)
+        t = self.norm2(t + c)
+        t = self.norm3(t + self.ffn(t))
+        self.last_hier_attn, self.last_cross_attn = wh.detach(), wc.detach()
+        z = self.trunk((t * self.mag_logits.softmax(0)[None, :, None].to(t.dtype)).sum(1))
+        return self.head_binary(z), self.head_subtype(z)
+
+    @property
+    def last_spatial_attn(self) -> list:
+        "Each magnification's spatial attention of the last forward pass (`B×h×w`, sums to 1)."
+        return [p.last_attn for p in self.spatial_pool]
+
+    def mag_importance(self) -> dict:
+        "The learned magnification weights (softmax of `mag_logits`), `{mag: weight}`; they sum to 1."
+        return {m: float(w) for m, w in zip(self.mags, self.mag_logits.detach().float().softmax(0).cpu())}
+
+# %% ../nbs/04_models.ipynb #1315f01b
+def _one_logit(n_out, name):
+    if n_out != 1: raise ModelError(f"{name} has a single-logit benign/malignant head and an 8-class subtype head; "
+                                    f"n_out={n_out} is not supported. Use n_out=1 (n_subtypes= sets the subtype head).")
+
+@register_model
+def mag_concat(n_out:int=1, # the binary head's logits: must be 1
+               pretrained:bool=False, # ImageNet weights for the timm extractors
+               in_chans:int=3,
+               backbone:str='efficientnet_b0', # any timm name, or 'tiny'
+               mags=MAGS, # magnifications, in input order
+               share_weights:bool=False, # one extractor for every magnification
+               **kwargs, # `n_subtypes`, `hidden`, `drop_rate` of `MagConcat`
+              ) -> MagConcat:
+    "Concat-fusion baseline over `mags` with dual heads (binary + subtype)."
+    _one_logit(n_out, 'mag_concat')
+    return MagConcat(mags, backbone, share_weights, pretrained, in_chans, **kwargs)
+
+# %% ../nbs/04_models.ipynb #5dc233ec
+@register_model
+def mag_attention(n_out:int=1, # the binary head's logits: must be 1
+                  pretrained:bool=False, # ImageNet weights for the timm extractors
+                  in_chans:int=3,
+                  backbone:str='efficientnet_b0', # any timm name, or 'tiny'
+                  mags=MAGS, # magnifications, in input order
+                  share_weights:bool=False, # one extractor for every magnification
+                  **kwargs, # `n_subtypes`, `embed_dim`, `n_heads`, `hidden`, `drop_rate`, `se_reduction` of `MagAttention`
+                 ) -> MagAttention:
+    "Attention fusion (spatial, channel, hierarchical, cross-magnification, learnable weights) over `mags` with dual heads."
+    _one_logit(n_out, 'mag_attention')
+    return MagAttention(mags, backbone, share_weights, pretrained, in_chans, **kwargs)

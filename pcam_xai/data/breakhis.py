@@ -13,13 +13,18 @@ import numpy as np
 import pandas as pd
 import torch
 from PIL import Image, UnidentifiedImageError
-from ..core import DataError, DataNotFoundError, ConfigError, find_data_root, class_names
-from .core import HistoDataset, make_dls
+from fastai.data.core import DataLoaders
+from fastai.data.transforms import IntToFloatTensor
+from fastai.torch_core import TensorImage, TensorCategory
+from fasttransform import ItemTransform
+from ..core import DataError, DataNotFoundError, ConfigError, find_data_root, class_names, get_device, check_int
+from .core import HistoDataset, HistoDL, make_dls, class_weights, as_batch_tfm, norm_tfm
 
 # %% auto #0
-__all__ = ['MAGS', 'SUBTYPE_CODES', 'NAME_PATTERN', 'BreakHisInfo', 'parse_breakhis_name', 'breakhis_df', 'check_mags',
-           'BreakHis', 'read_folds_csv', 'assert_no_patient_overlap', 'patient_kfold', 'patient_split',
-           'check_same_mags', 'MultiMagBreakHis', 'breakhis_dls']
+__all__ = ['MAGS', 'SUBTYPE_CODES', 'NAME_PATTERN', 'N_BENIGN', 'BreakHisInfo', 'parse_breakhis_name', 'breakhis_df',
+           'check_mags', 'BreakHis', 'read_folds_csv', 'assert_no_patient_overlap', 'patient_kfold', 'patient_split',
+           'check_same_mags', 'MultiMagBreakHis', 'breakhis_dls', 'MultiMagItem', 'MagTfms', 'as_multimag',
+           'multimag_dls']
 
 # %% ../../nbs/01e_data.breakhis.ipynb #cff68359
 MAGS = (40, 100, 200, 400)
@@ -421,3 +426,110 @@ def breakhis_dls(root:str|Path|None=None, # as for `BreakHis`
     tr, va = patient_split(ds.df, valid_pct=valid_pct, seed=seed, stratify='label' if task == 'binary' else 'subtype')
     assert_no_patient_overlap(ds.df, tr, va)
     return make_dls(ds.subset(tr), ds.subset(va), bs=bs, seed=seed, **kwargs)
+
+# %% ../../nbs/01e_data.breakhis.ipynb #59be4dd1
+N_BENIGN = 4 # `class_names('breakhis_subtype')` lists the 4 benign subtypes first
+
+class MultiMagItem(ItemTransform):
+    "Unpack a `MultiMagBreakHis` item `((x_1, ..., x_M), y)` into fastai types `(x_1, ..., x_M, y)`."
+    order = -10
+    def encodes(self, o):
+        xs, y = o[0], o[1]
+        if not isinstance(xs, (tuple, list)):
+            raise DataError(f"A multi-magnification item must be ((x_1, ..., x_M), y), got a {type(xs).__name__} as its "
+                            "first element. Use a MultiMagBreakHis dataset.")
+        return (*(TensorImage(torch.as_tensor(x)) for x in xs), TensorCategory(torch.as_tensor(y)))
+
+# %% ../../nbs/01e_data.breakhis.ipynb #4b128d03
+class MagTfms(ItemTransform):
+    "Training-only batch augmentations for chosen magnifications: `{mag: callable or list}` applied to that tensor only."
+    split_idx, order = 0, 40
+    def __init__(self, tfms:dict, # {magnification: callable or list of callables on a B×3×H×W float tensor}
+                 mags:tuple, # the loaders' magnifications, in input order
+                ):
+        super().__init__()
+        self.mags = tuple(mags)
+        bad = [m for m in tfms if m not in self.mags]
+        if bad: raise ConfigError(f"mag_tfms has magnification(s) {bad} that the loaders do not use (mags={list(self.mags)}). "
+                                  "Key mag_tfms by magnifications in mags.")
+        self.tfms = {m: list(f) if isinstance(f, (list, tuple)) else [f] for m, f in tfms.items()}
+    def encodes(self, b):
+        b = list(b)
+        for k, m in enumerate(self.mags):
+            for f in self.tfms.get(m, []): b[k] = TensorImage(f(b[k]))
+        return tuple(b)
+
+# %% ../../nbs/01e_data.breakhis.ipynb #6714dc08
+def as_multimag(data, # an image table (`breakhis_df` rows), a `BreakHis`, or a `MultiMagBreakHis` with task='subtype'
+                mags=MAGS, # magnifications, in input order
+                size=None, # images are resized to this on read (int or (h, w); None: as stored)
+                seed:int=0, # tuple draws
+                n_per_patient:int|None=None, # tuples per patient (None: its largest magnification's image count)
+                require_all_mags:bool=False, # drop patients lacking a magnification
+                what:str='data', # the argument's name, for messages
+               ) -> MultiMagBreakHis:
+    "`data` as a `MultiMagBreakHis` with subtype targets (the dual-head models derive benign/malignant from them)."
+    if isinstance(data, MultiMagBreakHis):
+        if data.task != 'subtype':
+            raise ConfigError(f"{what} is a MultiMagBreakHis with task={data.task!r}; the dual-head models need subtype "
+                              "targets (the binary label is derived from them). Build it with task='subtype', or pass the image table.")
+        check_same_mags(mags, data)
+        return data
+    if not isinstance(data, (pd.DataFrame, BreakHis)):
+        raise ConfigError(f"{what} must be an image table (breakhis_df / BreakHis.df rows), a BreakHis dataset or a "
+                          f"MultiMagBreakHis, got {type(data).__name__}.")
+    if not len(data if isinstance(data, pd.DataFrame) else data.df): raise DataError(f"{what} is empty: no images to use.")
+    return MultiMagBreakHis(data, mags=mags, require_all_mags=require_all_mags, n_per_patient=n_per_patient,
+                            seed=seed, size=size, task='subtype')
+
+# %% ../../nbs/01e_data.breakhis.ipynb #efa00a69
+def _check_disjoint(*dss):
+    "`assert_no_patient_overlap` over the patients of several `MultiMagBreakHis`."
+    pats = pd.concat([d.patients[['patient']] for d in dss], ignore_index=True)
+    ends = np.cumsum([0] + [len(d.patients) for d in dss])
+    assert_no_patient_overlap(pats, *[np.arange(a, b) for a, b in zip(ends[:-1], ends[1:])])
+
+def multimag_dls(train, # training images: an image table (`breakhis_df` rows), a `BreakHis`, or a `MultiMagBreakHis`
+                 valid, # validation images (other patients), same kinds
+                 mags=MAGS, # magnifications, in input order
+                 size=224, # images are resized to this on read: int (square) or (h, w)
+                 bs:int=16, # training batch size (patients' tuples per batch)
+                 val_bs:int|None=None, # validation batch size (default `2*bs`)
+                 n_per_patient:int|None=None, # tuples per patient (None: its largest magnification's image count)
+                 require_all_mags:bool=False, # drop patients lacking a magnification (else nearest-magnification fill)
+                 batch_tfms=None, # augmentations for every magnification (fastai transforms or callables; train only)
+                 mag_tfms:dict|None=None, # {mag: callable(s)}: extra train-only augmentations for one magnification
+                 normalize='imagenet', # 'imagenet', 'dataset' (image tables only), (mean, std) or None
+                 weighted:bool=False, # sample training tuples inversely to benign/malignant frequency
+                 seed:int=0, # tuple draws (`MultiMagBreakHis` seed) and shuffling
+                 num_workers:int=0, # DataLoader worker processes
+                 device=None, # where batches go (default `get_device()`)
+                ) -> DataLoaders:
+    "fastai `DataLoaders` of `(x_mag1, ..., x_magM, subtype)` batches from two patient-disjoint sets; valid never augmented."
+    mags = check_mags(mags)
+    tr = as_multimag(train, mags, size, seed, n_per_patient, require_all_mags, 'train')
+    va = as_multimag(valid, mags, size, seed, None, require_all_mags, 'valid')
+    _check_disjoint(tr, va)
+    bs = check_int(bs, 'bs')
+    if val_bs is not None: check_int(val_bs, 'val_bs')
+    if isinstance(normalize, str) and normalize == 'dataset':
+        if not isinstance(train, (pd.DataFrame, BreakHis)):
+            raise ConfigError("normalize='dataset' needs the training image table (or BreakHis) to measure channel "
+                              "statistics; pass it instead of a MultiMagBreakHis, or give (mean, std).")
+        stats_ds = BreakHis.from_df(train.df if isinstance(train, BreakHis) else train, size=size)
+    else: stats_ds = None
+    device = get_device(device)
+    tfms = [IntToFloatTensor()] + [as_batch_tfm(t) for t in (batch_tfms if isinstance(batch_tfms, (list, tuple)) else
+                                                              [batch_tfms] if batch_tfms is not None else [])]
+    if mag_tfms: tfms.append(MagTfms(mag_tfms, mags))
+    tfms += norm_tfm(normalize, stats_ds)
+    wgts = None
+    if weighted:
+        t = (tr.targets >= N_BENIGN).astype(np.int64)
+        wgts = class_weights(t, 2).numpy()[t]
+    kw = dict(num_workers=num_workers, device=device, after_item=MultiMagItem(), after_batch=tfms)
+    trn = HistoDL(tr, bs=min(bs, len(tr)), shuffle=True, drop_last=len(tr) > bs, split_idx=0, wgts=wgts, seed=seed, **kw)
+    val = HistoDL(va, bs=val_bs or 2 * bs, shuffle=False, drop_last=False, split_idx=1, seed=seed + 1, **kw)
+    mdls = DataLoaders(trn, val, device=device)
+    mdls.mags, mdls.classes, mdls.size = mags, list(tr.classes), tr.size
+    return mdls
