@@ -43,7 +43,8 @@ def synth_multimag(root:str|Path, # folder that receives `BreaKHis_v1/` (and the
     "Write a small synthetic BreakHis tree for multi-magnification tests and return `root`."
     if isinstance(partial, bool) or not isinstance(partial, (int, np.integer)) or not 0 <= partial <= n_patients:
         raise ConfigError(f"partial={partial!r}: use an integer between 0 and n_patients={n_patients}.")
-    root = write_synth_breakhis(root, n_patients=n_patients, images_per_mag=images_per_mag, size=(size, size), seed=seed,
+    root = write_synth_breakhis(root, n_patients=n_patients, images_per_mag=images_per_mag, size=(size, size),
+                                seed=seed,
                                 overwrite=overwrite)
     if partial:
         df = breakhis_df(root)
@@ -60,16 +61,20 @@ class PosWeightedFocalLoss(nn.Module):
                 ):
         super().__init__()
         if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or alpha <= 0:
-            raise ConfigError(f"PosWeightedFocalLoss alpha={alpha!r} must be a number > 0 (it multiplies the positive term; 1: no weighting).")
-        if not isinstance(gamma, (int, float)) or gamma < 0: raise ConfigError(f"PosWeightedFocalLoss gamma={gamma!r} must be >= 0.")
+            raise ConfigError(f"PosWeightedFocalLoss alpha={alpha!r} must be a number > 0 (it multiplies the positive "
+                              f"term; 1: no weighting).")
+        if not isinstance(gamma, (int, float)) or gamma < 0:
+            raise ConfigError(f"PosWeightedFocalLoss gamma={gamma!r} must be >= 0.")
         self.alpha, self.gamma = float(alpha), float(gamma)
     def forward(self, logit:torch.Tensor, target:torch.Tensor) -> torch.Tensor:
         z, t = logit.float().reshape(-1), torch.as_tensor(target).float().reshape(-1)
-        if z.shape != t.shape: raise ModelError(f"PosWeightedFocalLoss got {z.numel()} logits for {t.numel()} targets.")
+        if z.shape != t.shape:
+            raise ModelError(f"PosWeightedFocalLoss got {z.numel()} logits for {t.numel()} targets.")
         logp, log1mp = F.logsigmoid(z), F.logsigmoid(-z)
         loss = -self.alpha * t * log1mp.exp() ** self.gamma * logp - (1 - t) * logp.exp() ** self.gamma * log1mp
         return loss.mean()
 
+# %% ../nbs/07_multimag.ipynb #6e2bf782
 def _split_pred(pred) -> tuple:
     if isinstance(pred, dict): pred = (pred['binary'], pred['subtype'])
     if not isinstance(pred, (tuple, list)) or len(pred) != 2:
@@ -84,10 +89,11 @@ class DualHeadLoss(nn.Module):
                  n_benign:int=N_BENIGN, # subtype indices below this are benign
                 ):
         super().__init__()
-        if not isinstance(w_binary, (int, float)) or not 0 <= w_binary <= 1:
-            raise ConfigError(f"w_binary={w_binary!r} must be in [0, 1] (the study: 0.9 binary, 0.1 subtype).")
+        check_fraction(w_binary, 'w_binary')   # the study: 0.9 binary, 0.1 subtype
         self.focal, self.w_binary, self.n_benign = PosWeightedFocalLoss(alpha, gamma), float(w_binary), n_benign
-    def forward(self, pred, y:torch.Tensor) -> torch.Tensor:
+    def forward(self, pred, # (binary B×1, subtype B×K) logits
+                y:torch.Tensor, # B subtype indices
+               ) -> torch.Tensor:
         b, s = _split_pred(pred)
         y = torch.as_tensor(y).as_subclass(torch.Tensor).long().reshape(-1)
         return self.w_binary * self.focal(b, y >= self.n_benign) + (1 - self.w_binary) * F.cross_entropy(s.float(), y)
@@ -124,10 +130,13 @@ def multimag_metrics(p_malignant, # N probabilities of malignant (binary head)
                     roc_auc=float(skm.roc_auc_score(yb, pm)) if len(np.unique(yb)) == 2 else float('nan'),
                     subtype_accuracy=float((np.asarray(ps).argmax(-1) == ys).mean()))
 
+# %% ../nbs/07_multimag.ipynb #1eca798a
 class MagMetric(Metric):
     "fastai metric: one value of `multimag_metrics` on the whole validation set of a dual-head model."
-    def __init__(self, name:str='balanced_accuracy'):
-        if name not in METRIC_NAMES: raise ConfigError(f"MagMetric name={name!r} is unknown; use one of {', '.join(METRIC_NAMES)}.")
+    def __init__(self, name:str='balanced_accuracy', # one of `METRIC_NAMES`
+                ):
+        if name not in METRIC_NAMES:
+            raise ConfigError(f"MagMetric name={name!r} is unknown; use one of {', '.join(METRIC_NAMES)}.")
         self._name = name
     def reset(self): self.pb, self.ps, self.ys = [], [], []
     def accumulate(self, learn):
@@ -178,12 +187,14 @@ def multimag_learner(dls, # `multimag_dls` loaders
             raise ModelError(f"arch={arch!r} could not be built with mags= and {model_kwargs or {}} ({e}). Use a "
                              "multi-magnification model ('mag_attention', 'mag_concat') and its options.") from None
     if not isinstance(model, MagFusion):
-        raise ModelError(f"{type(model).__name__} is not a multi-magnification model; use 'mag_attention' or 'mag_concat'.")
+        raise ModelError(f"{type(model).__name__} is not a multi-magnification model; use 'mag_attention' or "
+                         f"'mag_concat'.")
     check_same_mags(model, dls.train.dataset)
     check_choice(monitor, 'monitor', METRIC_NAMES + ('valid_loss',))
     info = dict(subtypes=list(dls.classes), mags=list(mags), loss=dict(alpha=alpha, gamma=gamma, w_binary=w_binary),
                 **(card_info or {}))
-    return make_learner(dls, model, n_out=1, classes=class_names('breakhis'), lr=lr, wd=wd, true_wd=True, out_dir=out_dir,
+    return make_learner(dls, model, n_out=1, classes=class_names('breakhis'), lr=lr, wd=wd, true_wd=True,
+                        out_dir=out_dir,
                         monitor=monitor, precision=precision, card_info=info, overwrite=overwrite,
                         loss_func=DualHeadLoss(alpha, gamma, w_binary), metrics=[MagMetric(n) for n in METRIC_NAMES],
                         cbs=[ReseedEachEpoch()] if reseed else [])
@@ -206,17 +217,20 @@ def predict_multimag(model:nn.Module, # a `MagFusion` model
             pb.append(torch.sigmoid(bo.float()).reshape(-1).cpu()); ps.append(so.float().softmax(-1).cpu()); ys.append(y.cpu())
             if getattr(model, 'last_cross_attn', None) is not None: ca.append(model.last_cross_attn.float().cpu())
     finally: model.train(training)
-    out = dict(p_malignant=torch.cat(pb).numpy(), p_subtype=torch.cat(ps).numpy(), y=torch.cat(ys).as_subclass(torch.Tensor).numpy())
+    out = dict(p_malignant=torch.cat(pb).numpy(), p_subtype=torch.cat(ps).numpy(),
+               y=torch.cat(ys).as_subclass(torch.Tensor).numpy())
     if ca: out['cross_attn'] = torch.cat(ca).numpy()
     return out
 
+# %% ../nbs/07_multimag.ipynb #010c8158
 def ensemble_predict(models:list, # fold models (same magnifications)
                      dl, # a loader from `multimag_dls`
                     ) -> dict:
     "Mean of the models' probabilities (`p_malignant`, `p_subtype`), with the labels `y`."
     if not models: raise ConfigError("ensemble_predict needs at least one model.")
     preds = [predict_multimag(m, dl) for m in models]
-    return dict(p_malignant=np.mean([p['p_malignant'] for p in preds], 0), p_subtype=np.mean([p['p_subtype'] for p in preds], 0),
+    return dict(p_malignant=np.mean([p['p_malignant'] for p in preds], 0),
+                p_subtype=np.mean([p['p_subtype'] for p in preds], 0),
                 y=preds[0]['y'])
 
 # %% ../nbs/07_multimag.ipynb #86b11d3e
@@ -224,21 +238,33 @@ def _image_table(data) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame): df = data
     elif isinstance(data, BreakHis): df = data.df
     elif data is None or isinstance(data, (str, Path)): df = breakhis_df(data)
-    else: raise ConfigError(f"data must be a BreakHis folder, a BreakHis dataset or an image table, got {type(data).__name__}.")
+    else:
+        raise ConfigError(f"data must be a BreakHis folder, a BreakHis dataset or an image table, got "
+                          f"{type(data).__name__}.")
     return df.reset_index(drop=True)
 
 def _csv_folds(df, folds_csv) -> list:
     "(train_idx, test_idx) row positions of `df` for every fold of an official `Folds.csv`."
     f = read_folds_csv(folds_csv)
     missing = sorted(set(f.fname) - set(df.fname))
-    if missing: raise DataError(f"{folds_csv} lists {len(missing)} image(s) that are not in the data, e.g. {missing[0]}. "
+    if missing:
+        raise DataError(f"{folds_csv} lists {len(missing)} image(s) that are not in the data, e.g. {missing[0]}. "
                                 "Use the Folds.csv that belongs to this copy of BreakHis (or pass the full tree).")
-    return [(np.flatnonzero(df.fname.isin(set(g.fname[g.grp == 'train']))), np.flatnonzero(df.fname.isin(set(g.fname[g.grp == 'test']))))
+    return [(np.flatnonzero(df.fname.isin(set(g.fname[g.grp == 'train']))),
+             np.flatnonzero(df.fname.isin(set(g.fname[g.grp == 'test']))))
             for _, g in f.groupby('fold', sort=True)]
 
 class CVResult:
     "What `cross_validate` returns: per-fold metrics and their mean ± sd, the splits, the fold models and their attention."
-    def __init__(self, metrics, splits, models, importance, cross_attn, mags, ds_kw, dl):
+    def __init__(self, metrics:pd.DataFrame, # one row of test metrics per fold
+                 splits:list, # per fold: {'train', 'valid', 'test'} patient lists
+                 models:list, # the fold models (best checkpoints, eval mode)
+                 importance:pd.DataFrame|None, # folds × magnifications learned weights (attention models), or None
+                 cross_attn:np.ndarray|None, # folds × M × M mean cross-magnification attention, or None
+                 mags:tuple, # the magnifications, in input order
+                 ds_kw:dict, # `MultiMagBreakHis` options for new data (size, require_all_mags, seed)
+                 dl, # a loader whose `new` builds inference loaders with the training pipeline
+                ):
         self.metrics, self.splits, self.models, self.importance = metrics, splits, models, importance
         self.cross_attn, self.mags, self._ds_kw, self._dl = cross_attn, mags, ds_kw, dl
 
@@ -249,16 +275,19 @@ class CVResult:
         s['mean ± sd'] = [f"{m:.3f} ± {d:.3f}" for m, d in zip(s['mean'], s['sd'])]
         return s
 
-    def dataset(self, data) -> MultiMagBreakHis:
+    def dataset(self, data, # image table, `BreakHis`, folder or `MultiMagBreakHis`
+               ) -> MultiMagBreakHis:
         "`data` (image table, `BreakHis`, folder, `MultiMagBreakHis`) as the fold models' inputs."
         if isinstance(data, MultiMagBreakHis): return as_multimag(data, self.mags, None, 0, None, False, 'data')
         return MultiMagBreakHis(_image_table(data), mags=self.mags, task='subtype', **self._ds_kw)
 
-    def predict(self, data) -> dict:
+    def predict(self, data, # image table, `BreakHis`, folder or `MultiMagBreakHis`
+               ) -> dict:
         "Ensemble (mean over fold models) probabilities for `data`; `check_same_mags` guards the magnifications."
         return ensemble_predict(self.models, self._dl.new(self.dataset(data), shuffle=False, drop_last=False))
 
-    def evaluate(self, data) -> dict:
+    def evaluate(self, data, # image table, `BreakHis`, folder or `MultiMagBreakHis` (labelled)
+                ) -> dict:
         "`multimag_metrics` of the ensemble on `data`."
         p = self.predict(data)
         return multimag_metrics(p['p_malignant'], p['p_subtype'], p['y'])
@@ -281,12 +310,16 @@ def cross_validate(data, # BreakHis folder (None: `$PCAM_XAI_DATA`), a `BreakHis
                    arch:str='mag_attention', # 'mag_attention' or 'mag_concat'
                    model_kwargs:dict|None=None, # backbone, share_weights, embed_dim, ...
                    mags=MAGS, # magnifications, in input order
-                   epochs:int=10, lr:float=1e-3, bs:int=16, # training length, peak learning rate, batch size
+                   epochs:int=10, # epochs per fold
+                   lr:float=1e-3, # peak learning rate
+                   bs:int=16, # batch size (patients' tuples)
                    pct_start:float=0., # share of the epochs at flat `lr` before the cosine (0: pure cosine annealing)
                    size=224, # images are resized to this on read
                    valid_pct:float=0.2, # share of each class's training patients held out for checkpoint selection
-                   n_per_patient:int|None=None, require_all_mags:bool=False, # see `MultiMagBreakHis`
-                   out_dir:str|Path|None=None, # keep each fold's checkpoint in `out_dir/fold<k>` (None: a temporary folder)
+                   n_per_patient:int|None=None, # tuples per patient (see `MultiMagBreakHis`)
+                   require_all_mags:bool=False, # drop patients lacking a magnification (see `MultiMagBreakHis`)
+                   out_dir:str|Path|None=None,
+                   # keep each fold's checkpoint in `out_dir/fold<k>` (None: a temporary folder)
                    verbose:bool=True, # print one line per fold
                    **kwargs, # `multimag_dls` (batch_tfms, mag_tfms, normalize, weighted, device) and `multimag_learner` options
                   ) -> CVResult:
@@ -298,7 +331,8 @@ def cross_validate(data, # BreakHis folder (None: `$PCAM_XAI_DATA`), a `BreakHis
     ds_kw = dict(size=size, require_all_mags=require_all_mags, seed=seed)
     rows, splits, models, imps, attns, dls = [], [], [], [], [], None
     for k, (tr, te) in enumerate(folds):
-        itr, iva = patient_split(df.iloc[tr].reset_index(drop=True), valid_pct=valid_pct, seed=seed + k, stratify='label')
+        itr, iva = patient_split(df.iloc[tr].reset_index(drop=True), valid_pct=valid_pct, seed=seed + k,
+                                 stratify='label')
         trn, val, tst = tr[itr], tr[iva], te
         assert_no_patient_overlap(df, trn, val, tst)
         pats = [sorted(df.patient.iloc[ix].unique()) for ix in (trn, val, tst)]
@@ -307,10 +341,13 @@ def cross_validate(data, # BreakHis folder (None: `$PCAM_XAI_DATA`), a `BreakHis
         dls = multimag_dls(df.iloc[trn], df.iloc[val], mags=mags, size=size, bs=bs, n_per_patient=n_per_patient,
                            require_all_mags=require_all_mags, seed=seed + k, **dkw)
         with (tempfile.TemporaryDirectory() if out_dir is None else contextlib.nullcontext(Path(out_dir)/f'fold{k}')) as d:
-            learn = multimag_learner(dls, arch, model_kwargs, out_dir=d, lr=lr, card_info=dict(fold=k, test_patients=pats[2]), **kwargs)
+            learn = multimag_learner(dls, arch, model_kwargs, out_dir=d, lr=lr,
+                                     card_info=dict(fold=k, test_patients=pats[2]), **kwargs)
             with learn.no_bar(), learn.no_logging(): learn.fit_flat_cos(epochs, lr, pct_start=pct_start)
             best = learn.best_checkpoint.best_epoch
-            if best is None: raise ModelError(f"fold {k}: no epoch had a finite {learn.best_checkpoint.monitor}; nothing to select. "
+            if best is None:
+                raise ModelError(f"fold {k}: no epoch had a finite {learn.best_checkpoint.monitor}; nothing to "
+                                 f"select. "
                                               "Check the validation split and the learning rate.")
         test = dls.valid.new(MultiMagBreakHis(df.iloc[tst], mags=mags, task='subtype', **ds_kw), shuffle=False)
         p = predict_multimag(learn.model, test)
@@ -320,10 +357,14 @@ def cross_validate(data, # BreakHis folder (None: `$PCAM_XAI_DATA`), a `BreakHis
         models.append(learn.model.eval())
         if hasattr(learn.model, 'mag_importance'): imps.append(learn.model.mag_importance())
         if 'cross_attn' in p: attns.append(p['cross_attn'].mean(0))
-        if verbose: print(f"fold {k}: {len(pats[0])}/{len(pats[1])}/{len(pats[2])} train/valid/test patients, best epoch {best}, "
+        if verbose:
+            print(f"fold {k}: {len(pats[0])}/{len(pats[1])}/{len(pats[2])} train/valid/test patients, best epoch "
+                  f"{best}, "
                           f"test balanced accuracy {m['balanced_accuracy']:.3f}, AUC {m['roc_auc']:.3f}")
-    imp = pd.DataFrame(imps, index=pd.Index(range(len(imps)), name='fold')).rename(columns=lambda m: f'{m}X') if imps else None
-    return CVResult(pd.DataFrame(rows).set_index('fold'), splits, models, imp, np.stack(attns) if attns else None, mags, ds_kw, dls.valid)
+    imp = pd.DataFrame(imps, index=pd.Index(range(len(imps)),
+                                            name='fold')).rename(columns=lambda m: f'{m}X') if imps else None
+    return CVResult(pd.DataFrame(rows).set_index('fold'), splits, models, imp, np.stack(attns) if attns else None,
+                    mags, ds_kw, dls.valid)
 
 # %% ../nbs/07_multimag.ipynb #05fe6ffb
 class MagView(nn.Module):
@@ -349,6 +390,7 @@ class MagView(nn.Module):
         b, s = _split_pred(self.model.fuse(feats))
         return b if self.head == 'binary' else s
 
+# %% ../nbs/07_multimag.ipynb #a18f317f
 def explain_mags(model:MagFusion, # a fusion model
                  xs, # one B×3×H×W tensor per magnification, as the model sees them (normalised)
                  method:str='gradcam', # any `pcam_xai.explain.list_methods()` name
@@ -363,11 +405,13 @@ def explain_mags(model:MagFusion, # a fusion model
 
 # %% ../nbs/07_multimag.ipynb #92e13058
 def plot_mag_importance(importance:pd.DataFrame, # folds × magnifications (`CVResult.importance`)
-                        ax=None):
+                        ax=None, # matplotlib axes to draw on (None: a new figure)
+                       ):
     "Bar chart of the learned magnification weights: one bar per fold and magnification, uniform weight dashed."
     import matplotlib.pyplot as plt
     if importance is None or not len(importance):
-        raise ConfigError("No magnification importance to plot: only mag_attention models learn it (mag_concat has none).")
+        raise ConfigError("No magnification importance to plot: only mag_attention models learn it (mag_concat has "
+                          "none).")
     if ax is None: _, ax = plt.subplots(figsize=(5, 3))
     importance.T.plot.bar(ax=ax, rot=0, width=0.8)
     ax.axhline(1 / importance.shape[1], ls='--', c='gray', lw=1, label='uniform')
@@ -375,35 +419,46 @@ def plot_mag_importance(importance:pd.DataFrame, # folds × magnifications (`CVR
     ax.legend(title='fold', fontsize=7, ncol=2)
     return ax.figure
 
+# %% ../nbs/07_multimag.ipynb #e1f64c05
 def plot_cross_attn(attn, # M×M attention (rows sum to 1), e.g. `CVResult.cross_attn.mean(0)`
                     mags=MAGS, # the magnifications, in the model's order
-                    ax=None, title:str='Cross-magnification attention'):
+                    ax=None, # matplotlib axes to draw on (None: a new figure)
+                    title:str='Cross-magnification attention', # the axes' title
+                   ):
     "Heat map of a cross-magnification attention matrix, values written in the cells."
     import matplotlib.pyplot as plt
     a = np.asarray(attn, dtype=float)
     mags = check_mags(mags)
     if a.shape != (len(mags), len(mags)):
-        raise DataError(f"attn has shape {a.shape} but there are {len(mags)} magnifications; pass an M×M matrix (average over tuples first).")
+        raise DataError(f"attn has shape {a.shape} but there are {len(mags)} magnifications; pass an M×M matrix "
+                        f"(average over tuples first).")
     if ax is None: _, ax = plt.subplots(figsize=(3.6, 3.2))
     im = ax.imshow(a, cmap='viridis', vmin=0, vmax=max(a.max(), 1e-6))
     names = [f'{m}X' for m in mags]
     ax.set_xticks(range(len(mags)), names); ax.set_yticks(range(len(mags)), names)
     ax.set_xlabel('attends to (key)'); ax.set_ylabel('query'); ax.set_title(title, fontsize=9)
     for i in range(len(mags)):
-        for j in range(len(mags)): ax.text(j, i, f'{a[i, j]:.2f}', ha='center', va='center', fontsize=7, color='w' if a[i, j] < a.max() / 2 else 'k')
+        for j in range(len(mags)):
+            ax.text(j, i, f'{a[i, j]:.2f}', ha='center', va='center', fontsize=7,
+                    color='w' if a[i, j] < a.max() / 2 else 'k')
     ax.figure.colorbar(im, ax=ax, fraction=0.046)
     return ax.figure
 
+# %% ../nbs/07_multimag.ipynb #0480964d
 def show_mag_cams(imgs, # one image per magnification (3×H×W or H×W×3; uint8, or float in [0, 1])
                   maps, # one H×W map per magnification
                   mags=MAGS, # their magnifications
-                  title:str|None=None, size:float=2.2, alpha:float=0.5):
+                  title:str|None=None, # figure title
+                  size:float=2.2, # inches per panel
+                  alpha:float=0.5, # opacity of the explanation overlay
+                 ):
     "The magnifications of one patient side by side: images on top, explanation overlays below."
     import matplotlib.pyplot as plt
     from pcam_xai.explain import overlay, to_hwc_uint8
     mags = check_mags(mags)
     if not len(imgs) == len(maps) == len(mags):
-        raise DataError(f"Got {len(imgs)} images and {len(maps)} maps for {len(mags)} magnifications; pass one of each per magnification.")
+        raise DataError(f"Got {len(imgs)} images and {len(maps)} maps for {len(mags)} magnifications; pass one of "
+                        f"each per magnification.")
     fig, axs = plt.subplots(2, len(mags), figsize=(size * len(mags), 2 * size + 0.4), squeeze=False)
     for k, m in enumerate(mags):
         axs[0, k].imshow(to_hwc_uint8(imgs[k])); axs[0, k].set_title(f'{m}X', fontsize=9)

@@ -42,13 +42,13 @@ class BinaryFocalLoss(nn.Module):
                  gamma:float=2.0, # focusing parameter (0 gives BCE)
                 ):
         super().__init__()
-        if alpha is not None and not 0 <= alpha <= 1:
-            raise ConfigError(f"BinaryFocalLoss alpha={alpha} must be in [0, 1] (the positive-class weight) or None.")
-        if gamma < 0: raise ConfigError(f"BinaryFocalLoss gamma={gamma} must be >= 0.")
+        if alpha is not None: check_fraction(alpha, 'alpha')   # the positive-class weight
+        check_range(gamma, 'gamma', 0, 100)
         self.alpha, self.gamma = alpha, gamma
     def forward(self, pred, targ):
         from torchvision.ops import sigmoid_focal_loss
-        return sigmoid_focal_loss(pred.float().reshape(-1), targ.float().reshape(-1), alpha=-1 if self.alpha is None else self.alpha,
+        return sigmoid_focal_loss(pred.float().reshape(-1), targ.float().reshape(-1),
+                                  alpha=-1 if self.alpha is None else self.alpha,
                                   gamma=self.gamma, reduction='mean')
     def activation(self, x): return torch.sigmoid(x)
     def decodes(self, x): return (x > 0.5).long().reshape(-1)
@@ -57,13 +57,15 @@ class BinaryFocalLoss(nn.Module):
 def loss_for(n_out:int, # number of logits of the model
              kind:str='auto', # 'auto' (BCE for 1 logit, CE otherwise), 'bce', 'ce' or 'focal'
              weights=None, # per-class weights (tensor of `max(n_out,2)` values) or None
-             alpha:float|None=0.25, gamma:float=2.0, # focal-loss parameters
+             alpha:float|None=0.25, # focal loss: weight of the positive class (None: no weighting)
+             gamma:float=2.0, # focal loss: focusing parameter
             ):
     "The fastai loss for a model with `n_out` logits."
-    if kind not in ('auto', 'bce', 'ce', 'focal'):
-        raise ConfigError(f"loss={kind!r} is unknown; use 'auto', 'bce', 'ce' or 'focal'.")
-    if kind == 'ce' and n_out == 1: raise ConfigError("loss='ce' needs one logit per class; a single-logit model uses 'bce' or 'focal'.")
-    if kind == 'bce' and n_out > 1: raise ConfigError(f"loss='bce' needs a single-logit model, not n_out={n_out}; use 'ce'.")
+    check_choice(kind, 'loss', ('auto', 'bce', 'ce', 'focal'))
+    if kind == 'ce' and n_out == 1:
+        raise ConfigError("loss='ce' needs one logit per class; a single-logit model uses 'bce' or 'focal'.")
+    if kind == 'bce' and n_out > 1:
+        raise ConfigError(f"loss='bce' needs a single-logit model, not n_out={n_out}; use 'ce'.")
     w = None if weights is None else torch.as_tensor(weights, dtype=torch.float32)
     if n_out == 1:
         if kind == 'focal': return BinaryFocalLoss(alpha, gamma)
@@ -139,7 +141,8 @@ class CPUMixedPrecision(Callback):
     def after_fit(self): self.autocast = None
 
 # %% ../nbs/05_training.ipynb #7efcaf6f
-def precision_cbs(precision:str, # 'auto' (bf16 on a bf16 CPU or GPU, fp16 on older GPUs, else fp32), 'fp32', 'bf16', 'fp16'
+def precision_cbs(precision:str,
+                  # 'auto' (bf16 on a bf16 CPU or GPU, fp16 on older GPUs, else fp32), 'fp32', 'bf16', 'fp16'
                   device:torch.device, # where the model runs
                  ) -> list:
     "Callbacks for `precision` ('auto', 'fp32', 'bf16' or 'fp16') on `device`."
@@ -158,7 +161,8 @@ CARD_KEY = 'pcam_xai_card'
 
 def _versions() -> dict:
     import fastai, timm, pcam_xai
-    return dict(pcam_xai=pcam_xai.__version__, torch=torch.__version__, fastai=fastai.__version__, timm=timm.__version__,
+    return dict(pcam_xai=pcam_xai.__version__, torch=torch.__version__, fastai=fastai.__version__,
+                timm=timm.__version__,
                 python=platform.python_version())
 
 def model_card(arch:str, # registry name given to `create_model`
@@ -203,10 +207,12 @@ def read_card(path:str|Path, # a pcam_xai .safetensors checkpoint
         with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
     except Exception as e:
         raise ModelError(f"{path} is not a readable safetensors file ({type(e).__name__}: {e}). "
-                         "It may be truncated or corrupt: re-create it, or pass a .pt/.pth state_dict with arch=...") from None
+                         "It may be truncated or corrupt: re-create it, or pass a .pt/.pth state_dict with "
+                         "arch=...") from None
     if CARD_KEY not in meta:
         raise ModelError(f"{path} is a safetensors file but not a pcam_xai checkpoint (it has no model card). "
-                         "Rebuild the model with pcam_xai.models.create_model(...) and load it with safetensors yourself.")
+                         "Rebuild the model with pcam_xai.models.create_model(...) and load it with safetensors "
+                         "yourself.")
     return json.loads(meta[CARD_KEY])
 
 # %% ../nbs/05_training.ipynb #a18d8929
@@ -236,7 +242,8 @@ def load_checkpoint(path:str|Path, # a pcam_xai .safetensors checkpoint, or a .p
         sd = load_file(str(path))
     else:
         if arch is None or n_out is None:
-            raise ModelError(f"{path} is not a pcam_xai checkpoint: pass arch=... and n_out=... to load it as a state_dict.")
+            raise ModelError(f"{path} is not a pcam_xai checkpoint: pass arch=... and n_out=... to load it as a "
+                             f"state_dict.")
         sd, card = _torch_state_dict(path), dict(arch=arch, n_out=n_out, model_kwargs={})
     model = create_model(card['arch'], n_out=card['n_out'], pretrained=False, **card.get('model_kwargs', {}))
     try: res = model.load_state_dict(sd, strict=False)
@@ -245,7 +252,8 @@ def load_checkpoint(path:str|Path, # a pcam_xai .safetensors checkpoint, or a .p
                          + str(e).split('\n\t', 1)[-1][:300]) from None
     if res.missing_keys or res.unexpected_keys:
         raise ModelError(f"{path} does not fit a {card['arch']} with n_out={card['n_out']}: "
-                         f"missing {res.missing_keys[:5]} ({len(res.missing_keys)}), unexpected {res.unexpected_keys[:5]} "
+                         f"missing {res.missing_keys[:5]} ({len(res.missing_keys)}), unexpected "
+                         f"{res.unexpected_keys[:5]} "
                          f"({len(res.unexpected_keys)}).")
     return model.to(get_device(device or 'cpu')).eval(), card
 
@@ -284,7 +292,8 @@ def add_checkpoint(learn:Learner, # the Learner whose best epoch is kept
                    out_dir:str|Path, # folder for best.safetensors, its card (best.json) and history.csv
                    classes:list, # class names of the (first) head, in label order
                    n_out:int, # logits of the (first) head
-                   arch:str|None=None, # `create_model` name (default: the model's `arch` attribute, else its class name)
+                   arch:str|None=None,
+                   # `create_model` name (default: the model's `arch` attribute, else its class name)
                    model_kwargs:dict|None=None, # `create_model` options (default: the model's `config` attribute)
                    monitor:str='valid_loss', # the recorded value that selects the epoch
                    overwrite:bool=False, # allow an `out_dir` that already holds a checkpoint
@@ -341,13 +350,15 @@ def make_learner(dls, # fastai DataLoaders from `pcam_xai.data` (`dls.c`, `dls.v
     device = dls.device or get_device()
     if isinstance(arch, nn.Module): model, name = arch, type(arch).__name__
     else: model, name = create_model(arch, n_out=n_out, pretrained=pretrained, **(model_kwargs or {})), arch
-    if isinstance(arch, nn.Module): name, model_kwargs = getattr(model, 'arch', None) or name, getattr(model, 'config', model_kwargs)
+    if isinstance(arch, nn.Module):
+        name, model_kwargs = getattr(model, 'arch', None) or name, getattr(model, 'config', model_kwargs)
     w = None
     if weighted_loss:
         w = class_weights(dls.train.dataset.targets, max(n_cls, 2))
     lf = loss_func if loss_func is not None else loss_for(n_out, loss, w, focal_alpha, focal_gamma)
     learn = Learner(dls, model.to(device), loss_func=lf, opt_func=Adam, lr=lr, wd=wd, wd_bn_bias=False, train_bn=True,
-                    metrics=metrics_for(n_out) if metrics is None else metrics, cbs=precision_cbs(precision, device) + list(cbs or []))
+                    metrics=metrics_for(n_out) if metrics is None else metrics,
+                    cbs=precision_cbs(precision, device) + list(cbs or []))
     learn.true_wd = true_wd
     if hasattr(learn.loss_func, 'to'): learn.loss_func.to(device)
     if n_out > 1 and n_cls == 2 and loss == 'auto' and loss_func is None: learn.loss_func = loss_for(2, 'ce', w)
@@ -411,7 +422,8 @@ def bootstrap_ci(y:np.ndarray, # N integer labels
         i = rng.integers(0, n, n)
         acc.append((pred[i] == y[i]).mean()); auc.append(roc_auc(y[i], probs[i]))
     q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
-    return dict(accuracy=[float(v) for v in np.percentile(acc, q)], roc_auc=[float(v) for v in np.nanpercentile(auc, q)],
+    return dict(accuracy=[float(v) for v in np.percentile(acc, q)],
+                roc_auc=[float(v) for v in np.nanpercentile(auc, q)],
                 n_boot=n_boot, level=level)
 
 # %% ../nbs/05_training.ipynb #1933c1ef
@@ -426,16 +438,19 @@ def evaluate(probs:np.ndarray, # N×C class probabilities
     "Metrics, curves, calibration and bootstrap intervals for one split."
     probs, y = np.asarray(probs, dtype=np.float64), np.asarray(y).reshape(-1).astype(np.int64)
     if probs.ndim != 2 or len(probs) != len(y):
-        raise DataError(f"evaluate: probs has shape {probs.shape} but there are {len(y)} labels; expected N×C probabilities.")
+        raise DataError(f"evaluate: probs has shape {probs.shape} but there are {len(y)} labels; expected N×C "
+                        f"probabilities.")
     if probs.shape[1] != len(classes):
         raise DataError(f"evaluate: probs has {probs.shape[1]} columns but {len(classes)} classes were given.")
     pred, binary = probs.argmax(1), probs.shape[1] == 2
     labels = list(range(len(classes)))
     avg = 'binary' if binary else 'macro'
     ece, rel = expected_calibration_error(probs, y, n_bins)
-    rep = skm.classification_report(y, pred, labels=labels, target_names=list(map(str, classes)), output_dict=True, zero_division=0)
+    rep = skm.classification_report(y, pred, labels=labels, target_names=list(map(str, classes)), output_dict=True,
+                                    zero_division=0)
     res = dict(split=split, n=int(len(y)), class_counts={str(c): int((y == i).sum()) for i, c in enumerate(classes)},
-               accuracy=float(skm.accuracy_score(y, pred)), balanced_accuracy=float(skm.balanced_accuracy_score(y, pred)),
+               accuracy=float(skm.accuracy_score(y, pred)),
+               balanced_accuracy=float(skm.balanced_accuracy_score(y, pred)),
                f1=float(skm.f1_score(y, pred, average=avg, zero_division=0)),
                precision=float(skm.precision_score(y, pred, average=avg, zero_division=0)),
                recall=float(skm.recall_score(y, pred, average=avg, zero_division=0)),
@@ -445,7 +460,8 @@ def evaluate(probs:np.ndarray, # N×C class probabilities
     if binary and len(np.unique(y)) == 2:
         fpr, tpr, _ = skm.roc_curve(y, probs[:, 1]); pr, rc, _ = skm.precision_recall_curve(y, probs[:, 1])
         res['roc_curve'] = dict(fpr=fpr.tolist(), tpr=tpr.tolist())
-        res['pr_curve'] = dict(precision=pr.tolist(), recall=rc.tolist(), average_precision=float(skm.average_precision_score(y, probs[:, 1])))
+        res['pr_curve'] = dict(precision=pr.tolist(), recall=rc.tolist(),
+                               average_precision=float(skm.average_precision_score(y, probs[:, 1])))
     return res
 
 # %% ../nbs/05_training.ipynb #73f0ee5f
@@ -457,7 +473,8 @@ def evaluate_model(model:nn.Module, # any classifier returning logits
                    **kwargs, # `evaluate` options (n_boot, seed, n_bins)
                   ) -> dict:
     "`evaluate` of `model` on `dl`, without and with dihedral TTA: `{'plain': ..., 'tta': ...}`."
-    return {('tta' if t else 'plain'): evaluate(*predict(model, dl, tta=t), classes, split=split, **kwargs) for t in tta}
+    return {('tta' if t else 'plain'): evaluate(*predict(model, dl, tta=t), classes, split=split,
+                                                **kwargs) for t in tta}
 
 # %% ../nbs/05_training.ipynb #f4416b96
 def _fig_png(fig) -> bytes:
