@@ -546,7 +546,7 @@ class MagConcat(MagFusion):
 
 # %% ../nbs/04_models.ipynb #7982cf15
 def hierarchy_mask(mags) -> torch.Tensor:
-    "`M×M` bool attention mask (True = blocked): each magnification attends to the lower ones; the lowest (root) to itself."
+    "`M×M` bool attention mask (True = blocked): each magnification attends to the lower ones, the lowest to itself."
     mags = check_mags(mags)
     m = torch.tensor(mags)
     allowed = m[None, :] < m[:, None]            # row = query, column = key
@@ -569,7 +569,7 @@ class SpatialAttentionPool(nn.Module):
 
 # %% ../nbs/04_models.ipynb #19c8ff4f
 class MagAttention(MagFusion):
-    "The study's fusion: per-magnification SE + spatial attention pooling, hierarchical then cross-magnification attention, learnable magnification weights."
+    "The study's fusion: SE + spatial attention pooling, hierarchical + cross-magnification attention, learned weights."
     arch = 'mag_attention'
     def __init__(self, mags=MAGS, backbone='efficientnet_b0', share_weights=False, pretrained=False, in_chans=3,
                  n_subtypes=8, # as for `MagFusion`
@@ -643,8 +643,8 @@ def mag_attention(n_out:int=1, # the binary head's logits: must be 1
                   backbone:str='efficientnet_b0', # any timm name, or 'tiny'
                   mags=MAGS, # magnifications, in input order
                   share_weights:bool=False, # one extractor for every magnification
-                  **kwargs, # `n_subtypes`, `embed_dim`, `n_heads`, `hidden`, `drop_rate`, `se_reduction` of `MagAttention`
+                  **kwargs, # `MagAttention`'s n_subtypes, embed_dim, n_heads, hidden, drop_rate, se_reduction
                  ) -> MagAttention:
-    "Attention fusion (spatial, channel, hierarchical, cross-magnification, learnable weights) over `mags` with dual heads."
+    "Attention fusion (spatial, channel, hierarchical, cross-magnification, learned weights) over `mags`, dual heads."
     _one_logit(n_out, 'mag_attention')
     return MagAttention(mags, backbone, share_weights, pretrained, in_chans, **kwargs)

@@ -1,4 +1,4 @@
-"""Multi-magnification fusion for BreakHis: fastai loaders over per-patient 40×/100×/200×/400× tuples, concat and attention fusion models with binary and subtype heads, the study's focal loss, a leak-free patient-level cross-validation with best-checkpoint selection, and per-magnification interpretation.
+"""Multi-magnification fusion for BreakHis: the study's dual-head loss and metrics, leak-free patient-level cross-validation with best checkpoints, and per-magnification interpretation.
 
 Docs: https://pcam-xai.github.io/pcam_xai/multimag.html.md"""
 
@@ -18,54 +18,28 @@ from fastai.callback.core import Callback
 import fastai.callback.schedule  # noqa: F401  (adds Learner.fit_flat_cos)
 import fastai.callback.progress  # noqa: F401  (adds Learner.no_bar)
 from sklearn import metrics as skm
-from .core import DataError, ConfigError, ModelError, class_names, seed_everything, check_choice, check_fraction
+from .core import (DataError, ConfigError, ModelError, class_names, seed_everything, check_choice,
+                           check_fraction, check_range)
 from .data.breakhis import (MAGS, N_BENIGN, BreakHis, breakhis_df, read_folds_csv, assert_no_patient_overlap,
                                     patient_kfold, patient_split, check_same_mags, MultiMagBreakHis, check_mags,
                                     as_multimag, multimag_dls)
-from .data.synth import write_synth_breakhis
 from .models import create_model, MagFusion
 from .training import make_learner
 
 # %% auto #0
-__all__ = ['METRIC_NAMES', 'synth_multimag', 'PosWeightedFocalLoss', 'DualHeadLoss', 'multimag_metrics', 'MagMetric',
-           'ReseedEachEpoch', 'multimag_learner', 'predict_multimag', 'ensemble_predict', 'CVResult', 'cross_validate',
-           'MagView', 'explain_mags', 'plot_mag_importance', 'plot_cross_attn', 'show_mag_cams']
-
-# %% ../nbs/07_multimag.ipynb #97a9f2e8
-def synth_multimag(root:str|Path, # folder that receives `BreaKHis_v1/` (and the lesion masks under `masks/`)
-                   n_patients:int=12, # patients, alternating benign/malignant and cycling through the 8 subtypes
-                   images_per_mag:int=2, # image sites per patient, each seen at every magnification
-                   size:int=64, # square image side in pixels (>= 32)
-                   partial:int=0, # the last `partial` patients keep only their 40× and 100× images
-                   seed:int=0, # the same seed writes the same images
-                   overwrite:bool=False, # replace existing files
-                  ) -> Path:
-    "Write a small synthetic BreakHis tree for multi-magnification tests and return `root`."
-    if isinstance(partial, bool) or not isinstance(partial, (int, np.integer)) or not 0 <= partial <= n_patients:
-        raise ConfigError(f"partial={partial!r}: use an integer between 0 and n_patients={n_patients}.")
-    root = write_synth_breakhis(root, n_patients=n_patients, images_per_mag=images_per_mag, size=(size, size),
-                                seed=seed,
-                                overwrite=overwrite)
-    if partial:
-        df = breakhis_df(root)
-        for pat in sorted(df.patient.unique())[-partial:]:
-            for p in df.path[(df.patient == pat) & df.mag.isin([200, 400])]:
-                for f in (Path(p), root/'masks'/Path(p).relative_to(root)): f.unlink(missing_ok=True)
-    return Path(root)
+__all__ = ['METRIC_NAMES', 'PosWeightedFocalLoss', 'DualHeadLoss', 'multimag_metrics', 'MagMetric', 'ReseedEachEpoch',
+           'multimag_learner', 'predict_multimag', 'ensemble_predict', 'CVResult', 'cross_validate', 'MagView',
+           'explain_mags', 'plot_mag_importance', 'plot_cross_attn', 'show_mag_cams']
 
 # %% ../nbs/07_multimag.ipynb #349dbfbf
 class PosWeightedFocalLoss(nn.Module):
-    "The study's binary focal loss from logits: `-α·t·(1-p)^γ·log p - (1-t)·p^γ·log(1-p)` (α multiplies the positive term)."
+    "The study's binary focal loss from logits: `-α·t·(1-p)^γ·log p - (1-t)·p^γ·log(1-p)` (α weights positives)."
     def __init__(self, alpha:float=2.5, # weight of the positive (malignant) term, any value > 0
                  gamma:float=2.0, # focusing parameter (0: BCE with pos_weight=alpha)
                 ):
         super().__init__()
-        if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or alpha <= 0:
-            raise ConfigError(f"PosWeightedFocalLoss alpha={alpha!r} must be a number > 0 (it multiplies the positive "
-                              f"term; 1: no weighting).")
-        if not isinstance(gamma, (int, float)) or gamma < 0:
-            raise ConfigError(f"PosWeightedFocalLoss gamma={gamma!r} must be >= 0.")
-        self.alpha, self.gamma = float(alpha), float(gamma)
+        self.alpha = check_range(alpha, 'alpha', 0, 1e6, lo_open=True, hint=' (it multiplies the positive term; 1: none)')
+        self.gamma = check_range(gamma, 'gamma', 0, 100)
     def forward(self, logit:torch.Tensor, target:torch.Tensor) -> torch.Tensor:
         z, t = logit.float().reshape(-1), torch.as_tensor(target).float().reshape(-1)
         if z.shape != t.shape:
@@ -83,8 +57,9 @@ def _split_pred(pred) -> tuple:
     return pred[0], pred[1]
 
 class DualHeadLoss(nn.Module):
-    "`w_binary × PosWeightedFocalLoss(binary) + (1 - w_binary) × CE(subtype)`; targets are subtype indices, benign = `< n_benign`."
-    def __init__(self, alpha:float=2.5, gamma:float=2.0, # focal-loss parameters (the study: 2.5, 2)
+    "`w_binary × PosWeightedFocalLoss(binary) + (1 - w_binary) × CE(subtype)`; targets: subtypes, benign `< n_benign`."
+    def __init__(self, alpha:float=2.5, # focal loss: weight of the malignant term (the study: 2.5)
+                 gamma:float=2.0, # focal loss: focusing parameter (the study: 2)
                  w_binary:float=0.9, # weight of the binary term; the subtype term gets 1 - w_binary
                  n_benign:int=N_BENIGN, # subtype indices below this are benign
                 ):
@@ -115,7 +90,8 @@ def multimag_metrics(p_malignant, # N probabilities of malignant (binary head)
                      n_benign:int=N_BENIGN, # subtype indices below this are benign
                     ) -> dict:
     "Binary accuracy, balanced accuracy, per-class recall, ROC-AUC and subtype accuracy of dual-head predictions."
-    pm, ps, ys = (np.asarray(torch.as_tensor(a).detach().cpu().float() if isinstance(a, torch.Tensor) else a) for a in (p_malignant, p_subtype, y_subtype))
+    pm, ps, ys = (np.asarray(torch.as_tensor(a).detach().cpu().float() if isinstance(a, torch.Tensor) else a)
+                  for a in (p_malignant, p_subtype, y_subtype))
     pm, ys = pm.reshape(-1), ys.reshape(-1).astype(np.int64)
     if not len(ys): raise DataError("multimag_metrics got no predictions.")
     if len(pm) != len(ys) or len(ps) != len(ys):
@@ -152,7 +128,7 @@ class MagMetric(Metric):
 
 # %% ../nbs/07_multimag.ipynb #23d63217
 class ReseedEachEpoch(Callback):
-    "New magnification pairings every epoch: the training `MultiMagBreakHis` draws with `seed + epoch` (restored after fit)."
+    "New magnification pairings every epoch: the training `MultiMagBreakHis` draws with `seed + epoch`, then restored."
     order = -5
     def before_fit(self): self.base = getattr(self.dls.train.dataset, 'seed', None)
     def before_epoch(self):
@@ -177,7 +153,7 @@ def multimag_learner(dls, # `multimag_dls` loaders
                      card_info:dict|None=None, # extra model-card fields
                      overwrite:bool=False, # allow an `out_dir` that already holds a checkpoint
                     ) -> Learner:
-    "`make_learner` for a dual-head fusion model: focal + subtype loss, balanced-accuracy checkpointing, mixed precision."
+    "`make_learner` for a dual-head fusion model: focal + subtype loss, balanced-accuracy checkpoints, bf16."
     mags = getattr(dls, 'mags', None)
     if mags is None: raise ConfigError("dls has no `mags`: build the loaders with multimag_dls.")
     if isinstance(arch, nn.Module): model = arch
@@ -214,7 +190,8 @@ def predict_multimag(model:nn.Module, # a `MagFusion` model
         for b in dl:
             xs, y = b[:-1], b[-1]
             bo, so = _split_pred(model(*[x.to(p.device) for x in xs]))
-            pb.append(torch.sigmoid(bo.float()).reshape(-1).cpu()); ps.append(so.float().softmax(-1).cpu()); ys.append(y.cpu())
+            pb.append(torch.sigmoid(bo.float()).reshape(-1).cpu()); ps.append(so.float().softmax(-1).cpu())
+            ys.append(y.cpu())
             if getattr(model, 'last_cross_attn', None) is not None: ca.append(model.last_cross_attn.float().cpu())
     finally: model.train(training)
     out = dict(p_malignant=torch.cat(pb).numpy(), p_subtype=torch.cat(ps).numpy(),
@@ -255,7 +232,7 @@ def _csv_folds(df, folds_csv) -> list:
             for _, g in f.groupby('fold', sort=True)]
 
 class CVResult:
-    "What `cross_validate` returns: per-fold metrics and their mean ± sd, the splits, the fold models and their attention."
+    "What `cross_validate` returns: per-fold metrics and mean ± sd, the splits, the fold models and their attention."
     def __init__(self, metrics:pd.DataFrame, # one row of test metrics per fold
                  splits:list, # per fold: {'train', 'valid', 'test'} patient lists
                  models:list, # the fold models (best checkpoints, eval mode)
@@ -293,7 +270,8 @@ class CVResult:
         return multimag_metrics(p['p_malignant'], p['p_subtype'], p['y'])
 
     def __repr__(self):
-        return f"CVResult({len(self.models)} folds, mags={list(self.mags)}, balanced accuracy {self.summary.loc['balanced_accuracy', 'mean ± sd']})"
+        bacc = self.summary.loc['balanced_accuracy', 'mean ± sd']
+        return f"CVResult({len(self.models)} folds, mags={list(self.mags)}, balanced accuracy {bacc})"
 
 # %% ../nbs/07_multimag.ipynb #cbb8e097
 def _fold_sets(df, folds, n_splits, seed, stratify, folds_csv):
@@ -321,9 +299,9 @@ def cross_validate(data, # BreakHis folder (None: `$PCAM_XAI_DATA`), a `BreakHis
                    out_dir:str|Path|None=None,
                    # keep each fold's checkpoint in `out_dir/fold<k>` (None: a temporary folder)
                    verbose:bool=True, # print one line per fold
-                   **kwargs, # `multimag_dls` (batch_tfms, mag_tfms, normalize, weighted, device) and `multimag_learner` options
+                   **kwargs, # `multimag_dls` options (batch_tfms, mag_tfms, normalize...), `multimag_learner` options
                   ) -> CVResult:
-    "Patient-level cross-validation of a fusion model: inner-split best checkpoints, per-fold test metrics, fold models."
+    "Patient-level cross-validation of a fusion model: inner-split best checkpoints, per-fold test metrics and models."
     mags, df = check_mags(mags), _image_table(data)
     dkeys = ('batch_tfms', 'mag_tfms', 'normalize', 'weighted', 'device', 'num_workers', 'val_bs')
     dkw = {k: kwargs.pop(k) for k in dkeys if k in kwargs}
@@ -340,7 +318,8 @@ def cross_validate(data, # BreakHis folder (None: `$PCAM_XAI_DATA`), a `BreakHis
         seed_everything(seed + k)
         dls = multimag_dls(df.iloc[trn], df.iloc[val], mags=mags, size=size, bs=bs, n_per_patient=n_per_patient,
                            require_all_mags=require_all_mags, seed=seed + k, **dkw)
-        with (tempfile.TemporaryDirectory() if out_dir is None else contextlib.nullcontext(Path(out_dir)/f'fold{k}')) as d:
+        fold_dir = contextlib.nullcontext(Path(out_dir)/f'fold{k}') if out_dir is not None else None
+        with (tempfile.TemporaryDirectory() if fold_dir is None else fold_dir) as d:
             learn = multimag_learner(dls, arch, model_kwargs, out_dir=d, lr=lr,
                                      card_info=dict(fold=k, test_patients=pats[2]), **kwargs)
             with learn.no_bar(), learn.no_logging(): learn.fit_flat_cos(epochs, lr, pct_start=pct_start)
@@ -368,7 +347,7 @@ def cross_validate(data, # BreakHis folder (None: `$PCAM_XAI_DATA`), a `BreakHis
 
 # %% ../nbs/07_multimag.ipynb #05fe6ffb
 class MagView(nn.Module):
-    "A fusion model seen as a one-input model of magnification `k`; the other inputs' feature maps are fixed to those of `xs`."
+    "A fusion model seen as a one-input model of magnification `k`; the other inputs' feature maps stay those of `xs`."
     def __init__(self, model:MagFusion, # a fusion model
                  k:int, # which input (position in `model.mags`) varies
                  xs, # the patient tuples: one B×3×H×W tensor per magnification
@@ -400,7 +379,8 @@ def explain_mags(model:MagFusion, # a fusion model
                 ) -> list:
     "One `B×H×W` explanation per magnification (in `model.mags` order), from `pcam_xai.explain.explain`."
     from pcam_xai.explain import explain
-    xs = tuple(x.as_subclass(torch.Tensor) if isinstance(x, torch.Tensor) else x for x in model._inputs(tuple(xs)))  # fastai's TensorImage trips captum
+    # plain tensors: fastai's TensorImage trips captum
+    xs = tuple(x.as_subclass(torch.Tensor) if isinstance(x, torch.Tensor) else x for x in model._inputs(tuple(xs)))
     return [explain(MagView(model, k, xs, head), xs[k], method=method, target=target, **kw) for k in range(len(xs))]
 
 # %% ../nbs/07_multimag.ipynb #92e13058

@@ -24,7 +24,7 @@ from fastai.optimizer import Adam
 from fastai.torch_core import to_float
 from sklearn import metrics as skm
 from .core import (ConfigError, ModelError, DataError, atomic_write, get_device, seed_everything, check_choice,
-                           check_int, check_range, check_fraction)
+                           check_int, check_range, check_fraction, check_path)
 from .explain import class_probs
 from .models import create_model
 from .data.core import make_dls, class_weights
@@ -131,7 +131,8 @@ class CPUMixedPrecision(Callback):
         if self.channels_last: self.learn.model.to(memory_format=torch.channels_last)
     def before_batch(self):
         if self.channels_last:   # every 4-D input (models with several inputs, e.g. one per magnification, too)
-            self.learn.xb = tuple(x.contiguous(memory_format=torch.channels_last) if isinstance(x, torch.Tensor) and x.ndim == 4
+            cl = lambda x: isinstance(x, torch.Tensor) and x.ndim == 4
+            self.learn.xb = tuple(x.contiguous(memory_format=torch.channels_last) if cl(x)
                                   else x for x in self.learn.xb)
         self.autocast = torch.autocast('cpu', dtype=torch.bfloat16); self.autocast.__enter__()
     def after_pred(self): self.learn.pred = to_float(self.learn.pred)   # tensors, or tuples of them (several heads)
@@ -202,7 +203,7 @@ def read_card(path:str|Path, # a pcam_xai .safetensors checkpoint
     "The model card inside a pcam_xai checkpoint, without loading the weights."
     from safetensors import safe_open
     path = Path(path)
-    if not path.exists(): raise ModelError(f"Checkpoint {path} does not exist.")
+    check_path(path, 'checkpoint', 'file')
     try:
         with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
     except Exception as e:
@@ -236,7 +237,7 @@ def load_checkpoint(path:str|Path, # a pcam_xai .safetensors checkpoint, or a .p
     "Rebuild a model from a checkpoint, in eval mode; returns `(model, card)`."
     from safetensors.torch import load_file
     path = Path(path)
-    if not path.exists(): raise ModelError(f"Checkpoint {path} does not exist.")
+    check_path(path, 'checkpoint', 'file')
     if path.suffix == '.safetensors':
         card = read_card(path)
         sd = load_file(str(path))
@@ -299,7 +300,7 @@ def add_checkpoint(learn:Learner, # the Learner whose best epoch is kept
                    overwrite:bool=False, # allow an `out_dir` that already holds a checkpoint
                    card_info:dict|None=None, # extra model-card fields (data, recipe, ...)
                   ) -> dict:
-    "Refuse an `out_dir` holding a checkpoint (unless `overwrite`), then add `BestCheckpoint` + `CSVLogger`; returns the card."
+    "Refuse an `out_dir` holding a checkpoint (unless `overwrite`); add `BestCheckpoint`, `CSVLogger`; return the card"
     out, model, dls = Path(out_dir), learn.model, learn.dls
     if (out/'best.safetensors').exists() and not overwrite:
         raise ConfigError(f"{out} already holds a checkpoint (best.safetensors). Choose another output folder "

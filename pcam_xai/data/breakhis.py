@@ -467,7 +467,7 @@ class MultiMagItem(ItemTransform):
 
 # %% ../../nbs/01e_data.breakhis.ipynb #4b128d03
 class MagTfms(ItemTransform):
-    "Training-only batch augmentations for chosen magnifications: `{mag: callable or list}` applied to that tensor only."
+    "Training-only batch augmentations for chosen magnifications: `{mag: callable or list}`, on that tensor only."
     split_idx, order = 0, 40
     def __init__(self, tfms:dict, # {magnification: callable or list of callables on a B×3×H×W float tensor}
                  mags:tuple, # the loaders' magnifications, in input order
@@ -535,7 +535,7 @@ def multimag_dls(train, # training images: an image table (`breakhis_df` rows), 
                  num_workers:int=0, # DataLoader worker processes
                  device=None, # where batches go (default `get_device()`)
                 ) -> DataLoaders:
-    "fastai `DataLoaders` of `(x_mag1, ..., x_magM, subtype)` batches from two patient-disjoint sets; valid never augmented."
+    "fastai `DataLoaders` of `(x_mag1, ..., x_magM, subtype)` batches of two patient-disjoint sets; valid not augmented."
     mags = check_mags(mags)
     tr = as_multimag(train, mags, size, seed, n_per_patient, require_all_mags, 'train')
     va = as_multimag(valid, mags, size, seed, None, require_all_mags, 'valid')

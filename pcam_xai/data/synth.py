@@ -15,7 +15,8 @@ from ..core import ConfigError, DataError, check_target, atomic_write, default_c
 
 # %% auto #0
 __all__ = ['BREAKHIS_SUBTYPES', 'SYNTH_DEMO_N', 'synth_patches', 'show_synth', 'synth_pcam_files', 'write_synth_pcam',
-           'write_synth_hcd', 'write_synth_pathmnist', 'breakhis_path', 'write_synth_breakhis', 'synth_demo_data']
+           'write_synth_hcd', 'write_synth_pathmnist', 'breakhis_path', 'write_synth_breakhis', 'synth_multimag',
+           'synth_demo_data']
 
 # %% ../../nbs/01a_data.synth.ipynb #0c20ab09
 from ..preprocessing import MACENKO_STAINS   # one definition of the reference stains
@@ -412,10 +413,11 @@ def write_synth_pathmnist(root:str|Path, # folder that receives the npz (created
     return Path(root)
 
 # %% ../../nbs/01a_data.synth.ipynb #df1cc26e
-from .breakhis import MAGS as BREAKHIS_MAGS, SUBTYPE_CODES   # one definition, in the reader
+from .breakhis import MAGS as BREAKHIS_MAGS, SUBTYPE_CODES, breakhis_df   # one definition, in the reader
 _SUB_CODE = {name: code for code, name in SUBTYPE_CODES.items()}
 BREAKHIS_SUBTYPES = {lab: [(s, _SUB_CODE[s]) for s in subs] for lab, subs in   # (name, code) per label, benign first
-                     (('benign', class_names('breakhis_subtype')[:4]), ('malignant', class_names('breakhis_subtype')[4:]))}
+                     (('benign', class_names('breakhis_subtype')[:4]),
+                      ('malignant', class_names('breakhis_subtype')[4:]))}
 # per subtype: duct threshold (lower: more ducts), stroma nucleus occupancy, tumour nucleus radius, tumour occupancy,
 # tumour background hematoxylin, mucin (pale blue background), papillary cores
 _BH_LOOK = {'A': (0.4, 0.2, 0, 0, 0, 0, 0), 'F': (1.0, 0.25, 0, 0, 0, 0, 0), 'PT': (1.3, 0.6, 0, 0, 0, 0, 0),
@@ -583,6 +585,27 @@ def _bh_write(root, pats, ipm, mags, H, W, seed, overwrite):
                 rel = breakhis_path(*p, m, s)
                 for path, a in ((root/rel, im), (root/'masks'/rel, mask.astype(np.uint8) * 255)):
                     with atomic_write(path, overwrite=overwrite) as f: Image.fromarray(a).save(f, format='PNG', compress_level=1)
+
+# %% ../../nbs/01a_data.synth.ipynb #137818fb
+def synth_multimag(root:str|Path, # folder that receives `BreaKHis_v1/` (and the lesion masks under `masks/`)
+                   n_patients:int=12, # patients, alternating benign/malignant and cycling through the 8 subtypes
+                   images_per_mag:int=2, # image sites per patient, each seen at every magnification
+                   size:int=64, # square image side in pixels (>= 32)
+                   partial:int=0, # the last `partial` patients keep only their 40× and 100× images
+                   seed:int=0, # the same seed writes the same images
+                   overwrite:bool=False, # replace existing files
+                  ) -> Path:
+    "Write a small synthetic BreakHis tree for multi-magnification tests (some patients partial); returns `root`."
+    if check_int(partial, 'partial', lo=0) > n_patients:
+        raise ConfigError(f"partial={partial!r}: use an integer between 0 and n_patients={n_patients}.")
+    root = write_synth_breakhis(root, n_patients=n_patients, images_per_mag=images_per_mag, size=(size, size),
+                                seed=seed, overwrite=overwrite)
+    if partial:
+        df = breakhis_df(root)
+        for pat in sorted(df.patient.unique())[-partial:]:
+            for p in df.path[(df.patient == pat) & df.mag.isin([200, 400])]:
+                for f in (Path(p), root/'masks'/Path(p).relative_to(root)): f.unlink(missing_ok=True)
+    return Path(root)
 
 # %% ../../nbs/01a_data.synth.ipynb #71fd4edc
 SYNTH_DEMO_N = {'train': 1024, 'valid': 256, 'test': 256}
