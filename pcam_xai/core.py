@@ -199,7 +199,8 @@ def check_range(v, # the value to check
     ok = not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating)) and np.isfinite(v)
     if ok: ok = (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
     if not ok:
-        raise ConfigError(f"{name}={v!r} must be a number in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        lb, rb = '(' if lo_open else '[', ')' if hi_open else ']'
+        raise ConfigError(f"{name}={v!r} must be a number in {lb}{lo:g}, {hi:g}{rb}"
                           f"{hint}.")
     return float(v)
 
@@ -226,10 +227,13 @@ def check_path(path, # the path given by the user
               ) -> Path:
     "`path` as an expanded `Path` that exists and is a `kind`; otherwise a `DataNotFoundError` naming it and the fix."
     check_choice(kind, 'kind', ('file', 'dir', 'any'))
-    if not isinstance(path, (str, os.PathLike)): raise ConfigError(f"{name}={path!r} is not a path; pass a str or Path.")
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigError(f"{name}={path!r} is not a path; pass a str or Path.")
     p = Path(path).expanduser()
     what = 'folder' if kind == 'dir' else kind if kind == 'file' else 'file or folder'
     if not p.exists(): raise DataNotFoundError(f"{name}: {p} does not exist; pass an existing {what}.")
-    if kind == 'file' and not p.is_file(): raise DataNotFoundError(f"{name}: {p} is not a file; pass a file (not a folder).")
-    if kind == 'dir' and not p.is_dir(): raise DataNotFoundError(f"{name}: {p} is not a folder; pass the folder that holds it.")
+    if kind == 'file' and not p.is_file():
+        raise DataNotFoundError(f"{name}: {p} is not a file; pass a file (not a folder).")
+    if kind == 'dir' and not p.is_dir():
+        raise DataNotFoundError(f"{name}: {p} is not a folder; pass the folder that holds it.")
     return p

@@ -38,7 +38,7 @@ class PosWeightedFocalLoss(nn.Module):
                  gamma:float=2.0, # focusing parameter (0: BCE with pos_weight=alpha)
                 ):
         super().__init__()
-        self.alpha = check_range(alpha, 'alpha', 0, 1e6, lo_open=True, hint=' (it multiplies the positive term; 1: none)')
+        self.alpha = check_range(alpha, 'alpha', 0, 1e6, lo_open=True, hint=' (it weights the positive term; 1: none)')
         self.gamma = check_range(gamma, 'gamma', 0, 100)
     def forward(self, logit:torch.Tensor, target:torch.Tensor) -> torch.Tensor:
         z, t = logit.float().reshape(-1), torch.as_tensor(target).float().reshape(-1)
