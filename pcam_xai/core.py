@@ -13,7 +13,7 @@ import numpy as np   # no torch at import: `core` is used by the torch-free ONNX
 # %% auto #0
 __all__ = ['DEVICE_ENV', 'DATA_ENV', 'CACHE_ENV', 'CLASS_NAMES', 'PcamXaiError', 'DataError', 'DataNotFoundError', 'ConfigError',
            'ModelError', 'get_device', 'seed_everything', 'default_cache_dir', 'find_data_root', 'class_names',
-           'check_target', 'atomic_write']
+           'check_target', 'atomic_write', 'check_int', 'check_range', 'check_fraction', 'check_choice', 'check_path']
 
 # %% ../nbs/00_core.ipynb #1801c1ef
 class PcamXaiError(Exception):
@@ -175,3 +175,65 @@ def atomic_write(path:str|Path, # final file path
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
+
+# %% ../nbs/00_core.ipynb #4a9cde2e
+def check_int(v, # the value to check
+              name:str, # the argument's name, used in the message
+              lo:int=1, # smallest allowed value (1: a positive integer, 0: a non-negative one)
+              hint:str='', # extra words for the message, e.g. ' (the number of classes)'
+             ) -> int:
+    "`v` as an `int`, or a `ConfigError` naming `name` if it is not an integer >= `lo` (booleans are refused)."
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+        what = 'a positive integer' if lo == 1 else 'a non-negative integer' if lo == 0 else f'an integer >= {lo}'
+        raise ConfigError(f"{name}={v!r} must be {what}{hint}.")
+    return int(v)
+
+# %% ../nbs/00_core.ipynb #70578482
+def check_range(v, # the value to check
+                name:str, # the argument's name, used in the message
+                lo:float=0., hi:float=1., # the allowed interval (default: a fraction)
+                lo_open:bool=False, hi_open:bool=False, # exclude `lo` / `hi` themselves
+                hint:str='', # extra words for the message
+               ) -> float:
+    "`v` as a `float`, or a `ConfigError` naming `name` if it is not a number in the interval `lo`..`hi`."
+    ok = not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating)) and np.isfinite(v)
+    if ok: ok = (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
+    if not ok:
+        lb, rb = '(' if lo_open else '[', ')' if hi_open else ']'
+        raise ConfigError(f"{name}={v!r} must be a number in {lb}{lo:g}, {hi:g}{rb}"
+                          f"{hint}.")
+    return float(v)
+
+def check_fraction(v, # the value to check
+                   name:str, # the argument's name, used in the message
+                   lo_open:bool=False, hi_open:bool=False, # exclude 0 / 1 themselves
+                  ) -> float:
+    "`v` as a `float` in [0, 1] (a share, a probability), or a `ConfigError` naming `name`."
+    return check_range(v, name, 0., 1., lo_open, hi_open)
+
+# %% ../nbs/00_core.ipynb #5838f1fc
+def check_choice(v, # the value to check
+                 name:str, # the argument's name, used in the message
+                 choices, # the allowed values
+                ):
+    "`v` if it is one of `choices`, else a `ConfigError` naming `name` and listing the choices."
+    if isinstance(v, (str, int, float, type(None))) and v in tuple(choices): return v
+    raise ConfigError(f"{name}={v!r} is unknown; use one of {', '.join(map(repr, choices))}.")
+
+# %% ../nbs/00_core.ipynb #d780a96e
+def check_path(path, # the path given by the user
+               name:str='path', # the argument's name, used in the message
+               kind:str='file', # what must be there: 'file', 'dir' (a folder) or 'any'
+              ) -> Path:
+    "`path` as an expanded `Path` that exists and is a `kind`; otherwise a `DataNotFoundError` naming it and the fix."
+    check_choice(kind, 'kind', ('file', 'dir', 'any'))
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigError(f"{name}={path!r} is not a path; pass a str or Path.")
+    p = Path(path).expanduser()
+    what = 'folder' if kind == 'dir' else kind if kind == 'file' else 'file or folder'
+    if not p.exists(): raise DataNotFoundError(f"{name}: {p} does not exist; pass an existing {what}.")
+    if kind == 'file' and not p.is_file():
+        raise DataNotFoundError(f"{name}: {p} is not a file; pass a file (not a folder).")
+    if kind == 'dir' and not p.is_dir():
+        raise DataNotFoundError(f"{name}: {p} is not a folder; pass the folder that holds it.")
+    return p

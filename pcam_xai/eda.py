@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
-from .core import DataError, ConfigError
+from .core import DataError, ConfigError, check_int, check_fraction
 from .data.core import HistoDataset, ArrayDataset, channel_stats
 
 # %% auto #0
@@ -38,9 +38,7 @@ def _check_ds(ds, fn:str, images:bool=True):
 def _int_arg(v, name:str, lo:int=0, none_ok:bool=False):
     "`v` as an int >= `lo` (or None when `none_ok`), else a `ConfigError` naming `name`."
     if v is None and none_ok: return None
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-        raise ConfigError(f"{name} must be an integer >= {lo}{' or None' if none_ok else ''}, got {v!r}.")
-    return int(v)
+    return check_int(v, name, lo, hint=' or None' if none_ok else '')
 
 def _spread(n:int, max_items) -> np.ndarray:
     "`max_items` evenly spaced indices of `range(n)` (all of them when None or >= n), as `channel_stats` picks them."
@@ -265,10 +263,7 @@ def _check_space(space) -> list:
     if space not in SPACES: raise ConfigError(f"space={space!r} is unknown. Use 'hed' (hematoxylin/eosin, skimage's rgb2hed) or 'od' (optical density per RGB channel).")
     return SPACES[space]
 
-def _check_frac(v, name:str, lo_open:bool=False):
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not (0 < v <= 1 if lo_open else 0 <= v <= 1):
-        raise ConfigError(f"{name} must be a number in {'(0, 1]' if lo_open else '[0, 1]'}, got {v!r}.")
-    return float(v)
+def _check_frac(v, name:str, lo_open:bool=False): return check_fraction(v, name, lo_open)
 
 def _batch_features(x:np.ndarray, space:str, white_od:float, low_sat:float) -> dict:
     "Per-image background fractions, mean OD and tissue-only stain means of a uint8 batch N×H×W×3."

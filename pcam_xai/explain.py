@@ -37,9 +37,10 @@ def class_scores(out) -> torch.Tensor:
     out = as_logits(out)
     return torch.cat([-out, out], 1) if out.shape[1] == 1 else out
 
-def class_probs(out) -> torch.Tensor:
-    "`B×K` class probabilities: `[1-σ(z), σ(z)]` for a single-logit head, else the softmax."
-    out = as_logits(out)
+def class_probs(out, # the model's output: B×K or B×1 logits, a 1-D single-logit output, or a tuple (first head)
+               ) -> torch.Tensor:
+    "`B×K` float32 class probabilities: `[1-σ(z), σ(z)]` for a single-logit head, else the softmax."
+    out = as_logits(out).float()
     if out.shape[1] == 1:
         p = torch.sigmoid(out)
         return torch.cat([1 - p, p], 1)

@@ -13,11 +13,15 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 import timm
-from .core import PcamXaiError, ModelError
+from torchvision.ops import SqueezeExcitation
+from .core import PcamXaiError, ModelError, check_int
+from .data.breakhis import MAGS, check_mags
 
 # %% auto #0
 __all__ = ['TokenSelfAttention', 'ReferenceCNN', 'count_params', 'register_model', 'list_models', 'reference_cnn',
-           'find_cached_weights', 'create_model', 'freeze_to', 'resnet_transfer', 'default_cam_layer', 'model_summary']
+           'find_cached_weights', 'create_model', 'freeze_to', 'resnet_transfer', 'default_cam_layer', 'model_summary',
+           'TinyCNN', 'MagExtractor', 'MagFusion', 'MagConcat', 'hierarchy_mask', 'SpatialAttentionPool',
+           'MagAttention', 'mag_concat', 'mag_attention']
 
 # %% ../nbs/04_models.ipynb #4ce2c2f1
 class TokenSelfAttention(nn.Module):
@@ -42,13 +46,7 @@ class TokenSelfAttention(nn.Module):
         return self.proj(out)
 
 # %% ../nbs/04_models.ipynb #e63aa4c4
-def _pos_int(v, what:str, hint:str='') -> int:
-    "`v` if it is a positive integer, else `ModelError` naming `what`."
-    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        raise ModelError(f"{what} must be a positive integer{hint}, got {v!r}.")
-    return v
-
-def _check_n_out(n_out): return _pos_int(n_out, 'n_out', ' (1 for one binary logit, else the number of classes)')
+def _check_n_out(n_out): return check_int(n_out, 'n_out', hint=' (1 for one binary logit, else the number of classes)')
 
 def _conv_block(c_in:int, c:int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(c_in, c, 3, padding=1), nn.ReLU(inplace=False), nn.MaxPool2d(2))
@@ -65,7 +63,7 @@ class ReferenceCNN(nn.Module):
                  attn_dim:int=128, # width of the attention's queries, keys, values and output
                 ):
         super().__init__()
-        _check_n_out(n_out); _pos_int(in_chans, 'in_chans'); _pos_int(attn_dim, 'attn_dim')
+        _check_n_out(n_out); check_int(in_chans, 'in_chans'); check_int(attn_dim, 'attn_dim')
         widths = tuple(widths)
         if not widths: raise ModelError("widths must list at least one conv block width, e.g. (64, 128, 256).")
         chans = (in_chans,) + widths
@@ -82,8 +80,10 @@ class ReferenceCNN(nn.Module):
         r = self.reduction
         if h % r or w % r or h < r or w < r:
             fix = tuple(max(r, round(s / r) * r) for s in (h, w))
-            raise ModelError(f"ReferenceCNN needs an input whose height and width are multiples of {r} (it halves them "
-                             f"{len(self.features)} times), got {h}×{w}. Resize or crop the images, e.g. to {fix[0]}×{fix[1]}.")
+            raise ModelError(f"ReferenceCNN needs an input whose height and width are multiples of {r} (it halves "
+                             f"them "
+                             f"{len(self.features)} times), got {h}×{w}. Resize or crop the images, e.g. to "
+                             f"{fix[0]}×{fix[1]}.")
         return (h // r, w // r)
 
     @property
@@ -95,15 +95,18 @@ class ReferenceCNN(nn.Module):
         "The last conv block's output, `B×256×h/8×w/8`."
         if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != self.in_chans:
             got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ModelError(f"ReferenceCNN expects a float tensor of shape (batch, {self.in_chans}, height, width), got {got}. "
-                             "Add a batch dimension (x[None]) or convert channels-last images with x.permute(0, 3, 1, 2).")
+            raise ModelError(f"ReferenceCNN expects a float tensor of shape (batch, {self.in_chans}, height, width), "
+                             f"got {got}. "
+                             "Add a batch dimension (x[None]) or convert channels-last images with x.permute(0, 3, 1, "
+                             "2).")
         self.grid(*x.shape[-2:])
         self.img_size = tuple(x.shape[-2:])
         return self.features(x)
 
     def _tokens(self, feats:torch.Tensor) -> torch.Tensor:
         if feats.ndim != 4 or feats.shape[1] != self.num_features:
-            raise ModelError(f"forward_head expects the feature map of forward_features, shape (batch, {self.num_features}, h, w), "
+            raise ModelError(f"forward_head expects the feature map of forward_features, shape (batch, "
+                             f"{self.num_features}, h, w), "
                              f"got {tuple(feats.shape)}.")
         return feats.flatten(2).transpose(1, 2)  # B×(h·w)×C, row-major over the grid
 
@@ -183,7 +186,9 @@ def _weights_cfg(name:str):
     "timm's pretrained config for `name` ('arch' or 'arch.tag'), or `ModelError`."
     from timm.models import get_pretrained_cfg
     try: cfg = get_pretrained_cfg(name)
-    except RuntimeError as e: raise ModelError(f"{e} See timm.list_models({name.split('.')[0]!r}, pretrained=True) for the tags with weights.") from None
+    except RuntimeError as e:
+        raise ModelError(f"{e} See timm.list_models({name.split('.')[0]!r}, pretrained=True) for the tags with "
+                         f"weights.") from None
     if cfg is None or not (cfg.hf_hub_id or cfg.url or cfg.file):
         raise ModelError(f"timm has no pretrained weights for {name!r}. Use pretrained=False, or a model from "
                          "timm.list_models(pretrained=True).")
@@ -195,7 +200,8 @@ def _hf_places(cfg, cache_dir=None) -> list:
     if not cfg.hf_hub_id: return []
     repo, _, rev = cfg.hf_hub_id.partition('@')
     folder = Path(cache_dir or constants.HF_HUB_CACHE)/('models--' + repo.replace('/', '--'))
-    return [(repo, rev or None, folder, [cfg.hf_hub_filename] if cfg.hf_hub_filename else ['model.safetensors', 'pytorch_model.bin'])]
+    return [(repo, rev or None, folder,
+             [cfg.hf_hub_filename] if cfg.hf_hub_filename else ['model.safetensors', 'pytorch_model.bin'])]
 
 def _url_place(cfg, cache_dir=None):
     "The file torch hub caches `cfg.url` in, or None."
@@ -224,7 +230,8 @@ def _hf_offline() -> bool:
     return bool(constants.HF_HUB_OFFLINE) or on('HF_HUB_OFFLINE') or on('TRANSFORMERS_OFFLINE')
 
 def find_cached_weights(name:str, # timm model name, optionally with a weight tag: 'resnet50', 'resnet50.a1_in1k'
-                        cache_dir:str|Path|None=None, # cache folder given to timm; default: the HF hub and torch hub caches
+                        cache_dir:str|Path|None=None,
+                        # cache folder given to timm; default: the HF hub and torch hub caches
                        ) -> Path|None:
     "The cached pretrained weight file timm would load for `name`, or None; never touches the network."
     if not (isinstance(name, str) and timm.is_model(name)): raise _unknown_model(name)
@@ -244,15 +251,19 @@ def _create_timm(name:str, n_out:int, pretrained:bool, in_chans:int, cache_dir=N
         overlay = dict(file=str(path), source=None)
         if from_hf: overlay['custom_load'] = False  # hub files are plain state dicts
         return timm.create_model(name, pretrained=True, pretrained_cfg_overlay=overlay, **kwargs)
-    where, fix = _places_text(cfg, cache_dir), (f"Use pretrained=False, or download them once on a machine with network "
-                 f"(timm.create_model({name!r}, pretrained=True)) and copy the cache folder here (or set HF_HUB_CACHE to it).")
+    where, fix = _places_text(cfg, cache_dir), (f"Use pretrained=False, or download them once on a machine with "
+                                                f"network "
+                 f"(timm.create_model({name!r}, pretrained=True)) and copy the cache folder here (or set HF_HUB_CACHE "
+                 f"to it).")
     if _hf_offline():
-        raise ModelError(f"The pretrained weights for {name!r} are not cached on this machine and HF_HUB_OFFLINE is set, "
+        raise ModelError(f"The pretrained weights for {name!r} are not cached on this machine and HF_HUB_OFFLINE is "
+                         f"set, "
                          f"so they cannot be downloaded. They would be cached in {where}. {fix}")
     try: return timm.create_model(name, pretrained=True, **kwargs)
     except (TypeError, PcamXaiError): raise
     except Exception as e:
-        raise ModelError(f"Could not download the pretrained weights for {name!r} ({type(e).__name__}: {e}). They are not "
+        raise ModelError(f"Could not download the pretrained weights for {name!r} ({type(e).__name__}: {e}). They are "
+                         f"not "
                          f"cached in {where}. {fix}") from e
 
 # %% ../nbs/04_models.ipynb #18a5d99f
@@ -260,8 +271,10 @@ def _unknown_model(name) -> ModelError:
     names = list_models() + timm.list_models()
     close = difflib.get_close_matches(str(name).lower(), names, n=5, cutoff=0.6)
     hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ''
-    return ModelError(f"Unknown architecture {name!r}.{hint} pcam_xai models: {', '.join(list_models())}; any timm model "
-                      f"name works too (timm.list_models('resnet*') lists them, {len(names) - len(list_models())} in all).")
+    return ModelError(f"Unknown architecture {name!r}.{hint} pcam_xai models: {', '.join(list_models())}; any timm "
+                      f"model "
+                      f"name works too (timm.list_models('resnet*') lists them, {len(names) - len(list_models())} in "
+                      f"all).")
 
 def create_model(name:str, # a name from `list_models()` or any timm model name ('resnet18', 'efficientnet_b0', ...)
                  n_out:int=1, # number of logits: 1 for a binary task (sigmoid), else the number of classes
@@ -270,21 +283,24 @@ def create_model(name:str, # a name from `list_models()` or any timm model name 
                  **kwargs, # passed to the constructor (timm: drop_rate, img_size, cache_dir, ...)
                 ) -> nn.Module:
     "Build model `name` from pcam_xai's registry, else from timm, with `n_out` logits."
-    _check_n_out(n_out); _pos_int(in_chans, 'in_chans')
+    _check_n_out(n_out); check_int(in_chans, 'in_chans')
     if not isinstance(name, str): raise ModelError(f"The model name must be a string, got {type(name).__name__}.")
-    if name in _model_registry: return _model_registry[name](n_out=n_out, pretrained=pretrained, in_chans=in_chans, **kwargs)
+    if name in _model_registry:
+        return _model_registry[name](n_out=n_out, pretrained=pretrained, in_chans=in_chans, **kwargs)
     if timm.is_model(name): return _create_timm(name, n_out, pretrained, in_chans, **kwargs)
     raise _unknown_model(name)
 
 # %% ../nbs/04_models.ipynb #99c55a94
 def freeze_to(model:nn.Module, # the model to (un)freeze in place
-              policy:str='layer2', # 'none', 'all-but-head', or a top-level layer name: it and all layers before it freeze
+              policy:str='layer2',
+              # 'none', 'all-but-head', or a top-level layer name: it and all layers before it freeze
              ) -> nn.Module:
     "Set `requires_grad` by `policy` and return `model`."
     children = [n for n, _ in model.named_children()]
     if policy == 'all-but-head':
         if not hasattr(model, 'get_classifier'):
-            raise ModelError(f"freeze policy 'all-but-head' needs a model with get_classifier(); {type(model).__name__} has none. "
+            raise ModelError(f"freeze policy 'all-but-head' needs a model with get_classifier(); "
+                             f"{type(model).__name__} has none. "
                              f"Name the last layer to freeze instead, one of: {', '.join(children)}.")
         keep = {id(p) for p in model.get_classifier().parameters()}
         for p in model.parameters(): p.requires_grad_(id(p) in keep)
@@ -292,9 +308,11 @@ def freeze_to(model:nn.Module, # the model to (un)freeze in place
     if policy == 'none': frozen = set()
     elif isinstance(policy, str) and policy in children: frozen = set(children[:children.index(policy) + 1])
     else:
-        raise ModelError(f"Unknown freeze policy {policy!r} for {type(model).__name__}. Use 'none', 'all-but-head', or one of its "
+        raise ModelError(f"Unknown freeze policy {policy!r} for {type(model).__name__}. Use 'none', 'all-but-head', "
+                         f"or one of its "
                          f"top-level layers: {', '.join(children)}.")
-    for p in model.parameters(recurse=False): p.requires_grad_(not frozen)  # e.g. a ViT's cls token and position embedding
+    for p in model.parameters(recurse=False):
+        p.requires_grad_(not frozen)  # e.g. a ViT's cls token and position embedding
     for n, c in model.named_children():
         for p in c.parameters(): p.requires_grad_(n not in frozen)
     return model
@@ -313,7 +331,8 @@ def resnet_transfer(n_out:int=1, # number of logits
     if not (isinstance(backbone, str) and timm.is_model(backbone)): raise _unknown_model(backbone)
     model = _create_timm(backbone, n_out, pretrained, in_chans, drop_rate=drop_rate, **kwargs)
     if not all(hasattr(model, f'layer{i}') for i in range(1, 5)):
-        raise ModelError(f"resnet_transfer needs a ResNet-family backbone (with layer1..layer4), but {backbone!r} builds a "
+        raise ModelError(f"resnet_transfer needs a ResNet-family backbone (with layer1..layer4), but {backbone!r} "
+                         f"builds a "
                          f"{type(model).__name__}. Use create_model({backbone!r}) for other architectures.")
     return freeze_to(model, freeze if freeze is not None else ('layer2' if pretrained else 'none'))
 
@@ -356,7 +375,8 @@ def default_cam_layer(model:nn.Module, # a pcam_xai or timm model
         raise ModelError(f"{type(model).__name__}.default_cam_layer is {own!r}, which is not a module of the model. "
                          "Set it to one of the names in dict(model.named_modules()).")
     blocks = getattr(model, 'blocks', None)
-    if hasattr(model, 'patch_embed') and isinstance(blocks, nn.Sequential) and len(blocks) and hasattr(blocks[-1], 'norm1'):
+    if hasattr(model, 'patch_embed') and isinstance(blocks, nn.Sequential) and len(blocks) and hasattr(blocks[-1],
+                                                                                                       'norm1'):
         return f'blocks.{len(blocks) - 1}.norm1'
     if (name := _probe_cam_layer(model)) is not None: return name
     info = getattr(model, 'feature_info', None)
@@ -375,10 +395,12 @@ def model_summary(model:nn.Module, # a pcam_xai or timm model
     "Parameters (total, trainable), feature and output shapes, default CAM layer and median forward time in ms."
     size = tuple(input_size) if isinstance(input_size, (tuple, list, torch.Size)) else ()
     if len(size) != 4 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size):
-        raise ModelError(f"input_size must be four positive integers (batch, channels, height, width), got {input_size!r}.")
-    _pos_int(n_runs, 'n_runs')
+        raise ModelError(f"input_size must be four positive integers (batch, channels, height, width), got "
+                         f"{input_size!r}.")
+    check_int(n_runs, 'n_runs')
     p = next(model.parameters(), None)
-    x = torch.randn(size, device=p.device if p is not None else 'cpu', dtype=p.dtype if p is not None else torch.float32)
+    x = torch.randn(size, device=p.device if p is not None else 'cpu',
+                    dtype=p.dtype if p is not None else torch.float32)
     training, times = model.training, []
     try:
         model.eval()
@@ -399,3 +421,230 @@ def model_summary(model:nn.Module, # a pcam_xai or timm model
     return dict(model=type(model).__name__, params=count_params(model), trainable=count_params(model, trainable=True),
                 feature_shape=tuple(feats.shape) if feats is not None else None, output_shape=tuple(out.shape),
                 cam_layer=default_cam_layer(model), forward_ms=round(statistics.median(times), 2))
+
+# %% ../nbs/04_models.ipynb #c0ee2c35
+class TinyCNN(nn.Module):
+    "Three conv–BN–ReLU–max-pool blocks (16, 32, 64 channels): a fast stand-in extractor for tests and demos."
+    def __init__(self, in_chans:int=3, # input channels
+                 widths=(16, 32, 64), # output channels of the blocks
+                ):
+        super().__init__()
+        chans = (in_chans,) + tuple(widths)
+        self.features = nn.Sequential(*[nn.Sequential(nn.Conv2d(a, b, 3, padding=1, bias=False), nn.BatchNorm2d(b),
+                                                      nn.ReLU(), nn.MaxPool2d(2)) for a,
+                                        b in zip(chans[:-1], chans[1:])])
+        self.num_features, self.default_cam_layer = chans[-1], f'features.{len(widths) - 1}'
+    def forward_features(self, x): return self.features(x)
+    def forward(self, x): return self.features(x)
+
+# %% ../nbs/04_models.ipynb #243aafb3
+class MagExtractor(nn.Module):
+    "One magnification's feature extractor: a timm backbone (or `'tiny'`) giving its last feature map, `B×C×h×w`."
+    def __init__(self, backbone:str='efficientnet_b0', # any timm model name, or 'tiny' (`TinyCNN`)
+                 pretrained:bool=False, # ImageNet weights (timm; from the local cache, see `create_model`)
+                 in_chans:int=3, # input channels
+                ):
+        super().__init__()
+        if backbone == 'tiny':
+            if pretrained:
+                raise ModelError("backbone='tiny' has no pretrained weights; use pretrained=False or a timm backbone.")
+            body = TinyCNN(in_chans)
+        elif isinstance(backbone, str) and backbone in list_models() and not timm.is_model(backbone):
+            raise ModelError(f"backbone={backbone!r} is a pcam_xai model, not a feature extractor. Use a timm model "
+                             f"name "
+                             "(e.g. 'efficientnet_b0', 'resnet18') or 'tiny'.")
+        else:
+            body = create_model(backbone, n_out=1, pretrained=pretrained,
+                                in_chans=in_chans)  # unknown names: ModelError
+            body.reset_classifier(0)   # the classifier is never used: forward_features stops before it
+        self.body, self.num_features = body, body.num_features
+
+    def forward(self, x:torch.Tensor) -> torch.Tensor:
+        f = self.body.forward_features(x)
+        return f.transpose(1, 2)[..., None] if f.ndim == 3 else f   # ViT tokens B×N×C -> B×C×N×1
+
+    def cam_layer(self) -> str:
+        "Name (in this module) of the layer whose output is the feature map: where Grad-CAM looks."
+        return 'body.' + default_cam_layer(self.body)
+
+# %% ../nbs/04_models.ipynb #ea20fed4
+class MagFusion(nn.Module):
+    "Base of the fusion models: extractors, input checks and `forward(*xs) -> (binary B×1, subtype B×n_subtypes)`."
+    arch = None
+    def __init__(self, mags=MAGS, # magnifications, in input order
+                 backbone:str='efficientnet_b0', # any timm model name, or 'tiny'
+                 share_weights:bool=False, # one extractor for every magnification
+                 pretrained:bool=False, # ImageNet weights for the timm extractors
+                 in_chans:int=3, # input channels
+                 n_subtypes:int=8, # classes of the subtype head
+                ):
+        super().__init__()
+        self.mags, self.share_weights, self.n_subtypes = check_mags(mags), bool(share_weights), n_subtypes
+        check_int(n_subtypes, 'n_subtypes', lo=2, hint=' (the number of subtype classes: 8 for BreakHis)')
+        n = 1 if self.share_weights else len(self.mags)
+        self.extractors = nn.ModuleList([MagExtractor(backbone, pretrained, in_chans) for _ in range(n)])
+        self.num_features = self.extractors[0].num_features
+        self.config = dict(backbone=backbone, mags=list(self.mags), share_weights=self.share_weights,
+                           n_subtypes=n_subtypes)
+
+    def encode(self, k:int, x:torch.Tensor) -> torch.Tensor:
+        "Feature map of input `k` (magnification `mags[k]`)."
+        return self.extractors[0 if self.share_weights else k](x)
+
+    def cam_layer(self, k:int) -> str:
+        "Name of the feature-map layer that sees input `k` (the shared one when `share_weights`)."
+        i = 0 if self.share_weights else k
+        return f'extractors.{i}.{self.extractors[i].cam_layer()}'
+
+    def _inputs(self, xs) -> tuple:
+        if len(xs) == 1 and isinstance(xs[0], (tuple, list)): xs = tuple(xs[0])
+        M, names = len(self.mags), ', '.join(f'{m}X' for m in self.mags)
+        if len(xs) != M:
+            raise ModelError(f"{type(self).__name__} was built for {M} magnifications ({names}) and takes one image "
+                             f"batch per "
+                             f"magnification in that order, but got {len(xs)} input(s). Pass {M} B×3×H×W tensors "
+                             f"(model(*xb) with a batch of multimag_dls), or build the model with mags= matching the "
+                             f"data.")
+        for m, x in zip(self.mags, xs):
+            if not isinstance(x, torch.Tensor) or x.ndim != 4:
+                got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+                raise ModelError(f"The {m}X input must be a B×3×H×W float tensor, got {got}. Add a batch dimension "
+                                 f"with x[None].")
+        if len({x.shape[0] for x in xs}) > 1:
+            raise ModelError(f"The inputs have different batch sizes "
+                             f"({', '.join(f'{m}X: {x.shape[0]}' for m, x in zip(self.mags, xs))}); "
+                             "each row must be one patient's tuple, so pass the same number of images per "
+                             "magnification.")
+        return tuple(xs)
+
+    def fuse(self, feats:list) -> tuple: raise NotImplementedError
+    def forward(self, *xs) -> tuple:
+        xs = self._inputs(xs)
+        return self.fuse([self.encode(k, x) for k, x in enumerate(xs)])
+
+# %% ../nbs/04_models.ipynb #2edb9f76
+def _head(d_in, hidden, drop_rate, n_subtypes):
+    return (nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.Dropout(drop_rate)),
+            nn.Linear(hidden, 1), nn.Linear(hidden, n_subtypes))
+
+class MagConcat(MagFusion):
+    "Concat baseline: global average pooling per magnification, features concatenated, MLP, binary and subtype heads."
+    arch = 'mag_concat'
+    def __init__(self, mags=MAGS, backbone='efficientnet_b0', share_weights=False, pretrained=False, in_chans=3,
+                 n_subtypes=8, # as for `MagFusion`
+                 hidden:int=256, # width of the MLP before the heads
+                 drop_rate:float=0.3, # dropout before the heads
+                ):
+        super().__init__(mags, backbone, share_weights, pretrained, in_chans, n_subtypes)
+        self.trunk, self.head_binary, self.head_subtype = _head(self.num_features * len(self.mags), hidden, drop_rate,
+                                                                n_subtypes)
+        self.config.update(hidden=hidden, drop_rate=drop_rate)
+
+    def fuse(self, feats):
+        z = self.trunk(torch.cat([f.mean((2, 3)) for f in feats], 1))
+        return self.head_binary(z), self.head_subtype(z)
+
+# %% ../nbs/04_models.ipynb #7982cf15
+def hierarchy_mask(mags) -> torch.Tensor:
+    "`M×M` bool attention mask (True = blocked): each magnification attends to the lower ones, the lowest to itself."
+    mags = check_mags(mags)
+    m = torch.tensor(mags)
+    allowed = m[None, :] < m[:, None]            # row = query, column = key
+    allowed[m.argmin(), m.argmin()] = True
+    return ~allowed
+
+# %% ../nbs/04_models.ipynb #772e75a1
+class SpatialAttentionPool(nn.Module):
+    "Attention pooling over positions: a 1×1-conv scorer, softmax over the `h·w` cells, weighted mean → `B×C`."
+    def __init__(self, c:int, # channels of the feature map
+                 hidden:int=64, # width of the 1×1-conv scorer
+                ):
+        super().__init__()
+        self.score = nn.Sequential(nn.Conv2d(c, hidden, 1), nn.Tanh(), nn.Conv2d(hidden, 1, 1))
+        self.last_attn = None
+    def forward(self, f:torch.Tensor) -> torch.Tensor:
+        a = self.score(f).flatten(1).float().softmax(1).to(f.dtype)       # B×(h·w), sums to 1
+        self.last_attn = a.detach().view(f.shape[0], *f.shape[2:])
+        return (f.flatten(2) * a[:, None]).sum(-1)
+
+# %% ../nbs/04_models.ipynb #19c8ff4f
+class MagAttention(MagFusion):
+    "The study's fusion: SE + spatial attention pooling, hierarchical + cross-magnification attention, learned weights."
+    arch = 'mag_attention'
+    def __init__(self, mags=MAGS, backbone='efficientnet_b0', share_weights=False, pretrained=False, in_chans=3,
+                 n_subtypes=8, # as for `MagFusion`
+                 embed_dim:int=128, # width of the magnification tokens
+                 n_heads:int=4, # attention heads (must divide `embed_dim`)
+                 hidden:int=256, # width of the MLP before the heads
+                 drop_rate:float=0.3, # dropout before the heads
+                 se_reduction:int=16, # squeeze-and-excitation channel reduction
+                ):
+        super().__init__(mags, backbone, share_weights, pretrained, in_chans, n_subtypes)
+        if embed_dim % n_heads: raise ModelError(f"embed_dim={embed_dim} must be divisible by n_heads={n_heads}.")
+        C, M = self.num_features, len(self.mags)
+        self.channel_attn = nn.ModuleList([SqueezeExcitation(C, max(C // se_reduction, 4)) for _ in range(M)])
+        self.spatial_pool = nn.ModuleList([SpatialAttentionPool(C) for _ in range(M)])
+        self.proj = nn.ModuleList([nn.Linear(C, embed_dim) for _ in range(M)])
+        self.hier_attn = nn.MultiheadAttention(embed_dim, n_heads, batch_first=True)
+        self.cross_attn = nn.MultiheadAttention(embed_dim, n_heads, batch_first=True)
+        self.norm1, self.norm2, self.norm3 = nn.LayerNorm(embed_dim), nn.LayerNorm(embed_dim), nn.LayerNorm(embed_dim)
+        self.ffn = nn.Sequential(nn.Linear(embed_dim, 2 * embed_dim), nn.GELU(), nn.Linear(2 * embed_dim, embed_dim))
+        self.mag_logits = nn.Parameter(torch.zeros(M))
+        self.register_buffer('hier_mask', hierarchy_mask(self.mags), persistent=False)
+        self.trunk, self.head_binary, self.head_subtype = _head(embed_dim, hidden, drop_rate, n_subtypes)
+        self.config.update(embed_dim=embed_dim, n_heads=n_heads, hidden=hidden, drop_rate=drop_rate,
+                           se_reduction=se_reduction)
+        self.last_hier_attn = self.last_cross_attn = None
+
+    def fuse(self, feats):
+        t = torch.stack([self.proj[k](self.spatial_pool[k](self.channel_attn[k](f))) for k, f in enumerate(feats)], 1)
+        h, wh = self.hier_attn(t, t, t, attn_mask=self.hier_mask, need_weights=True)
+        t = self.norm1(t + h)
+        c, wc = self.cross_attn(t, t, t, need_weights=True)
+        t = self.norm2(t + c)
+        t = self.norm3(t + self.ffn(t))
+        self.last_hier_attn, self.last_cross_attn = wh.detach(), wc.detach()
+        z = self.trunk((t * self.mag_logits.softmax(0)[None, :, None].to(t.dtype)).sum(1))
+        return self.head_binary(z), self.head_subtype(z)
+
+    @property
+    def last_spatial_attn(self) -> list:
+        "Each magnification's spatial attention of the last forward pass (`B×h×w`, sums to 1)."
+        return [p.last_attn for p in self.spatial_pool]
+
+    def mag_importance(self) -> dict:
+        "The learned magnification weights (softmax of `mag_logits`), `{mag: weight}`; they sum to 1."
+        return {m: float(w) for m, w in zip(self.mags, self.mag_logits.detach().float().softmax(0).cpu())}
+
+# %% ../nbs/04_models.ipynb #1315f01b
+def _one_logit(n_out, name):
+    if n_out != 1: raise ModelError(f"{name} has a single-logit benign/malignant head and an 8-class subtype head; "
+                                    f"n_out={n_out} is not supported. Use n_out=1 (n_subtypes= sets the subtype "
+                                    f"head).")
+
+@register_model
+def mag_concat(n_out:int=1, # the binary head's logits: must be 1
+               pretrained:bool=False, # ImageNet weights for the timm extractors
+               in_chans:int=3,
+               backbone:str='efficientnet_b0', # any timm name, or 'tiny'
+               mags=MAGS, # magnifications, in input order
+               share_weights:bool=False, # one extractor for every magnification
+               **kwargs, # `n_subtypes`, `hidden`, `drop_rate` of `MagConcat`
+              ) -> MagConcat:
+    "Concat-fusion baseline over `mags` with dual heads (binary + subtype)."
+    _one_logit(n_out, 'mag_concat')
+    return MagConcat(mags, backbone, share_weights, pretrained, in_chans, **kwargs)
+
+# %% ../nbs/04_models.ipynb #5dc233ec
+@register_model
+def mag_attention(n_out:int=1, # the binary head's logits: must be 1
+                  pretrained:bool=False, # ImageNet weights for the timm extractors
+                  in_chans:int=3,
+                  backbone:str='efficientnet_b0', # any timm name, or 'tiny'
+                  mags=MAGS, # magnifications, in input order
+                  share_weights:bool=False, # one extractor for every magnification
+                  **kwargs, # `MagAttention`'s n_subtypes, embed_dim, n_heads, hidden, drop_rate, se_reduction
+                 ) -> MagAttention:
+    "Attention fusion (spatial, channel, hierarchical, cross-magnification, learned weights) over `mags`, dual heads."
+    _one_logit(n_out, 'mag_attention')
+    return MagAttention(mags, backbone, share_weights, pretrained, in_chans, **kwargs)

@@ -1,4 +1,4 @@
-"""Multi-magnification fusion for BreakHis: fastai loaders over per-patient 40×/100×/200×/400× tuples, concat and attention fusion models with binary and subtype heads, the study's focal loss, a leak-free patient-level cross-validation with best-checkpoint selection, and per-magnification interpretation.
+"""Multi-magnification fusion for BreakHis: the study's dual-head loss and metrics, leak-free patient-level cross-validation with best checkpoints, and per-magnification interpretation.
 
 Docs: https://pcam-xai.github.io/pcam_xai/multimag.html.md"""
 
@@ -13,360 +13,42 @@ import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
-import timm
-from torchvision.ops import SqueezeExcitation
 from fastai.learner import Learner, Metric
-from fastai.data.core import DataLoaders
-from fastai.data.transforms import IntToFloatTensor
-from fastai.torch_core import TensorImage, TensorCategory, to_float
 from fastai.callback.core import Callback
 import fastai.callback.schedule  # noqa: F401  (adds Learner.fit_flat_cos)
 import fastai.callback.progress  # noqa: F401  (adds Learner.no_bar)
-from fastai.optimizer import Adam
-from fasttransform import ItemTransform
 from sklearn import metrics as skm
-from .core import DataError, ConfigError, ModelError, class_names, get_device, seed_everything
-from .data.core import HistoDL, class_weights, as_batch_tfm, norm_tfm
-from .data.breakhis import (MAGS, BreakHis, breakhis_df, read_folds_csv, assert_no_patient_overlap, patient_kfold,
-                                    patient_split, check_same_mags, MultiMagBreakHis, check_mags)
-from .data.synth import write_synth_breakhis
-from .models import register_model, create_model, list_models, default_cam_layer
-from .training import BestCheckpoint, CPUMixedPrecision, precision_cbs, model_card
+from .core import (DataError, ConfigError, ModelError, class_names, seed_everything, check_choice,
+                           check_fraction, check_range)
+from .data.breakhis import (MAGS, N_BENIGN, BreakHis, breakhis_df, read_folds_csv, assert_no_patient_overlap,
+                                    patient_kfold, patient_split, check_same_mags, MultiMagBreakHis, check_mags,
+                                    as_multimag, multimag_dls)
+from .models import create_model, MagFusion
+from .training import make_learner
 
 # %% auto #0
-__all__ = ['N_BENIGN', 'METRIC_NAMES', 'synth_multimag', 'MultiMagItem', 'MagTfms', 'multimag_dls', 'TinyCNN', 'MagExtractor',
-           'MagFusion', 'MagConcat', 'hierarchy_mask', 'SpatialAttentionPool', 'MagAttention', 'mag_concat',
-           'mag_attention', 'PosWeightedFocalLoss', 'DualHeadLoss', 'multimag_metrics', 'MagMetric', 'ReseedEachEpoch',
+__all__ = ['METRIC_NAMES', 'PosWeightedFocalLoss', 'DualHeadLoss', 'multimag_metrics', 'MagMetric', 'ReseedEachEpoch',
            'multimag_learner', 'predict_multimag', 'ensemble_predict', 'CVResult', 'cross_validate', 'MagView',
            'explain_mags', 'plot_mag_importance', 'plot_cross_attn', 'show_mag_cams']
 
-# %% ../nbs/07_multimag.ipynb #97a9f2e8
-def synth_multimag(root:str|Path, # folder that receives `BreaKHis_v1/` (and the lesion masks under `masks/`)
-                   n_patients:int=12, # patients, alternating benign/malignant and cycling through the 8 subtypes
-                   images_per_mag:int=2, # image sites per patient, each seen at every magnification
-                   size:int=64, # square image side in pixels (>= 32)
-                   partial:int=0, # the last `partial` patients keep only their 40× and 100× images
-                   seed:int=0, # the same seed writes the same images
-                   overwrite:bool=False, # replace existing files
-                  ) -> Path:
-    "Write a small synthetic BreakHis tree for multi-magnification tests and return `root`."
-    if isinstance(partial, bool) or not isinstance(partial, (int, np.integer)) or not 0 <= partial <= n_patients:
-        raise ConfigError(f"partial={partial!r}: use an integer between 0 and n_patients={n_patients}.")
-    root = write_synth_breakhis(root, n_patients=n_patients, images_per_mag=images_per_mag, size=(size, size), seed=seed,
-                                overwrite=overwrite)
-    if partial:
-        df = breakhis_df(root)
-        for pat in sorted(df.patient.unique())[-partial:]:
-            for p in df.path[(df.patient == pat) & df.mag.isin([200, 400])]:
-                for f in (Path(p), root/'masks'/Path(p).relative_to(root)): f.unlink(missing_ok=True)
-    return Path(root)
-
-# %% ../nbs/07_multimag.ipynb #59be4dd1
-N_BENIGN = 4 # `class_names('breakhis_subtype')` lists the 4 benign subtypes first
-
-class MultiMagItem(ItemTransform):
-    "Unpack a `MultiMagBreakHis` item `((x_1, ..., x_M), y)` into fastai types `(x_1, ..., x_M, y)`."
-    order = -10
-    def encodes(self, o):
-        xs, y = o[0], o[1]
-        if not isinstance(xs, (tuple, list)):
-            raise DataError(f"A multi-magnification item must be ((x_1, ..., x_M), y), got a {type(xs).__name__} as its "
-                            "first element. Use a MultiMagBreakHis dataset.")
-        return (*(TensorImage(torch.as_tensor(x)) for x in xs), TensorCategory(torch.as_tensor(y)))
-
-class MagTfms(ItemTransform):
-    "Training-only batch augmentations for chosen magnifications: `{mag: callable or list}` applied to that tensor only."
-    split_idx, order = 0, 40
-    def __init__(self, tfms:dict, # {magnification: callable or list of callables on a B×3×H×W float tensor}
-                 mags:tuple, # the loaders' magnifications, in input order
-                ):
-        super().__init__()
-        self.mags = tuple(mags)
-        bad = [m for m in tfms if m not in self.mags]
-        if bad: raise ConfigError(f"mag_tfms has magnification(s) {bad} that the loaders do not use (mags={list(self.mags)}). "
-                                  "Key mag_tfms by magnifications in mags.")
-        self.tfms = {m: list(f) if isinstance(f, (list, tuple)) else [f] for m, f in tfms.items()}
-    def encodes(self, b):
-        b = list(b)
-        for k, m in enumerate(self.mags):
-            for f in self.tfms.get(m, []): b[k] = TensorImage(f(b[k]))
-        return tuple(b)
-
-# %% ../nbs/07_multimag.ipynb #6714dc08
-def _as_multimag(data, mags, size, seed, n_per_patient, require_all_mags, what) -> MultiMagBreakHis:
-    "`data` (image table, `BreakHis` or `MultiMagBreakHis` with subtype targets) as a `MultiMagBreakHis`."
-    if isinstance(data, MultiMagBreakHis):
-        if data.task != 'subtype':
-            raise ConfigError(f"{what} is a MultiMagBreakHis with task={data.task!r}; the dual-head models need subtype "
-                              "targets (the binary label is derived from them). Build it with task='subtype', or pass the image table.")
-        check_same_mags(mags, data)
-        return data
-    if not isinstance(data, (pd.DataFrame, BreakHis)):
-        raise ConfigError(f"{what} must be an image table (breakhis_df / BreakHis.df rows), a BreakHis dataset or a "
-                          f"MultiMagBreakHis, got {type(data).__name__}.")
-    if not len(data if isinstance(data, pd.DataFrame) else data.df): raise DataError(f"{what} is empty: no images to use.")
-    return MultiMagBreakHis(data, mags=mags, require_all_mags=require_all_mags, n_per_patient=n_per_patient,
-                            seed=seed, size=size, task='subtype')
-
-def _check_disjoint(*dss):
-    "`assert_no_patient_overlap` over the patients of several `MultiMagBreakHis`."
-    pats = pd.concat([d.patients[['patient']] for d in dss], ignore_index=True)
-    ends = np.cumsum([0] + [len(d.patients) for d in dss])
-    assert_no_patient_overlap(pats, *[np.arange(a, b) for a, b in zip(ends[:-1], ends[1:])])
-
-def multimag_dls(train, # training images: an image table (`breakhis_df` rows), a `BreakHis`, or a `MultiMagBreakHis` (task='subtype')
-                 valid, # validation images (other patients), same kinds
-                 mags=MAGS, # magnifications, in input order
-                 size=224, # images are resized to this on read: int (square) or (h, w)
-                 bs:int=16, # training batch size (patients' tuples per batch)
-                 val_bs:int|None=None, # validation batch size (default `2*bs`)
-                 n_per_patient:int|None=None, # tuples per patient (None: its largest magnification's image count)
-                 require_all_mags:bool=False, # drop patients lacking a magnification (else nearest-magnification fill)
-                 batch_tfms=None, # augmentations for every magnification (fastai transforms or callables; train only)
-                 mag_tfms:dict|None=None, # {mag: callable(s)}: extra train-only augmentations for one magnification
-                 normalize='imagenet', # 'imagenet', 'dataset' (image tables only), (mean, std) or None
-                 weighted:bool=False, # sample training tuples inversely to benign/malignant frequency
-                 seed:int=0, # tuple draws (`MultiMagBreakHis` seed) and shuffling
-                 num_workers:int=0, # DataLoader worker processes
-                 device=None, # where batches go (default `get_device()`)
-                ) -> DataLoaders:
-    "fastai `DataLoaders` of `(x_mag1, ..., x_magM, subtype)` batches from two patient-disjoint sets; validation never augmented."
-    mags = check_mags(mags)
-    tr = _as_multimag(train, mags, size, seed, n_per_patient, require_all_mags, 'train')
-    va = _as_multimag(valid, mags, size, seed, None, require_all_mags, 'valid')
-    _check_disjoint(tr, va)
-    if bs < 1 or (val_bs is not None and val_bs < 1): raise ConfigError(f"bs must be >= 1, got bs={bs}, val_bs={val_bs}.")
-    if isinstance(normalize, str) and normalize == 'dataset':
-        if not isinstance(train, (pd.DataFrame, BreakHis)):
-            raise ConfigError("normalize='dataset' needs the training image table (or BreakHis) to measure channel "
-                              "statistics; pass it instead of a MultiMagBreakHis, or give (mean, std).")
-        stats_ds = BreakHis.from_df(train.df if isinstance(train, BreakHis) else train, size=size)
-    else: stats_ds = None
-    device = get_device(device)
-    tfms = [IntToFloatTensor()] + [as_batch_tfm(t) for t in (batch_tfms if isinstance(batch_tfms, (list, tuple)) else
-                                                              [batch_tfms] if batch_tfms is not None else [])]
-    if mag_tfms: tfms.append(MagTfms(mag_tfms, mags))
-    tfms += norm_tfm(normalize, stats_ds)
-    wgts = None
-    if weighted:
-        t = (tr.targets >= N_BENIGN).astype(np.int64)
-        wgts = class_weights(t, 2).numpy()[t]
-    kw = dict(num_workers=num_workers, device=device, after_item=MultiMagItem(), after_batch=tfms)
-    trn = HistoDL(tr, bs=min(bs, len(tr)), shuffle=True, drop_last=len(tr) > bs, split_idx=0, wgts=wgts, seed=seed, **kw)
-    val = HistoDL(va, bs=val_bs or 2 * bs, shuffle=False, drop_last=False, split_idx=1, seed=seed + 1, **kw)
-    dls = DataLoaders(trn, val, device=device)
-    dls.mags, dls.classes, dls.size = mags, list(tr.classes), tr.size
-    return dls
-
-# %% ../nbs/07_multimag.ipynb #c0ee2c35
-class TinyCNN(nn.Module):
-    "Three conv–BN–ReLU–max-pool blocks (16, 32, 64 channels): a fast stand-in extractor for tests and demos."
-    def __init__(self, in_chans:int=3, widths=(16, 32, 64)):
-        super().__init__()
-        chans = (in_chans,) + tuple(widths)
-        self.features = nn.Sequential(*[nn.Sequential(nn.Conv2d(a, b, 3, padding=1, bias=False), nn.BatchNorm2d(b),
-                                                      nn.ReLU(), nn.MaxPool2d(2)) for a, b in zip(chans[:-1], chans[1:])])
-        self.num_features, self.default_cam_layer = chans[-1], f'features.{len(widths) - 1}'
-    def forward_features(self, x): return self.features(x)
-    def forward(self, x): return self.features(x)
-
-class MagExtractor(nn.Module):
-    "One magnification's feature extractor: a timm backbone (or `'tiny'`) giving its last feature map, `B×C×h×w`."
-    def __init__(self, backbone:str='efficientnet_b0', # any timm model name, or 'tiny' (`TinyCNN`)
-                 pretrained:bool=False, # ImageNet weights (timm; from the local cache, see `create_model`)
-                 in_chans:int=3):
-        super().__init__()
-        if backbone == 'tiny':
-            if pretrained: raise ModelError("backbone='tiny' has no pretrained weights; use pretrained=False or a timm backbone.")
-            body = TinyCNN(in_chans)
-        elif isinstance(backbone, str) and backbone in list_models() and not timm.is_model(backbone):
-            raise ModelError(f"backbone={backbone!r} is a pcam_xai model, not a feature extractor. Use a timm model name "
-                             "(e.g. 'efficientnet_b0', 'resnet18') or 'tiny'.")
-        else:
-            body = create_model(backbone, n_out=1, pretrained=pretrained, in_chans=in_chans)  # unknown names: ModelError
-            body.reset_classifier(0)   # the classifier is never used: forward_features stops before it
-        self.body, self.num_features = body, body.num_features
-
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
-        f = self.body.forward_features(x)
-        return f.transpose(1, 2)[..., None] if f.ndim == 3 else f   # ViT tokens B×N×C -> B×C×N×1
-
-    def cam_layer(self) -> str:
-        "Name (in this module) of the layer whose output is the feature map: where Grad-CAM looks."
-        return 'body.' + default_cam_layer(self.body)
-
-# %% ../nbs/07_multimag.ipynb #ea20fed4
-class MagFusion(nn.Module):
-    "Base of the fusion models: extractors, input checks and `forward(*xs) -> (binary B×1, subtype B×n_subtypes)`."
-    arch = None
-    def __init__(self, mags=MAGS, backbone='efficientnet_b0', share_weights=False, pretrained=False, in_chans=3, n_subtypes=8):
-        super().__init__()
-        self.mags, self.share_weights, self.n_subtypes = check_mags(mags), bool(share_weights), n_subtypes
-        if isinstance(n_subtypes, bool) or not isinstance(n_subtypes, int) or n_subtypes < 2:
-            raise ModelError(f"n_subtypes={n_subtypes!r}: use the number of subtype classes (8 for BreakHis).")
-        n = 1 if self.share_weights else len(self.mags)
-        self.extractors = nn.ModuleList([MagExtractor(backbone, pretrained, in_chans) for _ in range(n)])
-        self.num_features = self.extractors[0].num_features
-        self.config = dict(backbone=backbone, mags=list(self.mags), share_weights=self.share_weights, n_subtypes=n_subtypes)
-
-    def encode(self, k:int, x:torch.Tensor) -> torch.Tensor:
-        "Feature map of input `k` (magnification `mags[k]`)."
-        return self.extractors[0 if self.share_weights else k](x)
-
-    def cam_layer(self, k:int) -> str:
-        "Name of the feature-map layer that sees input `k` (the shared one when `share_weights`)."
-        i = 0 if self.share_weights else k
-        return f'extractors.{i}.{self.extractors[i].cam_layer()}'
-
-    def _inputs(self, xs) -> tuple:
-        if len(xs) == 1 and isinstance(xs[0], (tuple, list)): xs = tuple(xs[0])
-        M, names = len(self.mags), ', '.join(f'{m}X' for m in self.mags)
-        if len(xs) != M:
-            raise ModelError(f"{type(self).__name__} was built for {M} magnifications ({names}) and takes one image batch per "
-                             f"magnification in that order, but got {len(xs)} input(s). Pass {M} B×3×H×W tensors "
-                             f"(model(*xb) with a batch of multimag_dls), or build the model with mags= matching the data.")
-        for m, x in zip(self.mags, xs):
-            if not isinstance(x, torch.Tensor) or x.ndim != 4:
-                got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-                raise ModelError(f"The {m}X input must be a B×3×H×W float tensor, got {got}. Add a batch dimension with x[None].")
-        if len({x.shape[0] for x in xs}) > 1:
-            raise ModelError(f"The inputs have different batch sizes ({', '.join(f'{m}X: {x.shape[0]}' for m, x in zip(self.mags, xs))}); "
-                             "each row must be one patient's tuple, so pass the same number of images per magnification.")
-        return tuple(xs)
-
-    def fuse(self, feats:list) -> tuple: raise NotImplementedError
-    def forward(self, *xs) -> tuple:
-        xs = self._inputs(xs)
-        return self.fuse([self.encode(k, x) for k, x in enumerate(xs)])
-
-# %% ../nbs/07_multimag.ipynb #2edb9f76
-def _head(d_in, hidden, drop_rate, n_subtypes):
-    return (nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.Dropout(drop_rate)),
-            nn.Linear(hidden, 1), nn.Linear(hidden, n_subtypes))
-
-class MagConcat(MagFusion):
-    "Concat baseline: global average pooling per magnification, features concatenated, MLP, binary and subtype heads."
-    arch = 'mag_concat'
-    def __init__(self, mags=MAGS, backbone='efficientnet_b0', share_weights=False, pretrained=False, in_chans=3,
-                 n_subtypes=8, hidden:int=256, drop_rate:float=0.3):
-        super().__init__(mags, backbone, share_weights, pretrained, in_chans, n_subtypes)
-        self.trunk, self.head_binary, self.head_subtype = _head(self.num_features * len(self.mags), hidden, drop_rate, n_subtypes)
-        self.config.update(hidden=hidden, drop_rate=drop_rate)
-
-    def fuse(self, feats):
-        z = self.trunk(torch.cat([f.mean((2, 3)) for f in feats], 1))
-        return self.head_binary(z), self.head_subtype(z)
-
-# %% ../nbs/07_multimag.ipynb #7982cf15
-def hierarchy_mask(mags) -> torch.Tensor:
-    "`M×M` bool attention mask (True = blocked): each magnification attends to the lower ones; the lowest (root) to itself."
-    mags = check_mags(mags)
-    m = torch.tensor(mags)
-    allowed = m[None, :] < m[:, None]            # row = query, column = key
-    allowed[m.argmin(), m.argmin()] = True
-    return ~allowed
-
-class SpatialAttentionPool(nn.Module):
-    "Attention pooling over positions: a 1×1-conv scorer, softmax over the `h·w` cells, weighted mean → `B×C`."
-    def __init__(self, c:int, hidden:int=64):
-        super().__init__()
-        self.score = nn.Sequential(nn.Conv2d(c, hidden, 1), nn.Tanh(), nn.Conv2d(hidden, 1, 1))
-        self.last_attn = None
-    def forward(self, f:torch.Tensor) -> torch.Tensor:
-        a = self.score(f).flatten(1).float().softmax(1).to(f.dtype)       # B×(h·w), sums to 1
-        self.last_attn = a.detach().view(f.shape[0], *f.shape[2:])
-        return (f.flatten(2) * a[:, None]).sum(-1)
-
-class MagAttention(MagFusion):
-    "The study's fusion: per-magnification SE + spatial attention pooling, hierarchical then cross-magnification attention, learnable magnification weights."
-    arch = 'mag_attention'
-    def __init__(self, mags=MAGS, backbone='efficientnet_b0', share_weights=False, pretrained=False, in_chans=3,
-                 n_subtypes=8, embed_dim:int=128, n_heads:int=4, hidden:int=256, drop_rate:float=0.3, se_reduction:int=16):
-        super().__init__(mags, backbone, share_weights, pretrained, in_chans, n_subtypes)
-        if embed_dim % n_heads: raise ModelError(f"embed_dim={embed_dim} must be divisible by n_heads={n_heads}.")
-        C, M = self.num_features, len(self.mags)
-        self.channel_attn = nn.ModuleList([SqueezeExcitation(C, max(C // se_reduction, 4)) for _ in range(M)])
-        self.spatial_pool = nn.ModuleList([SpatialAttentionPool(C) for _ in range(M)])
-        self.proj = nn.ModuleList([nn.Linear(C, embed_dim) for _ in range(M)])
-        self.hier_attn = nn.MultiheadAttention(embed_dim, n_heads, batch_first=True)
-        self.cross_attn = nn.MultiheadAttention(embed_dim, n_heads, batch_first=True)
-        self.norm1, self.norm2, self.norm3 = nn.LayerNorm(embed_dim), nn.LayerNorm(embed_dim), nn.LayerNorm(embed_dim)
-        self.ffn = nn.Sequential(nn.Linear(embed_dim, 2 * embed_dim), nn.GELU(), nn.Linear(2 * embed_dim, embed_dim))
-        self.mag_logits = nn.Parameter(torch.zeros(M))
-        self.register_buffer('hier_mask', hierarchy_mask(self.mags), persistent=False)
-        self.trunk, self.head_binary, self.head_subtype = _head(embed_dim, hidden, drop_rate, n_subtypes)
-        self.config.update(embed_dim=embed_dim, n_heads=n_heads, hidden=hidden, drop_rate=drop_rate, se_reduction=se_reduction)
-        self.last_hier_attn = self.last_cross_attn = None
-
-    def fuse(self, feats):
-        t = torch.stack([self.proj[k](self.spatial_pool[k](self.channel_attn[k](f))) for k, f in enumerate(feats)], 1)
-        h, wh = self.hier_attn(t, t, t, attn_mask=self.hier_mask, need_weights=True)
-        t = self.norm1(t + h)
-        c, wc = self.cross_attn(t, t, t, need_weights=True)
-        t = self.norm2(t + c)
-        t = self.norm3(t + self.ffn(t))
-        self.last_hier_attn, self.last_cross_attn = wh.detach(), wc.detach()
-        z = self.trunk((t * self.mag_logits.softmax(0)[None, :, None].to(t.dtype)).sum(1))
-        return self.head_binary(z), self.head_subtype(z)
-
-    @property
-    def last_spatial_attn(self) -> list:
-        "Each magnification's spatial attention of the last forward pass (`B×h×w`, sums to 1)."
-        return [p.last_attn for p in self.spatial_pool]
-
-    def mag_importance(self) -> dict:
-        "The learned magnification weights (softmax of `mag_logits`), `{mag: weight}`; they sum to 1."
-        return {m: float(w) for m, w in zip(self.mags, self.mag_logits.detach().float().softmax(0).cpu())}
-
-# %% ../nbs/07_multimag.ipynb #1315f01b
-def _one_logit(n_out, name):
-    if n_out != 1: raise ModelError(f"{name} has a single-logit benign/malignant head and an 8-class subtype head; "
-                                    f"n_out={n_out} is not supported. Use n_out=1 (n_subtypes= sets the subtype head).")
-
-@register_model
-def mag_concat(n_out:int=1, # the binary head's logits: must be 1
-               pretrained:bool=False, # ImageNet weights for the timm extractors
-               in_chans:int=3,
-               backbone:str='efficientnet_b0', # any timm name, or 'tiny'
-               mags=MAGS, # magnifications, in input order
-               share_weights:bool=False, # one extractor for every magnification
-               **kwargs, # `n_subtypes`, `hidden`, `drop_rate` of `MagConcat`
-              ) -> MagConcat:
-    "Concat-fusion baseline over `mags` with dual heads (binary + subtype)."
-    _one_logit(n_out, 'mag_concat')
-    return MagConcat(mags, backbone, share_weights, pretrained, in_chans, **kwargs)
-
-@register_model
-def mag_attention(n_out:int=1, # the binary head's logits: must be 1
-                  pretrained:bool=False, # ImageNet weights for the timm extractors
-                  in_chans:int=3,
-                  backbone:str='efficientnet_b0', # any timm name, or 'tiny'
-                  mags=MAGS, # magnifications, in input order
-                  share_weights:bool=False, # one extractor for every magnification
-                  **kwargs, # `n_subtypes`, `embed_dim`, `n_heads`, `hidden`, `drop_rate`, `se_reduction` of `MagAttention`
-                 ) -> MagAttention:
-    "Attention fusion (spatial, channel, hierarchical, cross-magnification, learnable weights) over `mags` with dual heads."
-    _one_logit(n_out, 'mag_attention')
-    return MagAttention(mags, backbone, share_weights, pretrained, in_chans, **kwargs)
-
 # %% ../nbs/07_multimag.ipynb #349dbfbf
 class PosWeightedFocalLoss(nn.Module):
-    "The study's binary focal loss from logits: `-α·t·(1-p)^γ·log p - (1-t)·p^γ·log(1-p)` (α multiplies the positive term)."
+    "The study's binary focal loss from logits: `-α·t·(1-p)^γ·log p - (1-t)·p^γ·log(1-p)` (α weights positives)."
     def __init__(self, alpha:float=2.5, # weight of the positive (malignant) term, any value > 0
                  gamma:float=2.0, # focusing parameter (0: BCE with pos_weight=alpha)
                 ):
         super().__init__()
-        if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or alpha <= 0:
-            raise ConfigError(f"PosWeightedFocalLoss alpha={alpha!r} must be a number > 0 (it multiplies the positive term; 1: no weighting).")
-        if not isinstance(gamma, (int, float)) or gamma < 0: raise ConfigError(f"PosWeightedFocalLoss gamma={gamma!r} must be >= 0.")
-        self.alpha, self.gamma = float(alpha), float(gamma)
+        self.alpha = check_range(alpha, 'alpha', 0, 1e6, lo_open=True, hint=' (it weights the positive term; 1: none)')
+        self.gamma = check_range(gamma, 'gamma', 0, 100)
     def forward(self, logit:torch.Tensor, target:torch.Tensor) -> torch.Tensor:
         z, t = logit.float().reshape(-1), torch.as_tensor(target).float().reshape(-1)
-        if z.shape != t.shape: raise ModelError(f"PosWeightedFocalLoss got {z.numel()} logits for {t.numel()} targets.")
+        if z.shape != t.shape:
+            raise ModelError(f"PosWeightedFocalLoss got {z.numel()} logits for {t.numel()} targets.")
         logp, log1mp = F.logsigmoid(z), F.logsigmoid(-z)
         loss = -self.alpha * t * log1mp.exp() ** self.gamma * logp - (1 - t) * logp.exp() ** self.gamma * log1mp
         return loss.mean()
 
+# %% ../nbs/07_multimag.ipynb #6e2bf782
 def _split_pred(pred) -> tuple:
     if isinstance(pred, dict): pred = (pred['binary'], pred['subtype'])
     if not isinstance(pred, (tuple, list)) or len(pred) != 2:
@@ -375,16 +57,18 @@ def _split_pred(pred) -> tuple:
     return pred[0], pred[1]
 
 class DualHeadLoss(nn.Module):
-    "`w_binary × PosWeightedFocalLoss(binary) + (1 - w_binary) × CE(subtype)`; targets are subtype indices, benign = `< n_benign`."
-    def __init__(self, alpha:float=2.5, gamma:float=2.0, # focal-loss parameters (the study: 2.5, 2)
+    "`w_binary × PosWeightedFocalLoss(binary) + (1 - w_binary) × CE(subtype)`; targets: subtypes, benign `< n_benign`."
+    def __init__(self, alpha:float=2.5, # focal loss: weight of the malignant term (the study: 2.5)
+                 gamma:float=2.0, # focal loss: focusing parameter (the study: 2)
                  w_binary:float=0.9, # weight of the binary term; the subtype term gets 1 - w_binary
                  n_benign:int=N_BENIGN, # subtype indices below this are benign
                 ):
         super().__init__()
-        if not isinstance(w_binary, (int, float)) or not 0 <= w_binary <= 1:
-            raise ConfigError(f"w_binary={w_binary!r} must be in [0, 1] (the study: 0.9 binary, 0.1 subtype).")
+        check_fraction(w_binary, 'w_binary')   # the study: 0.9 binary, 0.1 subtype
         self.focal, self.w_binary, self.n_benign = PosWeightedFocalLoss(alpha, gamma), float(w_binary), n_benign
-    def forward(self, pred, y:torch.Tensor) -> torch.Tensor:
+    def forward(self, pred, # (binary B×1, subtype B×K) logits
+                y:torch.Tensor, # B subtype indices
+               ) -> torch.Tensor:
         b, s = _split_pred(pred)
         y = torch.as_tensor(y).as_subclass(torch.Tensor).long().reshape(-1)
         return self.w_binary * self.focal(b, y >= self.n_benign) + (1 - self.w_binary) * F.cross_entropy(s.float(), y)
@@ -406,7 +90,8 @@ def multimag_metrics(p_malignant, # N probabilities of malignant (binary head)
                      n_benign:int=N_BENIGN, # subtype indices below this are benign
                     ) -> dict:
     "Binary accuracy, balanced accuracy, per-class recall, ROC-AUC and subtype accuracy of dual-head predictions."
-    pm, ps, ys = (np.asarray(torch.as_tensor(a).detach().cpu().float() if isinstance(a, torch.Tensor) else a) for a in (p_malignant, p_subtype, y_subtype))
+    pm, ps, ys = (np.asarray(torch.as_tensor(a).detach().cpu().float() if isinstance(a, torch.Tensor) else a)
+                  for a in (p_malignant, p_subtype, y_subtype))
     pm, ys = pm.reshape(-1), ys.reshape(-1).astype(np.int64)
     if not len(ys): raise DataError("multimag_metrics got no predictions.")
     if len(pm) != len(ys) or len(ps) != len(ys):
@@ -421,10 +106,13 @@ def multimag_metrics(p_malignant, # N probabilities of malignant (binary head)
                     roc_auc=float(skm.roc_auc_score(yb, pm)) if len(np.unique(yb)) == 2 else float('nan'),
                     subtype_accuracy=float((np.asarray(ps).argmax(-1) == ys).mean()))
 
+# %% ../nbs/07_multimag.ipynb #1eca798a
 class MagMetric(Metric):
     "fastai metric: one value of `multimag_metrics` on the whole validation set of a dual-head model."
-    def __init__(self, name:str='balanced_accuracy'):
-        if name not in METRIC_NAMES: raise ConfigError(f"MagMetric name={name!r} is unknown; use one of {', '.join(METRIC_NAMES)}.")
+    def __init__(self, name:str='balanced_accuracy', # one of `METRIC_NAMES`
+                ):
+        if name not in METRIC_NAMES:
+            raise ConfigError(f"MagMetric name={name!r} is unknown; use one of {', '.join(METRIC_NAMES)}.")
         self._name = name
     def reset(self): self.pb, self.ps, self.ys = [], [], []
     def accumulate(self, learn):
@@ -440,7 +128,7 @@ class MagMetric(Metric):
 
 # %% ../nbs/07_multimag.ipynb #23d63217
 class ReseedEachEpoch(Callback):
-    "New magnification pairings every epoch: the training `MultiMagBreakHis` draws with `seed + epoch` (restored after fit)."
+    "New magnification pairings every epoch: the training `MultiMagBreakHis` draws with `seed + epoch`, then restored."
     order = -5
     def before_fit(self): self.base = getattr(self.dls.train.dataset, 'seed', None)
     def before_epoch(self):
@@ -453,8 +141,11 @@ def multimag_learner(dls, # `multimag_dls` loaders
                      arch:str|nn.Module='mag_attention', # 'mag_attention', 'mag_concat' (or a built `MagFusion`)
                      model_kwargs:dict|None=None, # `create_model` options: backbone, share_weights, embed_dim, ...
                      pretrained:bool=False, # ImageNet weights for timm extractors (cached only: no download in tests)
-                     alpha:float=2.5, gamma:float=2.0, w_binary:float=0.9, # `DualHeadLoss` (the study's values)
-                     lr:float=1e-3, wd:float=1e-4, # Adam learning rate and weight decay
+                     alpha:float=2.5, # `DualHeadLoss`: weight of the malignant focal term (the study: 2.5)
+                     gamma:float=2.0, # `DualHeadLoss`: focusing parameter (the study: 2)
+                     w_binary:float=0.9, # `DualHeadLoss`: weight of the binary loss, the subtype loss gets the rest
+                     lr:float=1e-3, # Adam learning rate
+                     wd:float=1e-4, # weight decay
                      out_dir:str|Path|None=None, # best checkpoint + card go here (None: no checkpointing)
                      monitor:str='balanced_accuracy', # validation metric that selects the checkpoint
                      precision:str='auto', # 'auto', 'fp32', 'bf16' or 'fp16'
@@ -462,7 +153,7 @@ def multimag_learner(dls, # `multimag_dls` loaders
                      card_info:dict|None=None, # extra model-card fields
                      overwrite:bool=False, # allow an `out_dir` that already holds a checkpoint
                     ) -> Learner:
-    "A fastai `Learner` for a dual-head fusion model: focal + subtype loss, balanced-accuracy checkpointing, mixed precision."
+    "`make_learner` for a dual-head fusion model: focal + subtype loss, balanced-accuracy checkpoints, bf16."
     mags = getattr(dls, 'mags', None)
     if mags is None: raise ConfigError("dls has no `mags`: build the loaders with multimag_dls.")
     if isinstance(arch, nn.Module): model = arch
@@ -472,27 +163,17 @@ def multimag_learner(dls, # `multimag_dls` loaders
             raise ModelError(f"arch={arch!r} could not be built with mags= and {model_kwargs or {}} ({e}). Use a "
                              "multi-magnification model ('mag_attention', 'mag_concat') and its options.") from None
     if not isinstance(model, MagFusion):
-        raise ModelError(f"{type(model).__name__} is not a multi-magnification model; use 'mag_attention' or 'mag_concat'.")
+        raise ModelError(f"{type(model).__name__} is not a multi-magnification model; use 'mag_attention' or "
+                         f"'mag_concat'.")
     check_same_mags(model, dls.train.dataset)
-    if monitor not in METRIC_NAMES + ('valid_loss',):
-        raise ConfigError(f"monitor={monitor!r} is not tracked; use one of {', '.join(METRIC_NAMES)} or 'valid_loss'.")
-    device = dls.device or get_device()
-    cbs = precision_cbs(precision, device)   # CPUMixedPrecision handles several inputs and tuple outputs
-    if reseed: cbs.append(ReseedEachEpoch())
-    learn = Learner(dls, model.to(device), loss_func=DualHeadLoss(alpha, gamma, w_binary), opt_func=Adam, lr=lr, wd=wd,
-                    wd_bn_bias=False, metrics=[MagMetric(n) for n in METRIC_NAMES], cbs=cbs)
-    if out_dir is not None:
-        out = Path(out_dir)
-        if (out/'best.safetensors').exists() and not overwrite:
-            raise ConfigError(f"{out} already holds a checkpoint (best.safetensors). Choose another folder or pass overwrite=True.")
-        out.mkdir(parents=True, exist_ok=True)
-        norm = next(((t.mean.reshape(-1).tolist(), t.std.reshape(-1).tolist()) for t in dls.after_batch.fs
-                     if type(t).__name__ == 'Normalize'), None)
-        card = model_card(model.arch, 1, class_names('breakhis'), (3, *(dls.size or ())), norm, model.config,
-                          subtypes=list(dls.classes), mags=list(mags), loss=dict(alpha=alpha, gamma=gamma, w_binary=w_binary),
-                          **(card_info or {}))
-        learn.add_cb(BestCheckpoint(out/'best.safetensors', card, monitor=monitor))
-    return learn
+    check_choice(monitor, 'monitor', METRIC_NAMES + ('valid_loss',))
+    info = dict(subtypes=list(dls.classes), mags=list(mags), loss=dict(alpha=alpha, gamma=gamma, w_binary=w_binary),
+                **(card_info or {}))
+    return make_learner(dls, model, n_out=1, classes=class_names('breakhis'), lr=lr, wd=wd, true_wd=True,
+                        out_dir=out_dir,
+                        monitor=monitor, precision=precision, card_info=info, overwrite=overwrite,
+                        loss_func=DualHeadLoss(alpha, gamma, w_binary), metrics=[MagMetric(n) for n in METRIC_NAMES],
+                        cbs=[ReseedEachEpoch()] if reseed else [])
 
 # %% ../nbs/07_multimag.ipynb #8ea4c12f
 @torch.no_grad()
@@ -509,20 +190,24 @@ def predict_multimag(model:nn.Module, # a `MagFusion` model
         for b in dl:
             xs, y = b[:-1], b[-1]
             bo, so = _split_pred(model(*[x.to(p.device) for x in xs]))
-            pb.append(torch.sigmoid(bo.float()).reshape(-1).cpu()); ps.append(so.float().softmax(-1).cpu()); ys.append(y.cpu())
+            pb.append(torch.sigmoid(bo.float()).reshape(-1).cpu()); ps.append(so.float().softmax(-1).cpu())
+            ys.append(y.cpu())
             if getattr(model, 'last_cross_attn', None) is not None: ca.append(model.last_cross_attn.float().cpu())
     finally: model.train(training)
-    out = dict(p_malignant=torch.cat(pb).numpy(), p_subtype=torch.cat(ps).numpy(), y=torch.cat(ys).as_subclass(torch.Tensor).numpy())
+    out = dict(p_malignant=torch.cat(pb).numpy(), p_subtype=torch.cat(ps).numpy(),
+               y=torch.cat(ys).as_subclass(torch.Tensor).numpy())
     if ca: out['cross_attn'] = torch.cat(ca).numpy()
     return out
 
+# %% ../nbs/07_multimag.ipynb #010c8158
 def ensemble_predict(models:list, # fold models (same magnifications)
                      dl, # a loader from `multimag_dls`
                     ) -> dict:
     "Mean of the models' probabilities (`p_malignant`, `p_subtype`), with the labels `y`."
     if not models: raise ConfigError("ensemble_predict needs at least one model.")
     preds = [predict_multimag(m, dl) for m in models]
-    return dict(p_malignant=np.mean([p['p_malignant'] for p in preds], 0), p_subtype=np.mean([p['p_subtype'] for p in preds], 0),
+    return dict(p_malignant=np.mean([p['p_malignant'] for p in preds], 0),
+                p_subtype=np.mean([p['p_subtype'] for p in preds], 0),
                 y=preds[0]['y'])
 
 # %% ../nbs/07_multimag.ipynb #86b11d3e
@@ -530,21 +215,33 @@ def _image_table(data) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame): df = data
     elif isinstance(data, BreakHis): df = data.df
     elif data is None or isinstance(data, (str, Path)): df = breakhis_df(data)
-    else: raise ConfigError(f"data must be a BreakHis folder, a BreakHis dataset or an image table, got {type(data).__name__}.")
+    else:
+        raise ConfigError(f"data must be a BreakHis folder, a BreakHis dataset or an image table, got "
+                          f"{type(data).__name__}.")
     return df.reset_index(drop=True)
 
 def _csv_folds(df, folds_csv) -> list:
     "(train_idx, test_idx) row positions of `df` for every fold of an official `Folds.csv`."
     f = read_folds_csv(folds_csv)
     missing = sorted(set(f.fname) - set(df.fname))
-    if missing: raise DataError(f"{folds_csv} lists {len(missing)} image(s) that are not in the data, e.g. {missing[0]}. "
+    if missing:
+        raise DataError(f"{folds_csv} lists {len(missing)} image(s) that are not in the data, e.g. {missing[0]}. "
                                 "Use the Folds.csv that belongs to this copy of BreakHis (or pass the full tree).")
-    return [(np.flatnonzero(df.fname.isin(set(g.fname[g.grp == 'train']))), np.flatnonzero(df.fname.isin(set(g.fname[g.grp == 'test']))))
+    return [(np.flatnonzero(df.fname.isin(set(g.fname[g.grp == 'train']))),
+             np.flatnonzero(df.fname.isin(set(g.fname[g.grp == 'test']))))
             for _, g in f.groupby('fold', sort=True)]
 
 class CVResult:
-    "What `cross_validate` returns: per-fold metrics and their mean ± sd, the splits, the fold models and their attention."
-    def __init__(self, metrics, splits, models, importance, cross_attn, mags, ds_kw, dl):
+    "What `cross_validate` returns: per-fold metrics and mean ± sd, the splits, the fold models and their attention."
+    def __init__(self, metrics:pd.DataFrame, # one row of test metrics per fold
+                 splits:list, # per fold: {'train', 'valid', 'test'} patient lists
+                 models:list, # the fold models (best checkpoints, eval mode)
+                 importance:pd.DataFrame|None, # folds × magnifications learned weights (attention models), or None
+                 cross_attn:np.ndarray|None, # folds × M × M mean cross-magnification attention, or None
+                 mags:tuple, # the magnifications, in input order
+                 ds_kw:dict, # `MultiMagBreakHis` options for new data (size, require_all_mags, seed)
+                 dl, # a loader whose `new` builds inference loaders with the training pipeline
+                ):
         self.metrics, self.splits, self.models, self.importance = metrics, splits, models, importance
         self.cross_attn, self.mags, self._ds_kw, self._dl = cross_attn, mags, ds_kw, dl
 
@@ -555,22 +252,26 @@ class CVResult:
         s['mean ± sd'] = [f"{m:.3f} ± {d:.3f}" for m, d in zip(s['mean'], s['sd'])]
         return s
 
-    def dataset(self, data) -> MultiMagBreakHis:
+    def dataset(self, data, # image table, `BreakHis`, folder or `MultiMagBreakHis`
+               ) -> MultiMagBreakHis:
         "`data` (image table, `BreakHis`, folder, `MultiMagBreakHis`) as the fold models' inputs."
-        if isinstance(data, MultiMagBreakHis): return _as_multimag(data, self.mags, None, 0, None, False, 'data')
+        if isinstance(data, MultiMagBreakHis): return as_multimag(data, self.mags, None, 0, None, False, 'data')
         return MultiMagBreakHis(_image_table(data), mags=self.mags, task='subtype', **self._ds_kw)
 
-    def predict(self, data) -> dict:
+    def predict(self, data, # image table, `BreakHis`, folder or `MultiMagBreakHis`
+               ) -> dict:
         "Ensemble (mean over fold models) probabilities for `data`; `check_same_mags` guards the magnifications."
         return ensemble_predict(self.models, self._dl.new(self.dataset(data), shuffle=False, drop_last=False))
 
-    def evaluate(self, data) -> dict:
+    def evaluate(self, data, # image table, `BreakHis`, folder or `MultiMagBreakHis` (labelled)
+                ) -> dict:
         "`multimag_metrics` of the ensemble on `data`."
         p = self.predict(data)
         return multimag_metrics(p['p_malignant'], p['p_subtype'], p['y'])
 
     def __repr__(self):
-        return f"CVResult({len(self.models)} folds, mags={list(self.mags)}, balanced accuracy {self.summary.loc['balanced_accuracy', 'mean ± sd']})"
+        bacc = self.summary.loc['balanced_accuracy', 'mean ± sd']
+        return f"CVResult({len(self.models)} folds, mags={list(self.mags)}, balanced accuracy {bacc})"
 
 # %% ../nbs/07_multimag.ipynb #cbb8e097
 def _fold_sets(df, folds, n_splits, seed, stratify, folds_csv):
@@ -587,16 +288,20 @@ def cross_validate(data, # BreakHis folder (None: `$PCAM_XAI_DATA`), a `BreakHis
                    arch:str='mag_attention', # 'mag_attention' or 'mag_concat'
                    model_kwargs:dict|None=None, # backbone, share_weights, embed_dim, ...
                    mags=MAGS, # magnifications, in input order
-                   epochs:int=10, lr:float=1e-3, bs:int=16, # training length, peak learning rate, batch size
+                   epochs:int=10, # epochs per fold
+                   lr:float=1e-3, # peak learning rate
+                   bs:int=16, # batch size (patients' tuples)
                    pct_start:float=0., # share of the epochs at flat `lr` before the cosine (0: pure cosine annealing)
                    size=224, # images are resized to this on read
                    valid_pct:float=0.2, # share of each class's training patients held out for checkpoint selection
-                   n_per_patient:int|None=None, require_all_mags:bool=False, # see `MultiMagBreakHis`
-                   out_dir:str|Path|None=None, # keep each fold's checkpoint in `out_dir/fold<k>` (None: a temporary folder)
+                   n_per_patient:int|None=None, # tuples per patient (see `MultiMagBreakHis`)
+                   require_all_mags:bool=False, # drop patients lacking a magnification (see `MultiMagBreakHis`)
+                   out_dir:str|Path|None=None,
+                   # keep each fold's checkpoint in `out_dir/fold<k>` (None: a temporary folder)
                    verbose:bool=True, # print one line per fold
-                   **kwargs, # `multimag_dls` (batch_tfms, mag_tfms, normalize, weighted, device) and `multimag_learner` options
+                   **kwargs, # `multimag_dls` options (batch_tfms, mag_tfms, normalize...), `multimag_learner` options
                   ) -> CVResult:
-    "Patient-level cross-validation of a fusion model: inner-split best checkpoints, per-fold test metrics, fold models."
+    "Patient-level cross-validation of a fusion model: inner-split best checkpoints, per-fold test metrics and models."
     mags, df = check_mags(mags), _image_table(data)
     dkeys = ('batch_tfms', 'mag_tfms', 'normalize', 'weighted', 'device', 'num_workers', 'val_bs')
     dkw = {k: kwargs.pop(k) for k in dkeys if k in kwargs}
@@ -604,7 +309,8 @@ def cross_validate(data, # BreakHis folder (None: `$PCAM_XAI_DATA`), a `BreakHis
     ds_kw = dict(size=size, require_all_mags=require_all_mags, seed=seed)
     rows, splits, models, imps, attns, dls = [], [], [], [], [], None
     for k, (tr, te) in enumerate(folds):
-        itr, iva = patient_split(df.iloc[tr].reset_index(drop=True), valid_pct=valid_pct, seed=seed + k, stratify='label')
+        itr, iva = patient_split(df.iloc[tr].reset_index(drop=True), valid_pct=valid_pct, seed=seed + k,
+                                 stratify='label')
         trn, val, tst = tr[itr], tr[iva], te
         assert_no_patient_overlap(df, trn, val, tst)
         pats = [sorted(df.patient.iloc[ix].unique()) for ix in (trn, val, tst)]
@@ -612,11 +318,15 @@ def cross_validate(data, # BreakHis folder (None: `$PCAM_XAI_DATA`), a `BreakHis
         seed_everything(seed + k)
         dls = multimag_dls(df.iloc[trn], df.iloc[val], mags=mags, size=size, bs=bs, n_per_patient=n_per_patient,
                            require_all_mags=require_all_mags, seed=seed + k, **dkw)
-        with (tempfile.TemporaryDirectory() if out_dir is None else contextlib.nullcontext(Path(out_dir)/f'fold{k}')) as d:
-            learn = multimag_learner(dls, arch, model_kwargs, out_dir=d, lr=lr, card_info=dict(fold=k, test_patients=pats[2]), **kwargs)
+        fold_dir = contextlib.nullcontext(Path(out_dir)/f'fold{k}') if out_dir is not None else None
+        with (tempfile.TemporaryDirectory() if fold_dir is None else fold_dir) as d:
+            learn = multimag_learner(dls, arch, model_kwargs, out_dir=d, lr=lr,
+                                     card_info=dict(fold=k, test_patients=pats[2]), **kwargs)
             with learn.no_bar(), learn.no_logging(): learn.fit_flat_cos(epochs, lr, pct_start=pct_start)
             best = learn.best_checkpoint.best_epoch
-            if best is None: raise ModelError(f"fold {k}: no epoch had a finite {learn.best_checkpoint.monitor}; nothing to select. "
+            if best is None:
+                raise ModelError(f"fold {k}: no epoch had a finite {learn.best_checkpoint.monitor}; nothing to "
+                                 f"select. "
                                               "Check the validation split and the learning rate.")
         test = dls.valid.new(MultiMagBreakHis(df.iloc[tst], mags=mags, task='subtype', **ds_kw), shuffle=False)
         p = predict_multimag(learn.model, test)
@@ -626,14 +336,18 @@ def cross_validate(data, # BreakHis folder (None: `$PCAM_XAI_DATA`), a `BreakHis
         models.append(learn.model.eval())
         if hasattr(learn.model, 'mag_importance'): imps.append(learn.model.mag_importance())
         if 'cross_attn' in p: attns.append(p['cross_attn'].mean(0))
-        if verbose: print(f"fold {k}: {len(pats[0])}/{len(pats[1])}/{len(pats[2])} train/valid/test patients, best epoch {best}, "
+        if verbose:
+            print(f"fold {k}: {len(pats[0])}/{len(pats[1])}/{len(pats[2])} train/valid/test patients, best epoch "
+                  f"{best}, "
                           f"test balanced accuracy {m['balanced_accuracy']:.3f}, AUC {m['roc_auc']:.3f}")
-    imp = pd.DataFrame(imps, index=pd.Index(range(len(imps)), name='fold')).rename(columns=lambda m: f'{m}X') if imps else None
-    return CVResult(pd.DataFrame(rows).set_index('fold'), splits, models, imp, np.stack(attns) if attns else None, mags, ds_kw, dls.valid)
+    imp = pd.DataFrame(imps, index=pd.Index(range(len(imps)),
+                                            name='fold')).rename(columns=lambda m: f'{m}X') if imps else None
+    return CVResult(pd.DataFrame(rows).set_index('fold'), splits, models, imp, np.stack(attns) if attns else None,
+                    mags, ds_kw, dls.valid)
 
 # %% ../nbs/07_multimag.ipynb #05fe6ffb
 class MagView(nn.Module):
-    "A fusion model seen as a one-input model of magnification `k`; the other inputs' feature maps are fixed to those of `xs`."
+    "A fusion model seen as a one-input model of magnification `k`; the other inputs' feature maps stay those of `xs`."
     def __init__(self, model:MagFusion, # a fusion model
                  k:int, # which input (position in `model.mags`) varies
                  xs, # the patient tuples: one B×3×H×W tensor per magnification
@@ -655,6 +369,7 @@ class MagView(nn.Module):
         b, s = _split_pred(self.model.fuse(feats))
         return b if self.head == 'binary' else s
 
+# %% ../nbs/07_multimag.ipynb #a18f317f
 def explain_mags(model:MagFusion, # a fusion model
                  xs, # one B×3×H×W tensor per magnification, as the model sees them (normalised)
                  method:str='gradcam', # any `pcam_xai.explain.list_methods()` name
@@ -664,16 +379,19 @@ def explain_mags(model:MagFusion, # a fusion model
                 ) -> list:
     "One `B×H×W` explanation per magnification (in `model.mags` order), from `pcam_xai.explain.explain`."
     from pcam_xai.explain import explain
-    xs = tuple(x.as_subclass(torch.Tensor) if isinstance(x, torch.Tensor) else x for x in model._inputs(tuple(xs)))  # fastai's TensorImage trips captum
+    # plain tensors: fastai's TensorImage trips captum
+    xs = tuple(x.as_subclass(torch.Tensor) if isinstance(x, torch.Tensor) else x for x in model._inputs(tuple(xs)))
     return [explain(MagView(model, k, xs, head), xs[k], method=method, target=target, **kw) for k in range(len(xs))]
 
 # %% ../nbs/07_multimag.ipynb #92e13058
 def plot_mag_importance(importance:pd.DataFrame, # folds × magnifications (`CVResult.importance`)
-                        ax=None):
+                        ax=None, # matplotlib axes to draw on (None: a new figure)
+                       ):
     "Bar chart of the learned magnification weights: one bar per fold and magnification, uniform weight dashed."
     import matplotlib.pyplot as plt
     if importance is None or not len(importance):
-        raise ConfigError("No magnification importance to plot: only mag_attention models learn it (mag_concat has none).")
+        raise ConfigError("No magnification importance to plot: only mag_attention models learn it (mag_concat has "
+                          "none).")
     if ax is None: _, ax = plt.subplots(figsize=(5, 3))
     importance.T.plot.bar(ax=ax, rot=0, width=0.8)
     ax.axhline(1 / importance.shape[1], ls='--', c='gray', lw=1, label='uniform')
@@ -681,35 +399,46 @@ def plot_mag_importance(importance:pd.DataFrame, # folds × magnifications (`CVR
     ax.legend(title='fold', fontsize=7, ncol=2)
     return ax.figure
 
+# %% ../nbs/07_multimag.ipynb #e1f64c05
 def plot_cross_attn(attn, # M×M attention (rows sum to 1), e.g. `CVResult.cross_attn.mean(0)`
                     mags=MAGS, # the magnifications, in the model's order
-                    ax=None, title:str='Cross-magnification attention'):
+                    ax=None, # matplotlib axes to draw on (None: a new figure)
+                    title:str='Cross-magnification attention', # the axes' title
+                   ):
     "Heat map of a cross-magnification attention matrix, values written in the cells."
     import matplotlib.pyplot as plt
     a = np.asarray(attn, dtype=float)
     mags = check_mags(mags)
     if a.shape != (len(mags), len(mags)):
-        raise DataError(f"attn has shape {a.shape} but there are {len(mags)} magnifications; pass an M×M matrix (average over tuples first).")
+        raise DataError(f"attn has shape {a.shape} but there are {len(mags)} magnifications; pass an M×M matrix "
+                        f"(average over tuples first).")
     if ax is None: _, ax = plt.subplots(figsize=(3.6, 3.2))
     im = ax.imshow(a, cmap='viridis', vmin=0, vmax=max(a.max(), 1e-6))
     names = [f'{m}X' for m in mags]
     ax.set_xticks(range(len(mags)), names); ax.set_yticks(range(len(mags)), names)
     ax.set_xlabel('attends to (key)'); ax.set_ylabel('query'); ax.set_title(title, fontsize=9)
     for i in range(len(mags)):
-        for j in range(len(mags)): ax.text(j, i, f'{a[i, j]:.2f}', ha='center', va='center', fontsize=7, color='w' if a[i, j] < a.max() / 2 else 'k')
+        for j in range(len(mags)):
+            ax.text(j, i, f'{a[i, j]:.2f}', ha='center', va='center', fontsize=7,
+                    color='w' if a[i, j] < a.max() / 2 else 'k')
     ax.figure.colorbar(im, ax=ax, fraction=0.046)
     return ax.figure
 
+# %% ../nbs/07_multimag.ipynb #0480964d
 def show_mag_cams(imgs, # one image per magnification (3×H×W or H×W×3; uint8, or float in [0, 1])
                   maps, # one H×W map per magnification
                   mags=MAGS, # their magnifications
-                  title:str|None=None, size:float=2.2, alpha:float=0.5):
+                  title:str|None=None, # figure title
+                  size:float=2.2, # inches per panel
+                  alpha:float=0.5, # opacity of the explanation overlay
+                 ):
     "The magnifications of one patient side by side: images on top, explanation overlays below."
     import matplotlib.pyplot as plt
     from pcam_xai.explain import overlay, to_hwc_uint8
     mags = check_mags(mags)
     if not len(imgs) == len(maps) == len(mags):
-        raise DataError(f"Got {len(imgs)} images and {len(maps)} maps for {len(mags)} magnifications; pass one of each per magnification.")
+        raise DataError(f"Got {len(imgs)} images and {len(maps)} maps for {len(mags)} magnifications; pass one of "
+                        f"each per magnification.")
     fig, axs = plt.subplots(2, len(mags), figsize=(size * len(mags), 2 * size + 0.4), squeeze=False)
     for k, m in enumerate(mags):
         axs[0, k].imshow(to_hwc_uint8(imgs[k])); axs[0, k].set_title(f'{m}X', fontsize=9)

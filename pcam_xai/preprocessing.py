@@ -14,14 +14,14 @@ from fastai.torch_core import TensorImage
 from fastai.data.transforms import Normalize
 from fastai.vision.augment import (RandTransform, Dihedral, Rotate, Brightness, Contrast, Saturation, Hue,
                                    setup_aug_tfms)
-from .core import DataError, ConfigError, ModelError
+from .core import DataError, ConfigError, ModelError, check_range
 from .data.core import IMAGENET_STATS, channel_stats
 
 # %% auto #0
-__all__ = ['check_batch', 'to_float01', 'stats_from_timm', 'dataset_stats', 'normalize_tfm', 'rgb_to_hed', 'hed_to_rgb',
-           'rgb_to_lab', 'lab_to_rgb', 'reference_cnn_tfms', 'resnet_transfer_tfms', 'dihedral_tfms', 'hed_jitter',
-           'HEDJitter', 'apply_tfms', 'MacenkoNormalizer', 'ReinhardNormalizer', 'StainNormalize', 'dihedral_view',
-           'dihedral_tta', 'IMAGENET_STATS']
+__all__ = ['MACENKO_STAINS', 'MACENKO_MAX_CONC', 'check_batch', 'to_float01', 'stats_from_timm', 'dataset_stats', 'normalize_tfm',
+           'rgb_to_hed', 'hed_to_rgb', 'rgb_to_lab', 'lab_to_rgb', 'reference_cnn_tfms', 'resnet_transfer_tfms',
+           'dihedral_tfms', 'hed_jitter', 'HEDJitter', 'apply_tfms', 'MacenkoNormalizer', 'ReinhardNormalizer',
+           'StainNormalize', 'dihedral_view', 'dihedral_tta', 'IMAGENET_STATS']
 
 # %% ../nbs/03_preprocessing.ipynb #844c79af
 def _shape(x) -> str: return '×'.join(str(s) for s in x.shape)
@@ -123,8 +123,8 @@ def normalize_tfm(stats='imagenet', # (mean, std), 'imagenet', a timm model name
     return Normalize.from_stats(mean, std, cuda=False)
 
 # %% ../nbs/03_preprocessing.ipynb #8d2c5efc
-_RGB_FROM_HED = torch.tensor([[0.65, 0.70, 0.29], [0.07, 0.99, 0.11], [0.27, 0.57, 0.78]], dtype=torch.float64)  # rows: H, E, DAB
-_HED_FROM_RGB = torch.linalg.inv(_RGB_FROM_HED)
+from skimage.color import rgb_from_hed, hed_from_rgb   # Ruifrok & Johnston's matrices (rows: H, E, DAB), one copy
+_RGB_FROM_HED, _HED_FROM_RGB = torch.from_numpy(rgb_from_hed), torch.from_numpy(hed_from_rgb)
 
 def _mix(m:torch.Tensor, x:torch.Tensor) -> torch.Tensor:
     "Apply the 3×3 colour matrix `m` (or a batch B×3×3) to every pixel of `x` (B×3×H×W)."
@@ -183,8 +183,7 @@ class _Choice:
         ks = torch.tensor(self.ks, device=x.device)
         return ks[torch.randint(len(ks), (x.size(0),), device=x.device)]
 
-def _check_range(name, v, lo, hi):
-    if not (lo <= v <= hi): raise ConfigError(f"{name}={v!r} is out of range; use a value in [{lo}, {hi}].")
+def _check_range(name, v, lo, hi): return check_range(v, name, lo, hi)
 
 def _flips(): return Dihedral(p=1., draw=_Choice([0, 1, 2, 4]))
 
@@ -319,6 +318,12 @@ class _StainNormalizer:
             if isinstance(v, torch.Tensor): setattr(self, k, v.to(device))
         return self
 
+# %% ../nbs/03_preprocessing.ipynb #64d3b446
+# Macenko et al.'s reference stain vectors (optical density per RGB channel; rows: hematoxylin, eosin) and their
+# 99th-percentile concentrations: the target of `MacenkoNormalizer` until `fit`, and the synthetic data's hematoxylin
+MACENKO_STAINS = ((0.5626, 0.7201, 0.4062), (0.2159, 0.8012, 0.5581))
+MACENKO_MAX_CONC = (1.9705, 1.0308)
+
 # %% ../nbs/03_preprocessing.ipynb #18630d52
 class MacenkoNormalizer(_StainNormalizer):
     "Macenko et al. (2009) stain normalisation of whole B×3×H×W batches in torch, with torchstain's defaults."
@@ -331,8 +336,7 @@ class MacenkoNormalizer(_StainNormalizer):
         self.Io, self.alpha = float(Io), float(alpha)
         super().__init__(beta, min_tissue)
         # Macenko's reference stain vectors (columns H, E) and 99th-percentile concentrations, used until `fit`
-        self.HERef = torch.tensor([[0.5626, 0.2159], [0.7201, 0.8012], [0.4062, 0.5581]])
-        self.maxCRef = torch.tensor([1.9705, 1.0308])
+        self.HERef, self.maxCRef = torch.tensor(MACENKO_STAINS).T.contiguous(), torch.tensor(MACENKO_MAX_CONC)
 
     def stains(self, x:torch.Tensor, # B×3×H×W, uint8 or float in [0,1]
               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -23,15 +23,17 @@ from fastai.metrics import AccumMetric, ActivationType
 from fastai.optimizer import Adam
 from fastai.torch_core import to_float
 from sklearn import metrics as skm
-from .core import ConfigError, ModelError, DataError, atomic_write, get_device, seed_everything
+from .core import (ConfigError, ModelError, DataError, atomic_write, get_device, seed_everything, check_choice,
+                           check_int, check_range, check_fraction, check_path)
+from .explain import class_probs
 from .models import create_model
 from .data.core import make_dls, class_weights
 
 # %% auto #0
-__all__ = ['CARD_KEY', 'BinaryFocalLoss', 'loss_for', 'metrics_for', 'cpu_has_bf16', 'CPUMixedPrecision', 'precision_cbs',
-           'model_card', 'save_checkpoint', 'read_card', 'load_checkpoint', 'BestCheckpoint', 'make_learner',
-           'to_probs', 'predict', 'expected_calibration_error', 'bootstrap_ci', 'evaluate', 'evaluate_model',
-           'report_figures', 'write_report', 'TimeBudget', 'train_and_evaluate']
+__all__ = ['CARD_KEY', 'to_probs', 'BinaryFocalLoss', 'loss_for', 'roc_auc', 'metrics_for', 'cpu_has_bf16', 'CPUMixedPrecision',
+           'precision_cbs', 'model_card', 'save_checkpoint', 'read_card', 'load_checkpoint', 'BestCheckpoint',
+           'add_checkpoint', 'make_learner', 'predict', 'expected_calibration_error', 'bootstrap_ci', 'evaluate',
+           'evaluate_model', 'report_figures', 'write_report', 'TimeBudget', 'train_and_evaluate']
 
 # %% ../nbs/05_training.ipynb #1e9a6273
 class BinaryFocalLoss(nn.Module):
@@ -40,13 +42,13 @@ class BinaryFocalLoss(nn.Module):
                  gamma:float=2.0, # focusing parameter (0 gives BCE)
                 ):
         super().__init__()
-        if alpha is not None and not 0 <= alpha <= 1:
-            raise ConfigError(f"BinaryFocalLoss alpha={alpha} must be in [0, 1] (the positive-class weight) or None.")
-        if gamma < 0: raise ConfigError(f"BinaryFocalLoss gamma={gamma} must be >= 0.")
+        if alpha is not None: check_fraction(alpha, 'alpha')   # the positive-class weight
+        check_range(gamma, 'gamma', 0, 100)
         self.alpha, self.gamma = alpha, gamma
     def forward(self, pred, targ):
         from torchvision.ops import sigmoid_focal_loss
-        return sigmoid_focal_loss(pred.float().reshape(-1), targ.float().reshape(-1), alpha=-1 if self.alpha is None else self.alpha,
+        return sigmoid_focal_loss(pred.float().reshape(-1), targ.float().reshape(-1),
+                                  alpha=-1 if self.alpha is None else self.alpha,
                                   gamma=self.gamma, reduction='mean')
     def activation(self, x): return torch.sigmoid(x)
     def decodes(self, x): return (x > 0.5).long().reshape(-1)
@@ -55,13 +57,15 @@ class BinaryFocalLoss(nn.Module):
 def loss_for(n_out:int, # number of logits of the model
              kind:str='auto', # 'auto' (BCE for 1 logit, CE otherwise), 'bce', 'ce' or 'focal'
              weights=None, # per-class weights (tensor of `max(n_out,2)` values) or None
-             alpha:float|None=0.25, gamma:float=2.0, # focal-loss parameters
+             alpha:float|None=0.25, # focal loss: weight of the positive class (None: no weighting)
+             gamma:float=2.0, # focal loss: focusing parameter
             ):
     "The fastai loss for a model with `n_out` logits."
-    if kind not in ('auto', 'bce', 'ce', 'focal'):
-        raise ConfigError(f"loss={kind!r} is unknown; use 'auto', 'bce', 'ce' or 'focal'.")
-    if kind == 'ce' and n_out == 1: raise ConfigError("loss='ce' needs one logit per class; a single-logit model uses 'bce' or 'focal'.")
-    if kind == 'bce' and n_out > 1: raise ConfigError(f"loss='bce' needs a single-logit model, not n_out={n_out}; use 'ce'.")
+    check_choice(kind, 'loss', ('auto', 'bce', 'ce', 'focal'))
+    if kind == 'ce' and n_out == 1:
+        raise ConfigError("loss='ce' needs one logit per class; a single-logit model uses 'bce' or 'focal'.")
+    if kind == 'bce' and n_out > 1:
+        raise ConfigError(f"loss='bce' needs a single-logit model, not n_out={n_out}; use 'ce'.")
     w = None if weights is None else torch.as_tensor(weights, dtype=torch.float32)
     if n_out == 1:
         if kind == 'focal': return BinaryFocalLoss(alpha, gamma)
@@ -71,52 +75,64 @@ def loss_for(n_out:int, # number of logits of the model
     if kind == 'focal': return FocalLossFlat(gamma=gamma, weight=w)
     return CrossEntropyLossFlat(weight=w)
 
+# %% ../nbs/05_training.ipynb #bf4d72f5
+def roc_auc(y, # N integer labels
+            probs, # N×C class probabilities, or N probabilities of class 1 (binary)
+           ) -> float:
+    "ROC-AUC over the classes present in `y` (probabilities renormalised over them); nan if fewer than two are."
+    y, probs = np.asarray(y).reshape(-1), np.asarray(probs, dtype=np.float64)
+    present = np.unique(y)
+    if len(present) < 2: return float('nan')
+    if probs.ndim == 1: return float(skm.roc_auc_score(y, probs))
+    if probs.shape[1] == 2: return float(skm.roc_auc_score(y, probs[:, 1]))
+    if len(present) < probs.shape[1]:   # AUC over the classes present in this split
+        probs = probs[:, present] / probs[:, present].sum(1, keepdims=True)
+        y = np.searchsorted(present, y)
+        if len(present) == 2: return float(skm.roc_auc_score(y, probs[:, 1]))
+    return float(skm.roc_auc_score(y, probs, multi_class='ovr', average='macro'))
+
 # %% ../nbs/05_training.ipynb #d702387e
 def _named(f, name): f.__name__ = name; return f
 
-def metrics_for(n_out:int) -> list:
+def metrics_for(n_out:int, # number of logits of the model (1: a single binary logit)
+               ) -> list:
     "fastai metrics (accuracy, balanced accuracy, F1, precision, recall, ROC-AUC) for a model with `n_out` logits."
     zd = dict(zero_division=0)
     if n_out == 1:
         cls = dict(dim_argmax=None, activation=ActivationType.Sigmoid, thresh=0.5, to_np=True, invert_arg=True)
         prob = dict(activation=ActivationType.Sigmoid, to_np=True, invert_arg=True)
-        auc = lambda t, p: skm.roc_auc_score(t, p) if len(np.unique(t)) > 1 else float('nan')
         avg = {}
     else:
         cls = dict(dim_argmax=-1, to_np=True, invert_arg=True)
         prob = dict(dim_argmax=-1, activation=ActivationType.Softmax, to_np=True, invert_arg=True, flatten=False)
-        def auc(t, p):
-            present = np.unique(t)
-            if len(present) < 2: return float('nan')
-            if len(present) < p.shape[1]:   # AUC over the classes present in this split
-                p = p[:, present] / p[:, present].sum(1, keepdims=True)
-                t = np.searchsorted(present, t)
-                if len(present) == 2: return skm.roc_auc_score(t, p[:, 1])
-            return skm.roc_auc_score(t, p, multi_class='ovr', average='macro')
         avg = dict(average='macro')
     return [AccumMetric(_named(skm.accuracy_score, 'accuracy'), **cls),
             AccumMetric(_named(lambda t, p: skm.balanced_accuracy_score(t, p), 'balanced_accuracy'), **cls),
             AccumMetric(_named(lambda t, p: skm.f1_score(t, p, **avg, **zd), 'f1'), **cls),
             AccumMetric(_named(lambda t, p: skm.precision_score(t, p, **avg, **zd), 'precision'), **cls),
             AccumMetric(_named(lambda t, p: skm.recall_score(t, p, **avg, **zd), 'recall'), **cls),
-            AccumMetric(_named(auc, 'roc_auc'), **prob)]
+            AccumMetric(_named(roc_auc, 'roc_auc'), **prob)]
 
 # %% ../nbs/05_training.ipynb #89b40ab9
-def cpu_has_bf16() -> bool:
+def cpu_has_bf16(cpuinfo:str|Path='/proc/cpuinfo', # the kernel's CPU description (Linux); elsewhere: False
+                ) -> bool:
     "True if this CPU has native bfloat16 matrix instructions (AVX512-BF16 or AMX)."
-    try: flags = Path('/proc/cpuinfo').read_text()
+    try: flags = Path(cpuinfo).read_text()
     except OSError: return False
     return any(f in flags for f in (' avx512_bf16', ' amx_bf16'))
 
+# %% ../nbs/05_training.ipynb #6a319c20
 class CPUMixedPrecision(Callback):
     "bfloat16 autocast + channels-last for training and inference on the CPU."
     order = 10
-    def __init__(self, channels_last:bool=True): self.channels_last = channels_last
+    def __init__(self, channels_last:bool=True, # also convert the model and 4-D inputs to channels-last memory layout
+                ): self.channels_last = channels_last
     def before_fit(self):
         if self.channels_last: self.learn.model.to(memory_format=torch.channels_last)
     def before_batch(self):
         if self.channels_last:   # every 4-D input (models with several inputs, e.g. one per magnification, too)
-            self.learn.xb = tuple(x.contiguous(memory_format=torch.channels_last) if isinstance(x, torch.Tensor) and x.ndim == 4
+            cl = lambda x: isinstance(x, torch.Tensor) and x.ndim == 4
+            self.learn.xb = tuple(x.contiguous(memory_format=torch.channels_last) if cl(x)
                                   else x for x in self.learn.xb)
         self.autocast = torch.autocast('cpu', dtype=torch.bfloat16); self.autocast.__enter__()
     def after_pred(self): self.learn.pred = to_float(self.learn.pred)   # tensors, or tuples of them (several heads)
@@ -125,10 +141,13 @@ class CPUMixedPrecision(Callback):
         if getattr(self, 'autocast', None) is not None: self.autocast.__exit__(None, None, None)
     def after_fit(self): self.autocast = None
 
-def precision_cbs(precision:str, device:torch.device) -> list:
+# %% ../nbs/05_training.ipynb #7efcaf6f
+def precision_cbs(precision:str,
+                  # 'auto' (bf16 on a bf16 CPU or GPU, fp16 on older GPUs, else fp32), 'fp32', 'bf16', 'fp16'
+                  device:torch.device, # where the model runs
+                 ) -> list:
     "Callbacks for `precision` ('auto', 'fp32', 'bf16' or 'fp16') on `device`."
-    if precision not in ('auto', 'fp32', 'bf16', 'fp16'):
-        raise ConfigError(f"precision={precision!r} is unknown; use 'auto', 'fp32', 'bf16' or 'fp16'.")
+    check_choice(precision, 'precision', ('auto', 'fp32', 'bf16', 'fp16'))
     if precision == 'auto':
         precision = ('bf16' if torch.cuda.is_bf16_supported() else 'fp16') if device.type == 'cuda' else \
                     'bf16' if device.type == 'cpu' and cpu_has_bf16() else 'fp32'
@@ -143,11 +162,13 @@ CARD_KEY = 'pcam_xai_card'
 
 def _versions() -> dict:
     import fastai, timm, pcam_xai
-    return dict(pcam_xai=pcam_xai.__version__, torch=torch.__version__, fastai=fastai.__version__, timm=timm.__version__,
+    return dict(pcam_xai=pcam_xai.__version__, torch=torch.__version__, fastai=fastai.__version__,
+                timm=timm.__version__,
                 python=platform.python_version())
 
 def model_card(arch:str, # registry name given to `create_model`
-               n_out:int, classes:list, # number of logits, class names
+               n_out:int, # number of logits
+               classes:list, # class names, in label order
                input_size=(3, 96, 96), # C×H×W the model was trained on
                normalize=None, # (mean, std) applied to [0,1] input, or None
                model_kwargs:dict|None=None, # extra `create_model` keyword arguments
@@ -160,7 +181,12 @@ def model_card(arch:str, # registry name given to `create_model`
                 created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
                 versions=_versions(), **info)
 
-def save_checkpoint(model:nn.Module, path:str|Path, card:dict, overwrite:bool=False) -> Path:
+# %% ../nbs/05_training.ipynb #7bf4b790
+def save_checkpoint(model:nn.Module, # the model whose `state_dict` is saved
+                    path:str|Path, # a .safetensors file; the card also goes beside it as .json
+                    card:dict, # the model card (`model_card`)
+                    overwrite:bool=False, # replace an existing checkpoint
+                   ) -> Path:
     "Write `model`'s weights and `card` to `path` (.safetensors) and the card to `path` with .json, atomically."
     from safetensors.torch import save
     path = Path(path)
@@ -172,21 +198,25 @@ def save_checkpoint(model:nn.Module, path:str|Path, card:dict, overwrite:bool=Fa
     return path
 
 # %% ../nbs/05_training.ipynb #54c335d0
-def read_card(path:str|Path) -> dict:
+def read_card(path:str|Path, # a pcam_xai .safetensors checkpoint
+             ) -> dict:
     "The model card inside a pcam_xai checkpoint, without loading the weights."
     from safetensors import safe_open
     path = Path(path)
-    if not path.exists(): raise ModelError(f"Checkpoint {path} does not exist.")
+    check_path(path, 'checkpoint', 'file')
     try:
         with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
     except Exception as e:
         raise ModelError(f"{path} is not a readable safetensors file ({type(e).__name__}: {e}). "
-                         "It may be truncated or corrupt: re-create it, or pass a .pt/.pth state_dict with arch=...") from None
+                         "It may be truncated or corrupt: re-create it, or pass a .pt/.pth state_dict with "
+                         "arch=...") from None
     if CARD_KEY not in meta:
         raise ModelError(f"{path} is a safetensors file but not a pcam_xai checkpoint (it has no model card). "
-                         "Rebuild the model with pcam_xai.models.create_model(...) and load it with safetensors yourself.")
+                         "Rebuild the model with pcam_xai.models.create_model(...) and load it with safetensors "
+                         "yourself.")
     return json.loads(meta[CARD_KEY])
 
+# %% ../nbs/05_training.ipynb #a18d8929
 def _torch_state_dict(path:Path) -> dict:
     try: sd = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
@@ -201,18 +231,20 @@ def _torch_state_dict(path:Path) -> dict:
 
 def load_checkpoint(path:str|Path, # a pcam_xai .safetensors checkpoint, or a .pt/.pth state_dict with `arch`
                     device=None, # where to put the model (default: cpu)
-                    arch:str|None=None, n_out:int|None=None, # only for plain state_dict files
+                    arch:str|None=None, # the `create_model` name: only for plain state_dict files
+                    n_out:int|None=None, # its number of logits: only for plain state_dict files
                    ) -> tuple[nn.Module, dict]:
     "Rebuild a model from a checkpoint, in eval mode; returns `(model, card)`."
     from safetensors.torch import load_file
     path = Path(path)
-    if not path.exists(): raise ModelError(f"Checkpoint {path} does not exist.")
+    check_path(path, 'checkpoint', 'file')
     if path.suffix == '.safetensors':
         card = read_card(path)
         sd = load_file(str(path))
     else:
         if arch is None or n_out is None:
-            raise ModelError(f"{path} is not a pcam_xai checkpoint: pass arch=... and n_out=... to load it as a state_dict.")
+            raise ModelError(f"{path} is not a pcam_xai checkpoint: pass arch=... and n_out=... to load it as a "
+                             f"state_dict.")
         sd, card = _torch_state_dict(path), dict(arch=arch, n_out=n_out, model_kwargs={})
     model = create_model(card['arch'], n_out=card['n_out'], pretrained=False, **card.get('model_kwargs', {}))
     try: res = model.load_state_dict(sd, strict=False)
@@ -221,7 +253,8 @@ def load_checkpoint(path:str|Path, # a pcam_xai .safetensors checkpoint, or a .p
                          + str(e).split('\n\t', 1)[-1][:300]) from None
     if res.missing_keys or res.unexpected_keys:
         raise ModelError(f"{path} does not fit a {card['arch']} with n_out={card['n_out']}: "
-                         f"missing {res.missing_keys[:5]} ({len(res.missing_keys)}), unexpected {res.unexpected_keys[:5]} "
+                         f"missing {res.missing_keys[:5]} ({len(res.missing_keys)}), unexpected "
+                         f"{res.unexpected_keys[:5]} "
                          f"({len(res.unexpected_keys)}).")
     return model.to(get_device(device or 'cpu')).eval(), card
 
@@ -231,7 +264,9 @@ class BestCheckpoint(TrackerCallback):
     order = TrackerCallback.order + 1
     def __init__(self, path:str|Path, # checkpoint file (.safetensors)
                  card:dict, # model card (metrics and best epoch are added)
-                 monitor:str='valid_loss', comp=None, min_delta:float=0.,
+                 monitor:str='valid_loss', # the recorded value that selects the epoch
+                 comp=None, # comparison (default: lower is better for losses, higher otherwise)
+                 min_delta:float=0., # smallest change that counts as better
                  reload:bool=True, # load the best weights into the model after `fit`
                 ):
         super().__init__(monitor=monitor, comp=comp, min_delta=min_delta)
@@ -253,6 +288,35 @@ class BestCheckpoint(TrackerCallback):
             sd = load_file(str(self.path), device=str(next(self.learn.model.parameters()).device))
             self.learn.model.load_state_dict(sd)
 
+# %% ../nbs/05_training.ipynb #2a2d6b9e
+def add_checkpoint(learn:Learner, # the Learner whose best epoch is kept
+                   out_dir:str|Path, # folder for best.safetensors, its card (best.json) and history.csv
+                   classes:list, # class names of the (first) head, in label order
+                   n_out:int, # logits of the (first) head
+                   arch:str|None=None,
+                   # `create_model` name (default: the model's `arch` attribute, else its class name)
+                   model_kwargs:dict|None=None, # `create_model` options (default: the model's `config` attribute)
+                   monitor:str='valid_loss', # the recorded value that selects the epoch
+                   overwrite:bool=False, # allow an `out_dir` that already holds a checkpoint
+                   card_info:dict|None=None, # extra model-card fields (data, recipe, ...)
+                  ) -> dict:
+    "Refuse an `out_dir` holding a checkpoint (unless `overwrite`); add `BestCheckpoint`, `CSVLogger`; return the card"
+    out, model, dls = Path(out_dir), learn.model, learn.dls
+    if (out/'best.safetensors').exists() and not overwrite:
+        raise ConfigError(f"{out} already holds a checkpoint (best.safetensors). Choose another output folder "
+                          "or pass overwrite=True (--overwrite).")
+    out.mkdir(parents=True, exist_ok=True)
+    xb = dls.valid.dataset[0][0]
+    if isinstance(xb, (tuple, list)): xb = xb[0]   # one image per input (e.g. per magnification): all the same size
+    norm = next(((t.mean.reshape(-1).tolist(), t.std.reshape(-1).tolist()) for t in dls.after_batch.fs
+                 if type(t).__name__ == 'Normalize'), None)
+    arch = arch or getattr(model, 'arch', None) or type(model).__name__
+    kw = model_kwargs if model_kwargs is not None else getattr(model, 'config', None)
+    card = model_card(arch, n_out, classes, tuple(np.shape(xb)), norm, kw, **(card_info or {}))
+    learn.add_cbs([BestCheckpoint(out/'best.safetensors', card, monitor=monitor),
+                   CSVLogger(fname=str((out/'history.csv').resolve()))])
+    return card
+
 # %% ../nbs/05_training.ipynb #781f059a
 def make_learner(dls, # fastai DataLoaders from `pcam_xai.data` (`dls.c`, `dls.vocab` give the classes)
                  arch:str|nn.Module='reference_cnn', # a `create_model` name, or a model
@@ -260,8 +324,11 @@ def make_learner(dls, # fastai DataLoaders from `pcam_xai.data` (`dls.c`, `dls.v
                  pretrained:bool=False, # ImageNet weights for timm backbones (must be cached: no download in tests)
                  loss:str='auto', # 'auto', 'bce', 'ce' or 'focal'
                  weighted_loss:bool=False, # class weights from the training labels in the loss
-                 focal_alpha:float|None=0.25, focal_gamma:float=2.0,
-                 lr:float=1e-3, wd:float=1e-4, true_wd:bool=False, # reference recipe: Adam 1e-3, L2 1e-4
+                 focal_alpha:float|None=0.25, # focal loss: weight of the positive class
+                 focal_gamma:float=2.0, # focal loss: focusing parameter
+                 lr:float=1e-3, # Adam learning rate (reference recipe: 1e-3)
+                 wd:float=1e-4, # weight decay (reference recipe: L2 1e-4)
+                 true_wd:bool=False, # decoupled (AdamW) weight decay instead of L2
                  out_dir:str|Path|None=None, # where the checkpoint, model card and history go (None: nowhere)
                  monitor:str='valid_loss', # metric that selects the checkpoint, e.g. 'roc_auc'
                  patience:int|None=None, # early stopping patience in epochs (None: off)
@@ -269,9 +336,13 @@ def make_learner(dls, # fastai DataLoaders from `pcam_xai.data` (`dls.c`, `dls.v
                  card_info:dict|None=None, # extra model-card fields (data, recipe...)
                  model_kwargs:dict|None=None, # extra `create_model` keyword arguments
                  overwrite:bool=False, # allow an `out_dir` that already holds a checkpoint
+                 classes:list|None=None, # class names of the (first) head (default: `dls.vocab`)
+                 loss_func=None, # a loss module used instead of `loss` (e.g. a multi-head loss)
+                 metrics:list|None=None, # fastai metrics used instead of `metrics_for(n_out)`
+                 cbs:list|None=None, # extra callbacks (e.g. `ReseedEachEpoch`)
                 ) -> Learner:
     "A fastai `Learner` with the right loss, metrics, optimizer, precision and checkpointing for `dls` and `arch`."
-    classes = list(getattr(dls, 'vocab', None) or range(dls.c))
+    classes = list(classes or getattr(dls, 'vocab', None) or range(dls.c))
     n_cls = len(classes)
     n_out = n_out or (1 if n_cls == 2 else n_cls)
     if (n_cls == 2 and n_out not in (1, 2)) or (n_cls != 2 and n_out != n_cls):
@@ -280,39 +351,28 @@ def make_learner(dls, # fastai DataLoaders from `pcam_xai.data` (`dls.c`, `dls.v
     device = dls.device or get_device()
     if isinstance(arch, nn.Module): model, name = arch, type(arch).__name__
     else: model, name = create_model(arch, n_out=n_out, pretrained=pretrained, **(model_kwargs or {})), arch
+    if isinstance(arch, nn.Module):
+        name, model_kwargs = getattr(model, 'arch', None) or name, getattr(model, 'config', model_kwargs)
     w = None
     if weighted_loss:
         w = class_weights(dls.train.dataset.targets, max(n_cls, 2))
-    learn = Learner(dls, model.to(device), loss_func=loss_for(n_out, loss, w, focal_alpha, focal_gamma),
-                    opt_func=Adam, lr=lr, wd=wd, wd_bn_bias=False, train_bn=True, metrics=metrics_for(n_out),
-                    cbs=precision_cbs(precision, device))
+    lf = loss_func if loss_func is not None else loss_for(n_out, loss, w, focal_alpha, focal_gamma)
+    learn = Learner(dls, model.to(device), loss_func=lf, opt_func=Adam, lr=lr, wd=wd, wd_bn_bias=False, train_bn=True,
+                    metrics=metrics_for(n_out) if metrics is None else metrics,
+                    cbs=precision_cbs(precision, device) + list(cbs or []))
     learn.true_wd = true_wd
     if hasattr(learn.loss_func, 'to'): learn.loss_func.to(device)
-    if n_out > 1 and n_cls == 2 and loss == 'auto': learn.loss_func = loss_for(2, 'ce', w)
+    if n_out > 1 and n_cls == 2 and loss == 'auto' and loss_func is None: learn.loss_func = loss_for(2, 'ce', w)
     if patience is not None: learn.add_cb(EarlyStoppingCallback(monitor=monitor, patience=patience))
     if out_dir is not None:
-        out = Path(out_dir)
-        if (out/'best.safetensors').exists() and not overwrite:
-            raise ConfigError(f"{out} already holds a checkpoint (best.safetensors). Choose another output folder "
-                              "or pass overwrite=True (--overwrite).")
-        out.mkdir(parents=True, exist_ok=True)
-        xb = dls.valid.dataset[0][0]
-        norm = next(((t.mean.reshape(-1).tolist(), t.std.reshape(-1).tolist()) for t in dls.after_batch.fs
-                     if type(t).__name__ == 'Normalize'), None)
-        card = model_card(name, n_out, classes, tuple(xb.shape), norm, model_kwargs, **(card_info or {}))
-        learn.add_cbs([BestCheckpoint(out/'best.safetensors', card, monitor=monitor),
-                       CSVLogger(fname=str((out/'history.csv').resolve()))])
+        add_checkpoint(learn, out_dir, classes, n_out, arch=name, model_kwargs=model_kwargs, monitor=monitor,
+                       overwrite=overwrite, card_info=card_info)
     return learn
 
-# %% ../nbs/05_training.ipynb #654c1f8c
-def to_probs(logits:torch.Tensor) -> torch.Tensor:
-    "Class probabilities `N×C` from logits: sigmoid for one logit (giving `[1-p, p]`), softmax otherwise."
-    logits = logits.float()
-    if logits.ndim == 1 or logits.shape[1] == 1:
-        p = torch.sigmoid(logits.reshape(-1))
-        return torch.stack([1 - p, p], 1)
-    return logits.softmax(1)
+# %% ../nbs/05_training.ipynb #853722ae
+to_probs = class_probs   # one definition of logits -> probabilities: `pcam_xai.explain.class_probs`
 
+# %% ../nbs/05_training.ipynb #654c1f8c
 @torch.no_grad()
 def predict(model:nn.Module, # any classifier returning logits
             dl, # a DataLoader (fastai or torch) yielding `(x, y)` batches, already normalised
@@ -334,7 +394,10 @@ def predict(model:nn.Module, # any classifier returning logits
     return p.numpy(), torch.cat(ys).numpy().astype(np.int64)
 
 # %% ../nbs/05_training.ipynb #157b5b30
-def expected_calibration_error(probs:np.ndarray, y:np.ndarray, n_bins:int=15) -> tuple[float, pd.DataFrame]:
+def expected_calibration_error(probs:np.ndarray, # N×C class probabilities
+                               y:np.ndarray, # N integer labels
+                               n_bins:int=15, # equal-width confidence bins
+                              ) -> tuple[float, pd.DataFrame]:
     "ECE over `n_bins` equal-width confidence bins, and the per-bin table behind the reliability diagram."
     conf, pred = probs.max(1), probs.argmax(1)
     bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
@@ -346,25 +409,22 @@ def expected_calibration_error(probs:np.ndarray, y:np.ndarray, n_bins:int=15) ->
     ok = t.n > 0
     return float((t.n[ok] / len(y) * (t.accuracy[ok] - t.confidence[ok]).abs()).sum()), t
 
-def _auc(y, probs):
-    present = np.unique(y)
-    if len(present) < 2: return float('nan')
-    if probs.shape[1] == 2: return float(skm.roc_auc_score(y, probs[:, 1]))
-    if len(present) < probs.shape[1]:
-        p = probs[:, present] / probs[:, present].sum(1, keepdims=True)
-        yy = np.searchsorted(present, y)
-        return float(skm.roc_auc_score(yy, p[:, 1]) if len(present) == 2 else skm.roc_auc_score(yy, p, multi_class='ovr'))
-    return float(skm.roc_auc_score(y, probs, multi_class='ovr', average='macro'))
-
-def bootstrap_ci(y:np.ndarray, probs:np.ndarray, n_boot:int=1000, seed:int=0, level:float=0.95) -> dict:
+# %% ../nbs/05_training.ipynb #9759a8ba
+def bootstrap_ci(y:np.ndarray, # N integer labels
+                 probs:np.ndarray, # N×C class probabilities
+                 n_boot:int=1000, # bootstrap resamples
+                 seed:int=0, # resampling seed
+                 level:float=0.95, # coverage of the intervals
+                ) -> dict:
     "Percentile-bootstrap intervals for accuracy and ROC-AUC (resampling items with replacement)."
     rng = np.random.default_rng(seed)
     pred, n, acc, auc = probs.argmax(1), len(y), [], []
     for _ in range(n_boot):
         i = rng.integers(0, n, n)
-        acc.append((pred[i] == y[i]).mean()); auc.append(_auc(y[i], probs[i]))
+        acc.append((pred[i] == y[i]).mean()); auc.append(roc_auc(y[i], probs[i]))
     q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
-    return dict(accuracy=[float(v) for v in np.percentile(acc, q)], roc_auc=[float(v) for v in np.nanpercentile(auc, q)],
+    return dict(accuracy=[float(v) for v in np.percentile(acc, q)],
+                roc_auc=[float(v) for v in np.nanpercentile(auc, q)],
                 n_boot=n_boot, level=level)
 
 # %% ../nbs/05_training.ipynb #1933c1ef
@@ -372,36 +432,50 @@ def evaluate(probs:np.ndarray, # N×C class probabilities
              y:np.ndarray, # N integer labels
              classes:list, # class names
              split:str='test', # the split these came from (recorded with the numbers)
-             n_boot:int=1000, seed:int=0, n_bins:int=15,
+             n_boot:int=1000, # bootstrap resamples for the intervals
+            seed:int=0, # bootstrap seed
+            n_bins:int=15, # calibration bins (ECE, reliability)
             ) -> dict:
     "Metrics, curves, calibration and bootstrap intervals for one split."
     probs, y = np.asarray(probs, dtype=np.float64), np.asarray(y).reshape(-1).astype(np.int64)
     if probs.ndim != 2 or len(probs) != len(y):
-        raise DataError(f"evaluate: probs has shape {probs.shape} but there are {len(y)} labels; expected N×C probabilities.")
+        raise DataError(f"evaluate: probs has shape {probs.shape} but there are {len(y)} labels; expected N×C "
+                        f"probabilities.")
     if probs.shape[1] != len(classes):
         raise DataError(f"evaluate: probs has {probs.shape[1]} columns but {len(classes)} classes were given.")
     pred, binary = probs.argmax(1), probs.shape[1] == 2
     labels = list(range(len(classes)))
     avg = 'binary' if binary else 'macro'
     ece, rel = expected_calibration_error(probs, y, n_bins)
-    rep = skm.classification_report(y, pred, labels=labels, target_names=list(map(str, classes)), output_dict=True, zero_division=0)
+    rep = skm.classification_report(y, pred, labels=labels, target_names=list(map(str, classes)), output_dict=True,
+                                    zero_division=0)
     res = dict(split=split, n=int(len(y)), class_counts={str(c): int((y == i).sum()) for i, c in enumerate(classes)},
-               accuracy=float(skm.accuracy_score(y, pred)), balanced_accuracy=float(skm.balanced_accuracy_score(y, pred)),
+               accuracy=float(skm.accuracy_score(y, pred)),
+               balanced_accuracy=float(skm.balanced_accuracy_score(y, pred)),
                f1=float(skm.f1_score(y, pred, average=avg, zero_division=0)),
                precision=float(skm.precision_score(y, pred, average=avg, zero_division=0)),
                recall=float(skm.recall_score(y, pred, average=avg, zero_division=0)),
-               roc_auc=_auc(y, probs), ece=ece, per_class={str(c): rep[str(c)] for c in classes},
+               roc_auc=roc_auc(y, probs), ece=ece, per_class={str(c): rep[str(c)] for c in classes},
                confusion=skm.confusion_matrix(y, pred, labels=labels).tolist(), reliability=rel.to_dict('list'),
                ci=bootstrap_ci(y, probs, n_boot, seed))
     if binary and len(np.unique(y)) == 2:
         fpr, tpr, _ = skm.roc_curve(y, probs[:, 1]); pr, rc, _ = skm.precision_recall_curve(y, probs[:, 1])
         res['roc_curve'] = dict(fpr=fpr.tolist(), tpr=tpr.tolist())
-        res['pr_curve'] = dict(precision=pr.tolist(), recall=rc.tolist(), average_precision=float(skm.average_precision_score(y, probs[:, 1])))
+        res['pr_curve'] = dict(precision=pr.tolist(), recall=rc.tolist(),
+                               average_precision=float(skm.average_precision_score(y, probs[:, 1])))
     return res
 
-def evaluate_model(model:nn.Module, dl, classes:list, split:str='test', tta=(False, True), **kwargs) -> dict:
+# %% ../nbs/05_training.ipynb #73f0ee5f
+def evaluate_model(model:nn.Module, # any classifier returning logits
+                   dl, # a DataLoader yielding normalised `(x, y)` batches
+                   classes:list, # class names
+                   split:str='test', # the split's name (recorded with the numbers)
+                   tta=(False, True), # which variants to run: without and/or with dihedral TTA
+                   **kwargs, # `evaluate` options (n_boot, seed, n_bins)
+                  ) -> dict:
     "`evaluate` of `model` on `dl`, without and with dihedral TTA: `{'plain': ..., 'tta': ...}`."
-    return {('tta' if t else 'plain'): evaluate(*predict(model, dl, tta=t), classes, split=split, **kwargs) for t in tta}
+    return {('tta' if t else 'plain'): evaluate(*predict(model, dl, tta=t), classes, split=split,
+                                                **kwargs) for t in tta}
 
 # %% ../nbs/05_training.ipynb #f4416b96
 def _fig_png(fig) -> bytes:

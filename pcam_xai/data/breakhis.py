@@ -13,25 +13,32 @@ import numpy as np
 import pandas as pd
 import torch
 from PIL import Image, UnidentifiedImageError
-from ..core import DataError, DataNotFoundError, ConfigError, find_data_root, class_names
-from .core import HistoDataset, make_dls
+from fastai.data.core import DataLoaders
+from fastai.data.transforms import IntToFloatTensor
+from fastai.torch_core import TensorImage, TensorCategory
+from fasttransform import ItemTransform
+from ..core import DataError, DataNotFoundError, ConfigError, find_data_root, class_names, get_device, check_int
+from .core import HistoDataset, HistoDL, make_dls, class_weights, as_batch_tfm, norm_tfm
 
 # %% auto #0
-__all__ = ['MAGS', 'SUBTYPE_CODES', 'NAME_PATTERN', 'BreakHisInfo', 'parse_breakhis_name', 'breakhis_df', 'check_mags',
-           'BreakHis', 'read_folds_csv', 'assert_no_patient_overlap', 'patient_kfold', 'patient_split',
-           'check_same_mags', 'MultiMagBreakHis', 'breakhis_dls']
+__all__ = ['MAGS', 'SUBTYPE_CODES', 'NAME_PATTERN', 'N_BENIGN', 'BreakHisInfo', 'parse_breakhis_name', 'breakhis_df',
+           'check_mags', 'BreakHis', 'read_folds_csv', 'assert_no_patient_overlap', 'patient_kfold', 'patient_split',
+           'check_same_mags', 'MultiMagBreakHis', 'breakhis_dls', 'MultiMagItem', 'MagTfms', 'as_multimag',
+           'multimag_dls']
 
 # %% ../../nbs/01e_data.breakhis.ipynb #cff68359
 MAGS = (40, 100, 200, 400)
-SUBTYPE_CODES = {'A': 'adenosis', 'F': 'fibroadenoma', 'PT': 'phyllodes_tumor', 'TA': 'tubular_adenoma',
-                 'DC': 'ductal_carcinoma', 'LC': 'lobular_carcinoma', 'MC': 'mucinous_carcinoma', 'PC': 'papillary_carcinoma'}
+SUBTYPE_CODES = dict(zip(('A', 'F', 'PT', 'TA', 'DC', 'LC', 'MC', 'PC'),
+                         class_names('breakhis_subtype')))   # file-name codes
 NAME_PATTERN = 'SOB_<B|M>_<subtype>-<yy>-<patient>-<mag>-<seq>.png'
 _LABEL_OF = {'B': 'benign', 'M': 'malignant'}
 _CODE_OF = {v: k for k, v in SUBTYPE_CODES.items()}
 _NAME_RE = re.compile(r'(?P<proc>SOB)_(?P<lab>[BM])_(?P<sub>[A-Z]+)-(?P<yy>\d{2})-(?P<pid>[0-9A-Za-z]+)'
                       r'-(?P<mag>\d+)-(?P<seq>\d+)\.(?i:png)')
 
-def _benign_subtypes(): return class_names('breakhis_subtype')[:4]
+N_BENIGN = 4   # `class_names('breakhis_subtype')` lists the 4 benign subtypes first
+
+def _benign_subtypes(): return class_names('breakhis_subtype')[:N_BENIGN]
 
 class BreakHisInfo(NamedTuple):
     "What an official BreakHis file name says about its image."
@@ -49,10 +56,12 @@ def parse_breakhis_name(fname:str|Path, # a BreakHis image name or path (only th
     name = Path(str(fname)).name
     m = _NAME_RE.fullmatch(name)
     hint = (f"BreakHis image names follow {NAME_PATTERN} (e.g. SOB_B_A-14-22549AB-40-001.png; subtype one of "
-            f"{', '.join(SUBTYPE_CODES)}; mag 40, 100, 200 or 400). Rename the file or move it out of the BreakHis tree.")
+            f"{', '.join(SUBTYPE_CODES)}; mag 40, 100, 200 or 400). Rename the file or move it out of the BreakHis "
+            f"tree.")
     if m is None: raise DataError(f"{fname}: cannot parse the file name {name!r}. {hint}")
     if m['sub'] not in SUBTYPE_CODES: raise DataError(f"{fname}: unknown subtype code {m['sub']!r}. {hint}")
-    if int(m['mag']) not in MAGS: raise DataError(f"{fname}: magnification {m['mag']} is not a BreakHis magnification. {hint}")
+    if int(m['mag']) not in MAGS:
+        raise DataError(f"{fname}: magnification {m['mag']} is not a BreakHis magnification. {hint}")
     label, subtype = _LABEL_OF[m['lab']], SUBTYPE_CODES[m['sub']]
     if (subtype in _benign_subtypes()) != (label == 'benign'):
         raise DataError(f"{fname}: the name says {label} ({m['lab']}) but {subtype} ({m['sub']}) is a "
@@ -85,7 +94,8 @@ def _check_place(p:Path, breast:Path, info:BreakHisInfo):
                     f"belongs in breast/{'/'.join(want[:-1])}/, but {why}. A file in the wrong folder is usually a "
                     "mislabelled image: move it where its name says, or fix its name.")
 
-def breakhis_df(root:str|Path|None=None, # data folder, the folder above `BreaKHis_v1`, `BreaKHis_v1` or its `breast` folder
+def breakhis_df(root:str|Path|None=None,
+                # data folder, the folder above `BreaKHis_v1`, `BreaKHis_v1` or its `breast` folder
                ) -> pd.DataFrame:
     "One row per BreakHis image (path, fname, label, subtype, patient, mag, seq), each checked against its folders."
     breast = _breast_dir(find_data_root(root, dataset='breakhis', probe=_probe))
@@ -120,7 +130,8 @@ def check_mags(mags, arg='mags') -> tuple:
 def _check_task(task) -> list:
     "Class names of `task`."
     if task not in ('binary', 'subtype'):
-        raise ConfigError(f"task={task!r} is not a BreakHis task. Use 'binary' (benign/malignant) or 'subtype' (8 tumour types).")
+        raise ConfigError(f"task={task!r} is not a BreakHis task. Use 'binary' (benign/malignant) or 'subtype' (8 "
+                          f"tumour types).")
     return class_names('breakhis' if task == 'binary' else 'breakhis_subtype')
 
 def _check_size(size) -> tuple|None:
@@ -128,11 +139,13 @@ def _check_size(size) -> tuple|None:
     if size is None: return None
     hw = (size, size) if isinstance(size, (int, np.integer)) else tuple(size) if isinstance(size, (tuple, list)) else ()
     if len(hw) != 2 or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in hw):
-        raise ConfigError(f"size={size!r}: use None (native 700×460), an int (square) or a (height, width) pair of positive ints.")
+        raise ConfigError(f"size={size!r}: use None (native 700×460), an int (square) or a (height, width) pair of "
+                          f"positive ints.")
     return tuple(int(s) for s in hw)
 
 def _need_cols(df, cols, arg):
-    if not isinstance(df, pd.DataFrame): raise ConfigError(f"{arg} must be a pandas DataFrame (e.g. `BreakHis(...).df`), got {type(df).__name__}.")
+    if not isinstance(df, pd.DataFrame):
+        raise ConfigError(f"{arg} must be a pandas DataFrame (e.g. `BreakHis(...).df`), got {type(df).__name__}.")
     miss = [c for c in cols if c not in df.columns]
     if miss: raise DataError(f"{arg} lacks column(s) {', '.join(miss)} (it has {', '.join(map(str, df.columns))}). "
                              "Use the table from `breakhis_df` or `BreakHis(...).df`.")
@@ -142,7 +155,8 @@ def _load(path:str, size:tuple|None) -> np.ndarray:
     try:
         with Image.open(path) as im:
             im = im.convert('RGB')
-            if size is not None and im.size != (size[1], size[0]): im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+            if size is not None and im.size != (size[1], size[0]):
+                im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
             return np.array(im)
     except (UnidentifiedImageError, OSError) as e:
         raise DataError(f"{path}: cannot be read as an image ({e}). Re-download or remove the file.") from None
@@ -153,14 +167,16 @@ def _select_files(df, files):
     missing = names[~names.isin(df.fname)]
     if len(missing):
         raise DataError(f"files: {len(missing)} of {len(names)} listed images are not in the BreakHis tree at "
-                        f"{df.attrs.get('breast', '?')}: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}. "
+                        f"{df.attrs.get('breast', '?')}: "
+                        f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}. "
                         "Check that `files` (e.g. from Folds.csv) belongs to this copy of BreakHis.")
     return df[df.fname.isin(set(names))]
 
 # %% ../../nbs/01e_data.breakhis.ipynb #6fe2d2a9
 class BreakHis(HistoDataset):
     "BreakHis images (700×460 RGB PNG) from the official tree, labelled benign/malignant (`task='binary'`) or by subtype."
-    def __init__(self, root:str|Path|None=None, # data folder, the folder above `BreaKHis_v1`, `BreaKHis_v1`, or None (`$PCAM_XAI_DATA`)
+    def __init__(self, root:str|Path|None=None,
+                 # data folder, the folder above `BreaKHis_v1`, `BreaKHis_v1`, or None (`$PCAM_XAI_DATA`)
                  mags=None, # magnifications to keep: None (all), 40, or a list such as [100, 200]
                  task:str='binary', # 'binary' (benign/malignant) or 'subtype' (8 classes)
                  files=None, # keep only these images (file names or `Folds.csv` paths)
@@ -194,7 +210,8 @@ class BreakHis(HistoDataset):
 
     def subset(self, idxs) -> BreakHis:
         "A `BreakHis` over rows `idxs` of this one, with the same task, size and transforms."
-        return type(self).from_df(self.df.iloc[np.asarray(idxs)], self.task, self.transform, self.target_transform, self.size)
+        return type(self).from_df(self.df.iloc[np.asarray(idxs)], self.task, self.transform, self.target_transform,
+                                  self.size)
 
     def read(self, i:int) -> np.ndarray:
         "Image `i` as an H×W×3 uint8 RGB array (resized to `size` if set)."
@@ -206,8 +223,10 @@ class BreakHis(HistoDataset):
         shapes = sorted({a.shape[:2] for a in imgs})
         if len(shapes) > 1:
             odd = next(self.df.fname.iat[int(i)] for i, a in zip(idxs, imgs) if a.shape[:2] != imgs[0].shape[:2])
-            raise DataError(f"BreakHis images of different sizes (H×W {', '.join(f'{h}×{w}' for h, w in shapes)}, e.g. {odd}) "
-                            "cannot be stacked into one batch. Pass size=... (e.g. 224 or (460, 700)) to resize on read.")
+            raise DataError(f"BreakHis images of different sizes (H×W {', '.join(f'{h}×{w}' for h, w in shapes)}, "
+                            f"e.g. {odd}) "
+                            "cannot be stacked into one batch. Pass size=... (e.g. 224 or (460, 700)) to resize on "
+                            "read.")
         return np.stack(imgs)
 
     def extra_repr(self) -> str:
@@ -223,7 +242,8 @@ def read_folds_csv(path:str|Path, # the `Folds.csv` shipped with BreakHis (colum
                   ) -> pd.DataFrame:
     "Read BreakHis' official `Folds.csv`, parse its file names and refuse it if a patient is in train and test of a fold."
     path = Path(path)
-    if not path.is_file(): raise DataNotFoundError(f"{path}: no such file. Pass the path of the Folds.csv that comes with BreakHis.")
+    if not path.is_file():
+        raise DataNotFoundError(f"{path}: no such file. Pass the path of the Folds.csv that comes with BreakHis.")
     try: df = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise DataError(f"{path}: cannot be read as CSV ({e}).") from None
@@ -242,7 +262,8 @@ def read_folds_csv(path:str|Path, # the `Folds.csv` shipped with BreakHis (colum
     mag = df.mag.map(lambda m: check_mags(m, arg=f'{path}: mag')[0])
     wrong = df.filename[mag != info.mag]
     if len(wrong): raise DataError(f"{path}: column mag disagrees with the magnification in the file name for "
-                                   f"{len(wrong)} row(s), e.g. {wrong.iloc[0]}. Fix the file or use an unmodified Folds.csv.")
+                                   f"{len(wrong)} row(s), e.g. {wrong.iloc[0]}. Fix the file or use an unmodified "
+                                   f"Folds.csv.")
     df = df.assign(mag=mag, fname=df.filename.map(lambda f: Path(str(f)).name),
                    label=info.label, subtype=info.subtype, patient=info.patient)
     leaks = []
@@ -250,7 +271,8 @@ def read_folds_csv(path:str|Path, # the `Folds.csv` shipped with BreakHis (colum
         both = sorted(set(g.patient[g.grp == 'train']) & set(g.patient[g.grp == 'test']))
         if both: leaks.append(f"fold {fold}: {_fmt(both)}")
     if leaks: raise DataError(f"{path} puts patients in both train and test (their images would leak): "
-                              + '; '.join(leaks) + ". Use an unmodified Folds.csv, or make leak-free folds with patient_kfold.")
+                              + '; '.join(leaks) + ". Use an unmodified Folds.csv, or make leak-free folds with "
+                                                   "patient_kfold.")
     return df
 
 # %% ../../nbs/01e_data.breakhis.ipynb #7a34caa8
@@ -294,7 +316,8 @@ def patient_kfold(df:pd.DataFrame, # image table (`breakhis_df`, `BreakHis.df`)
     if len(few):
         fixes = ([f"n_splits={counts.min()}"] if counts.min() >= 2 else []) + (["stratify='label'"] if stratify == 'subtype' else [])
         raise DataError(f"n_splits={n_splits} needs at least {n_splits} patients of every {stratify}, but "
-                        + ', '.join(f"{c} has {n}" for c, n in few.items()) + ". Use " + ' or '.join(fixes + ['more patients']) + ".")
+                        + ', '.join(f"{c} has {n}" for c,
+                                    n in few.items()) + ". Use " + ' or '.join(fixes + ['more patients']) + ".")
     cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     folds = list(cv.split(np.zeros(len(df)), df[stratify].to_numpy(), groups=df.patient.to_numpy()))
     for tr, te in folds: assert_no_patient_overlap(df, tr, te)
@@ -313,9 +336,11 @@ def patient_split(df:pd.DataFrame, # image table (`breakhis_df`, `BreakHis.df`)
     rng, valid = np.random.default_rng(seed), []
     for c, pats in per.groupby(per, sort=True):
         pats = sorted(pats.index)
-        if len(pats) < 2: raise DataError(f"{stratify} {c!r} has only {len(pats)} patient ({pats[0]}); a patient-level "
+        if len(pats) < 2:
+            raise DataError(f"{stratify} {c!r} has only {len(pats)} patient ({pats[0]}); a patient-level "
                                           "split needs 2 or more of every class (one per side). Drop the class, use "
-                                          f"{'stratify=' + repr('label') + ', ' if stratify == 'subtype' else ''}or add data.")
+                                          f"{'stratify=' + repr('label') + ', ' if stratify == 'subtype' else ''}or "
+                                          f"add data.")
         k = min(len(pats) - 1, max(1, round(valid_pct * len(pats))))
         valid += list(rng.permutation(pats)[:k])
     is_va = df.patient.isin(valid).to_numpy()
@@ -347,7 +372,8 @@ class MultiMagBreakHis(torch.utils.data.Dataset):
     "Per-patient tuples of one BreakHis image per magnification, for multi-magnification (fusion) models."
     def __init__(self, root=None, # data root (as for `BreakHis`), a `BreakHis` dataset, or its `df`
                  mags=MAGS, # magnifications, in the order of the tuple
-                 require_all_mags:bool=False, # drop patients lacking a magnification (else: nearest-magnification fill)
+                 require_all_mags:bool=False,
+                 # drop patients lacking a magnification (else: nearest-magnification fill)
                  n_per_patient:int|None=None, # items per patient (None: its largest magnification's image count)
                  seed:int=0, # item `i` draws with `np.random.default_rng((seed, i))`
                  transform=None, # called on each `PIL.Image`; None gives uint8 CHW tensors
@@ -356,7 +382,8 @@ class MultiMagBreakHis(torch.utils.data.Dataset):
                 ):
         self.mags, self.classes, self.task = check_mags(mags), _check_task(task), task
         self.size, self.transform = _check_size(size), transform
-        if not isinstance(seed, (int, np.integer)) or seed < 0: raise ConfigError(f"seed={seed!r}: use an integer >= 0.")
+        if not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ConfigError(f"seed={seed!r}: use an integer >= 0.")
         if n_per_patient is not None and (not isinstance(n_per_patient, (int, np.integer)) or n_per_patient < 1):
             raise ConfigError(f"n_per_patient={n_per_patient!r}: use an integer >= 1, or None.")
         self.seed = int(seed)
@@ -367,7 +394,8 @@ class MultiMagBreakHis(torch.utils.data.Dataset):
         for pat, g in df.groupby('patient', sort=True):
             have = {int(m): sorted(g.path[g.mag == m]) for m in set(g.mag)}
             missing = [m for m in self.mags if m not in have]
-            if missing and require_all_mags: dropped.append(f"{pat} (no {', '.join(f'{m}X' for m in missing)})"); continue
+            if missing and require_all_mags:
+                dropped.append(f"{pat} (no {', '.join(f'{m}X' for m in missing)})"); continue
             src = [m if m in have else _nearest(m, have) for m in self.mags]
             pools = [have[s] for s in src]
             n = n_per_patient or max(map(len, pools))
@@ -376,11 +404,14 @@ class MultiMagBreakHis(torch.utils.data.Dataset):
             subs += [(pat, m, s) for m, s in zip(self.mags, src) if m != s]
         n_pat = df.patient.nunique()
         if dropped and not rows:
-            raise DataError(f"require_all_mags=True leaves no patients: none of the {n_pat} patients has images at all of "
-                            f"mags={list(self.mags)}. Use require_all_mags=False (nearest-magnification fill) or fewer mags.")
+            raise DataError(f"require_all_mags=True leaves no patients: none of the {n_pat} patients has images at "
+                            f"all of "
+                            f"mags={list(self.mags)}. Use require_all_mags=False (nearest-magnification fill) or "
+                            f"fewer mags.")
         if dropped: warnings.warn(f"require_all_mags=True: {len(dropped)} of {n_pat} patients lack a magnification in "
                                   f"{list(self.mags)} and were left out: {_fmt(dropped, 5)}.", stacklevel=2)
-        self.patients = pd.DataFrame(rows, columns=['patient', 'label', 'subtype', 'n_items', *(f'{m}X' for m in self.mags)])
+        self.patients = pd.DataFrame(rows, columns=['patient', 'label', 'subtype', 'n_items',
+                                                    *(f'{m}X' for m in self.mags)])
         self.substituted = pd.DataFrame(subs, columns=['patient', 'mag', 'from_mag'])
         self._item_patient = np.repeat(np.arange(len(rows)), self.patients.n_items.to_numpy())
         codes = {c: i for i, c in enumerate(self.classes)}
@@ -421,3 +452,115 @@ def breakhis_dls(root:str|Path|None=None, # as for `BreakHis`
     tr, va = patient_split(ds.df, valid_pct=valid_pct, seed=seed, stratify='label' if task == 'binary' else 'subtype')
     assert_no_patient_overlap(ds.df, tr, va)
     return make_dls(ds.subset(tr), ds.subset(va), bs=bs, seed=seed, **kwargs)
+
+# %% ../../nbs/01e_data.breakhis.ipynb #59be4dd1
+class MultiMagItem(ItemTransform):
+    "Unpack a `MultiMagBreakHis` item `((x_1, ..., x_M), y)` into fastai types `(x_1, ..., x_M, y)`."
+    order = -10
+    def encodes(self, o):
+        xs, y = o[0], o[1]
+        if not isinstance(xs, (tuple, list)):
+            raise DataError(f"A multi-magnification item must be ((x_1, ..., x_M), y), got a {type(xs).__name__} as "
+                            f"its "
+                            "first element. Use a MultiMagBreakHis dataset.")
+        return (*(TensorImage(torch.as_tensor(x)) for x in xs), TensorCategory(torch.as_tensor(y)))
+
+# %% ../../nbs/01e_data.breakhis.ipynb #4b128d03
+class MagTfms(ItemTransform):
+    "Training-only batch augmentations for chosen magnifications: `{mag: callable or list}`, on that tensor only."
+    split_idx, order = 0, 40
+    def __init__(self, tfms:dict, # {magnification: callable or list of callables on a B×3×H×W float tensor}
+                 mags:tuple, # the loaders' magnifications, in input order
+                ):
+        super().__init__()
+        self.mags = tuple(mags)
+        bad = [m for m in tfms if m not in self.mags]
+        if bad:
+            raise ConfigError(f"mag_tfms has magnification(s) {bad} that the loaders do not use "
+                              f"(mags={list(self.mags)}). "
+                                  "Key mag_tfms by magnifications in mags.")
+        self.tfms = {m: list(f) if isinstance(f, (list, tuple)) else [f] for m, f in tfms.items()}
+    def encodes(self, b):
+        b = list(b)
+        for k, m in enumerate(self.mags):
+            for f in self.tfms.get(m, []): b[k] = TensorImage(f(b[k]))
+        return tuple(b)
+
+# %% ../../nbs/01e_data.breakhis.ipynb #6714dc08
+def as_multimag(data, # an image table (`breakhis_df` rows), a `BreakHis`, or a `MultiMagBreakHis` with task='subtype'
+                mags=MAGS, # magnifications, in input order
+                size=None, # images are resized to this on read (int or (h, w); None: as stored)
+                seed:int=0, # tuple draws
+                n_per_patient:int|None=None, # tuples per patient (None: its largest magnification's image count)
+                require_all_mags:bool=False, # drop patients lacking a magnification
+                what:str='data', # the argument's name, for messages
+               ) -> MultiMagBreakHis:
+    "`data` as a `MultiMagBreakHis` with subtype targets (the dual-head models derive benign/malignant from them)."
+    if isinstance(data, MultiMagBreakHis):
+        if data.task != 'subtype':
+            raise ConfigError(f"{what} is a MultiMagBreakHis with task={data.task!r}; the dual-head models need "
+                              f"subtype "
+                              "targets (the binary label is derived from them). Build it with task='subtype', or pass "
+                              "the image table.")
+        check_same_mags(mags, data)
+        return data
+    if not isinstance(data, (pd.DataFrame, BreakHis)):
+        raise ConfigError(f"{what} must be an image table (breakhis_df / BreakHis.df rows), a BreakHis dataset or a "
+                          f"MultiMagBreakHis, got {type(data).__name__}.")
+    if not len(data if isinstance(data, pd.DataFrame) else data.df):
+        raise DataError(f"{what} is empty: no images to use.")
+    return MultiMagBreakHis(data, mags=mags, require_all_mags=require_all_mags, n_per_patient=n_per_patient,
+                            seed=seed, size=size, task='subtype')
+
+# %% ../../nbs/01e_data.breakhis.ipynb #efa00a69
+def _check_disjoint(*dss):
+    "`assert_no_patient_overlap` over the patients of several `MultiMagBreakHis`."
+    pats = pd.concat([d.patients[['patient']] for d in dss], ignore_index=True)
+    ends = np.cumsum([0] + [len(d.patients) for d in dss])
+    assert_no_patient_overlap(pats, *[np.arange(a, b) for a, b in zip(ends[:-1], ends[1:])])
+
+def multimag_dls(train, # training images: an image table (`breakhis_df` rows), a `BreakHis`, or a `MultiMagBreakHis`
+                 valid, # validation images (other patients), same kinds
+                 mags=MAGS, # magnifications, in input order
+                 size=224, # images are resized to this on read: int (square) or (h, w)
+                 bs:int=16, # training batch size (patients' tuples per batch)
+                 val_bs:int|None=None, # validation batch size (default `2*bs`)
+                 n_per_patient:int|None=None, # tuples per patient (None: its largest magnification's image count)
+                 require_all_mags:bool=False, # drop patients lacking a magnification (else nearest-magnification fill)
+                 batch_tfms=None, # augmentations for every magnification (fastai transforms or callables; train only)
+                 mag_tfms:dict|None=None, # {mag: callable(s)}: extra train-only augmentations for one magnification
+                 normalize='imagenet', # 'imagenet', 'dataset' (image tables only), (mean, std) or None
+                 weighted:bool=False, # sample training tuples inversely to benign/malignant frequency
+                 seed:int=0, # tuple draws (`MultiMagBreakHis` seed) and shuffling
+                 num_workers:int=0, # DataLoader worker processes
+                 device=None, # where batches go (default `get_device()`)
+                ) -> DataLoaders:
+    "fastai `DataLoaders` of `(x_mag1, ..., x_magM, subtype)` batches of two patient-disjoint sets; valid not augmented."
+    mags = check_mags(mags)
+    tr = as_multimag(train, mags, size, seed, n_per_patient, require_all_mags, 'train')
+    va = as_multimag(valid, mags, size, seed, None, require_all_mags, 'valid')
+    _check_disjoint(tr, va)
+    bs = check_int(bs, 'bs')
+    if val_bs is not None: check_int(val_bs, 'val_bs')
+    if isinstance(normalize, str) and normalize == 'dataset':
+        if not isinstance(train, (pd.DataFrame, BreakHis)):
+            raise ConfigError("normalize='dataset' needs the training image table (or BreakHis) to measure channel "
+                              "statistics; pass it instead of a MultiMagBreakHis, or give (mean, std).")
+        stats_ds = BreakHis.from_df(train.df if isinstance(train, BreakHis) else train, size=size)
+    else: stats_ds = None
+    device = get_device(device)
+    tfms = [IntToFloatTensor()] + [as_batch_tfm(t) for t in (batch_tfms if isinstance(batch_tfms, (list, tuple)) else
+                                                              [batch_tfms] if batch_tfms is not None else [])]
+    if mag_tfms: tfms.append(MagTfms(mag_tfms, mags))
+    tfms += norm_tfm(normalize, stats_ds)
+    wgts = None
+    if weighted:
+        t = (tr.targets >= N_BENIGN).astype(np.int64)
+        wgts = class_weights(t, 2).numpy()[t]
+    kw = dict(num_workers=num_workers, device=device, after_item=MultiMagItem(), after_batch=tfms)
+    trn = HistoDL(tr, bs=min(bs, len(tr)), shuffle=True, drop_last=len(tr) > bs, split_idx=0, wgts=wgts, seed=seed,
+                  **kw)
+    val = HistoDL(va, bs=val_bs or 2 * bs, shuffle=False, drop_last=False, split_idx=1, seed=seed + 1, **kw)
+    mdls = DataLoaders(trn, val, device=device)
+    mdls.mags, mdls.classes, mdls.size = mags, list(tr.classes), tr.size
+    return mdls

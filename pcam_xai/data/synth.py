@@ -11,15 +11,16 @@ from types import SimpleNamespace
 from pathlib import Path
 import numpy as np
 from PIL import Image
-from ..core import ConfigError, DataError, check_target, atomic_write, default_cache_dir
+from ..core import ConfigError, DataError, check_target, atomic_write, default_cache_dir, class_names, check_int
 
 # %% auto #0
-__all__ = ['PCAM_SPLITS', 'BREAKHIS_SUBTYPES', 'BREAKHIS_MAGS', 'SYNTH_DEMO_N', 'synth_patches', 'show_synth', 'synth_pcam_files',
-           'write_synth_pcam', 'write_synth_hcd', 'write_synth_pathmnist', 'breakhis_path', 'write_synth_breakhis',
+__all__ = ['BREAKHIS_SUBTYPES', 'SYNTH_DEMO_N', 'synth_patches', 'show_synth', 'synth_pcam_files', 'write_synth_pcam',
+           'write_synth_hcd', 'write_synth_pathmnist', 'breakhis_path', 'write_synth_breakhis', 'synth_multimag',
            'synth_demo_data']
 
 # %% ../../nbs/01a_data.synth.ipynb #0c20ab09
-_HE = np.array([[0.5626, 0.7201, 0.4062],    # hematoxylin optical density per RGB channel (Macenko reference)
+from ..preprocessing import MACENKO_STAINS   # one definition of the reference stains
+_HE = np.array([MACENKO_STAINS[0],           # hematoxylin optical density per RGB channel (Macenko reference)
                 [0.1796, 0.8980, 0.3991]], np.float32)  # eosin: between Ruifrok's and Macenko's, PCam's magenta-pink
 _Q, _QMAX = 128, 3.2  # concentration levels per stain in the colour look-up table, and the highest concentration
 _f32 = np.float32
@@ -180,11 +181,7 @@ def _patches(rng, y, S:int, box:int, kit, out, mask):
     _render(cH, cE, rng, kit, out)
 
 # %% ../../nbs/01a_data.synth.ipynb #73216691
-def _check_int(v, name:str, lo:int=0) -> int:
-    "`v` as an int, or a `ConfigError` if it is not an integer >= `lo`."
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-        raise ConfigError(f"{name} must be an integer >= {lo}, got {v!r}.")
-    return int(v)
+def _check_int(v, name:str, lo:int=0) -> int: return check_int(v, name, lo)   # non-negative by default here
 
 def _check_splits(n, splits:tuple, name:str='n', lo:int=1) -> dict:
     "{split: count} from an int (every split) or a dict (only the splits named, which must be in `splits`)."
@@ -259,7 +256,7 @@ def _simple_features(x, box:int=32) -> np.ndarray:
     return np.c_[a, b, a - b]
 
 # %% ../../nbs/01a_data.synth.ipynb #f48639b2
-PCAM_SPLITS = ('train', 'valid', 'test')
+from .pcam import PCAM_SPLITS   # one definition, in the reader
 _COMPRESSIONS = ('gzip', 'lzf', None)
 
 def synth_pcam_files(split:str, # 'train', 'valid' or 'test'
@@ -416,10 +413,11 @@ def write_synth_pathmnist(root:str|Path, # folder that receives the npz (created
     return Path(root)
 
 # %% ../../nbs/01a_data.synth.ipynb #df1cc26e
-BREAKHIS_SUBTYPES = {'benign': [('adenosis', 'A'), ('fibroadenoma', 'F'), ('phyllodes_tumor', 'PT'), ('tubular_adenoma', 'TA')],
-                     'malignant': [('ductal_carcinoma', 'DC'), ('lobular_carcinoma', 'LC'),
-                                   ('mucinous_carcinoma', 'MC'), ('papillary_carcinoma', 'PC')]}
-BREAKHIS_MAGS = (40, 100, 200, 400)
+from .breakhis import MAGS as BREAKHIS_MAGS, SUBTYPE_CODES, breakhis_df   # one definition, in the reader
+_SUB_CODE = {name: code for code, name in SUBTYPE_CODES.items()}
+BREAKHIS_SUBTYPES = {lab: [(s, _SUB_CODE[s]) for s in subs] for lab, subs in   # (name, code) per label, benign first
+                     (('benign', class_names('breakhis_subtype')[:4]),
+                      ('malignant', class_names('breakhis_subtype')[4:]))}
 # per subtype: duct threshold (lower: more ducts), stroma nucleus occupancy, tumour nucleus radius, tumour occupancy,
 # tumour background hematoxylin, mucin (pale blue background), papillary cores
 _BH_LOOK = {'A': (0.4, 0.2, 0, 0, 0, 0, 0), 'F': (1.0, 0.25, 0, 0, 0, 0, 0), 'PT': (1.3, 0.6, 0, 0, 0, 0, 0),
@@ -587,6 +585,27 @@ def _bh_write(root, pats, ipm, mags, H, W, seed, overwrite):
                 rel = breakhis_path(*p, m, s)
                 for path, a in ((root/rel, im), (root/'masks'/rel, mask.astype(np.uint8) * 255)):
                     with atomic_write(path, overwrite=overwrite) as f: Image.fromarray(a).save(f, format='PNG', compress_level=1)
+
+# %% ../../nbs/01a_data.synth.ipynb #137818fb
+def synth_multimag(root:str|Path, # folder that receives `BreaKHis_v1/` (and the lesion masks under `masks/`)
+                   n_patients:int=12, # patients, alternating benign/malignant and cycling through the 8 subtypes
+                   images_per_mag:int=2, # image sites per patient, each seen at every magnification
+                   size:int=64, # square image side in pixels (>= 32)
+                   partial:int=0, # the last `partial` patients keep only their 40× and 100× images
+                   seed:int=0, # the same seed writes the same images
+                   overwrite:bool=False, # replace existing files
+                  ) -> Path:
+    "Write a small synthetic BreakHis tree for multi-magnification tests (some patients partial); returns `root`."
+    if check_int(partial, 'partial', lo=0) > n_patients:
+        raise ConfigError(f"partial={partial!r}: use an integer between 0 and n_patients={n_patients}.")
+    root = write_synth_breakhis(root, n_patients=n_patients, images_per_mag=images_per_mag, size=(size, size),
+                                seed=seed, overwrite=overwrite)
+    if partial:
+        df = breakhis_df(root)
+        for pat in sorted(df.patient.unique())[-partial:]:
+            for p in df.path[(df.patient == pat) & df.mag.isin([200, 400])]:
+                for f in (Path(p), root/'masks'/Path(p).relative_to(root)): f.unlink(missing_ok=True)
+    return Path(root)
 
 # %% ../../nbs/01a_data.synth.ipynb #71fd4edc
 SYNTH_DEMO_N = {'train': 1024, 'valid': 256, 'test': 256}
