@@ -18,7 +18,7 @@ from .data.core import HistoSubset
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'AUGS', 'detect_layout', 'load_splits', 'predict_files', 'cmd_train', 'cmd_evaluate', 'cmd_predict',
-           'cmd_demo', 'cmd_explain', 'cmd_export', 'cmd_serve', 'cmd_explore', 'main']
+           'cmd_demo', 'cmd_explain', 'cmd_export', 'cmd_serve', 'cmd_explore', 'cmd_slide', 'main']
 
 # %% ../nbs/10_cli.ipynb #449f610b
 LAYOUTS = ('pcam', 'hcd', 'pathmnist', 'breakhis', 'folder')
@@ -345,6 +345,36 @@ def _add_explore(sub):
     q.add_argument('--no-browser', action='store_true', help="only print the URL")
     q.set_defaults(func=cmd_explore)
 
+# %% ../nbs/10_cli.ipynb #ecf85a9e
+def cmd_slide(a) -> list:
+    "Whole-slide triage: tissue mask, tiles at the model's resolution, heatmap, tile CSV, QuPath GeoJSON and a slide score."
+    from pcam_xai.wsi import analyze_slides
+    def show(r):
+        if 'error' in r: print(f"pcam-xai slide: error: {r['error']}", file=sys.stderr, flush=True); return
+        s = r['summary']
+        score = (f"max p {s['max']:.3f}, top-{s['top_k']} mean {s['top_k_mean']:.3f}, tumour tiles {s['tumour_tiles']} "
+                 f"({s['tumour_tile_fraction']:.1%}, {s['tumour_area_mm2']:.2f} mm²)") if s['tiles'] else "no tissue found"
+        print(f"{r['slide']}: {s['tiles']} tiles, {score}, {s['timings_s']['total']:.1f} s -> {s['out_dir']}", flush=True)
+    res = analyze_slides(a.slides, a.checkpoint, a.out, device=a.device, on_result=show, mpp=a.mpp,
+                         tissue_threshold=a.tissue_threshold, bs=a.bs, threshold=a.threshold, top_k=a.top_k,
+                         overwrite=a.overwrite, progress=not a.quiet)
+    bad = [r['slide'] for r in res if 'error' in r]
+    if bad: raise DataError(f"{len(bad)} of {len(res)} slides failed ({', '.join(Path(b).name for b in bad)}); see the errors above.")
+    return res
+
+def _add_slide(sub):
+    q = sub.add_parser('slide', help=cmd_slide.__doc__, description=cmd_slide.__doc__)
+    q.add_argument('slides', nargs='+', help="whole-slide images OpenSlide reads (.svs, .tif, .ndpi, .mrxs, ...)")
+    q.add_argument('--checkpoint', required=True, help="a .safetensors checkpoint written by pcam-xai train")
+    q.add_argument('--out', required=True, help="output folder; one sub-folder per slide")
+    q.add_argument('--mpp', type=float, help="the slides' µm per pixel, when a file does not record it (or records it wrong)")
+    q.add_argument('--tissue-threshold', type=float, default=0.5, help="keep tiles with at least this tissue fraction")
+    q.add_argument('--threshold', type=float, default=0.5, help="tumour probability that counts a tile as tumour")
+    q.add_argument('--top-k', type=int, default=8, help="tiles in the top-k mean and the Grad-CAM figure (0: no Grad-CAM)")
+    q.add_argument('--bs', type=int, default=64, help="tiles per inference batch"); q.add_argument('--device')
+    q.add_argument('--quiet', action='store_true', help="no progress bar"); q.add_argument('--overwrite', action='store_true')
+    q.set_defaults(func=cmd_slide)
+
 # %% ../nbs/10_cli.ipynb #05d105cb
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='pcam-xai', description="Explainable detection of metastatic tissue: train, evaluate, "
@@ -399,6 +429,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_export(sub)
     _add_serve(sub)
     _add_explore(sub)
+    _add_slide(sub)
     return p
 
 def main(argv:list|None=None):
