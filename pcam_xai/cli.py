@@ -73,7 +73,7 @@ def _training_args(q, defaults:dict=TRAIN_DEFAULTS):
     for act in q._actions:   # show the defaults in --help
         if act.dest in defaults and act.help and defaults[act.dest] not in (None, False): act.help += f" (default: {defaults[act.dest]})"
 
-# %% ../nbs/10_cli.ipynb #6bf847be
+# %% ../nbs/10_cli.ipynb #a5ba10c4
 def _summary(res:dict) -> str:
     "One line per evaluation variant: accuracy and ROC-AUC with their intervals, balanced accuracy, ECE."
     lines = []
@@ -93,7 +93,7 @@ def _load(path, device):
                          "`pcam-xai train`. Load other weights in Python with pcam_xai.training.load_checkpoint.")
     return load_checkpoint(path, device=get_device(device))
 
-# %% ../nbs/10_cli.ipynb #c87f2cd2
+# %% ../nbs/10_cli.ipynb #8d9eb699
 def _train(a, extra_figs:dict|None=None) -> dict:
     "Train on `a.data` as the parsed options say (shared by `train` and `demo`) and print the outcome."
     from pcam_xai.training import train_and_evaluate, RUN_FILES
@@ -142,7 +142,7 @@ def _add_train(sub):
     q.add_argument('--out', help="output folder (default runs/<layout>-<arch>-<time>)")
     q.set_defaults(func=cmd_train)
 
-# %% ../nbs/10_cli.ipynb #c14e372f
+# %% ../nbs/10_cli.ipynb #874d6af0
 def cmd_evaluate(a) -> dict:
     "Evaluate a checkpoint on a split of --data (or all of it), with the checkpoint's classes and normalisation; write a report."
     from pcam_xai.training import evaluate_model, write_report, RUN_FILES
@@ -177,7 +177,7 @@ def _add_evaluate(sub):
     q.add_argument('--no-tta', action='store_true'); q.add_argument('--out', help="report folder (default runs/evaluate-<time>)")
     q.set_defaults(func=cmd_evaluate)
 
-# %% ../nbs/10_cli.ipynb #00842608
+# %% ../nbs/10_cli.ipynb #eec459a6
 def cmd_predict(a) -> pd.DataFrame:
     "Write a CSV of class probabilities for image files, folders or h5 files."
     from pcam_xai.core import atomic_write
@@ -197,7 +197,7 @@ def _add_predict(sub):
     q.add_argument('--tta', action='store_true', help="average over the 8 dihedral views"); q.add_argument('--bs', type=int, default=128)
     q.set_defaults(func=cmd_predict)
 
-# %% ../nbs/10_cli.ipynb #21a1b67a
+# %% ../nbs/10_cli.ipynb #e8741e25
 def cmd_demo(a) -> dict:
     "The main job on the built-in default: synthetic PCam-like data (or --data), train briefly, evaluate, report with Grad-CAM."
     from pcam_xai.data.synth import synth_demo_data
@@ -259,7 +259,7 @@ def _add_explain(sub):
     q.add_argument('--overwrite', action='store_true')
     q.set_defaults(func=cmd_explain)
 
-# %% ../nbs/10_cli.ipynb #ebe79003
+# %% ../nbs/10_cli.ipynb #d70d635e
 _FLAGS = (('overwrite=True', '--overwrite'), ('download=True', '--download'), ('resize=True', '--resize'))
 
 def _cli_message(msg:str) -> str:
