@@ -176,12 +176,13 @@ def atomic_write(path:str|Path, # final file path
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
 
-# %% ../nbs/00_core.ipynb #4f68acf8
+# %% ../nbs/00_core.ipynb #332716db
 def _writable_base(p:Path) -> Path:
     "The nearest existing ancestor of `p` (or `p`), refusing if a regular file sits where a folder is needed."
     for a in [p, *p.parents]:
         if a.exists():
-            if not a.is_dir(): raise ConfigError(f"{p} cannot be created: {a} is a file, not a folder. Choose another output path.")
+            if not a.is_dir():
+                raise ConfigError(f"{p} cannot be created: {a} is a file, not a folder. Choose another output path.")
             return a
     return Path('.')
 
@@ -195,13 +196,15 @@ def check_outputs(out:str|Path, # the output folder
     if base == out:
         have = sorted(n for n in names if (out/n).exists())
         if have and not overwrite:
-            raise ConfigError(f"{out} already holds {', '.join(have)} from an earlier run. Choose another output folder "
-                              "(--out), delete them, or pass --overwrite (overwrite=True) to replace the whole set.")
+            raise ConfigError(f"{out} already holds {', '.join(have)} from an earlier run. Choose another output "
+                              "folder (--out), delete them, or pass --overwrite (overwrite=True) to replace the "
+                              "whole set.")
     if not os.access(base, os.W_OK | os.X_OK):
-        raise ConfigError(f"{out} cannot be written: no permission to write in {base}. Choose another output folder (--out).")
+        raise ConfigError(f"{out} cannot be written: no permission to write in {base}. "
+                          "Choose another output folder (--out).")
     return out
 
-# %% ../nbs/00_core.ipynb #59bc52f9
+# %% ../nbs/00_core.ipynb #77fef9b2
 _STAGE_SUFFIX = '.partial'
 
 def user_path(p:str|Path) -> Path:
@@ -217,7 +220,7 @@ def _free_name(p:Path) -> Path:
     raise ConfigError(f"Too many {p.name}* folders; delete some.")
 
 def _commit(tmp:Path, out:Path, names, overwrite:bool):
-    "Move every file of `tmp` into `out`; with `overwrite`, first remove files of the set `names` the new run did not write."
+    "Move the files of `tmp` into `out`; with `overwrite`, first remove files of set `names` the new run did not write."
     new = sorted(f.name for f in tmp.iterdir())
     if not out.exists(): os.replace(tmp, out); return
     check_outputs(out, set(names) | set(new), overwrite)   # again: something may have appeared meanwhile
@@ -237,7 +240,8 @@ def staged_outputs(out:str|Path, # the output folder the command writes
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.', suffix=_STAGE_SUFFIX))
-    except OSError as e: raise ConfigError(f"{out} cannot be written ({e.strerror}). Choose another output folder (--out).") from None
+    except OSError as e:
+        raise ConfigError(f"{out} cannot be written ({e.strerror}). Choose another output folder (--out).") from None
     try:
         yield tmp
         _commit(tmp, out, names, overwrite)
