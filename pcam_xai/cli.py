@@ -28,7 +28,7 @@ AUGS = ('reference', 'dihedral', 'full', 'resnet', 'none')
 def _augs(name:str) -> list:
     "Training augmentations by recipe name (all from `pcam_xai.preprocessing`; validation batches are never augmented)."
     from pcam_xai import preprocessing as pp
-    recipes = {'reference': pp.reference_cnn_tfms,   # flips, brightness ±0.1, contrast 0.8-1.2 (the reference CNN's recipe)
+    recipes = {'reference': pp.reference_cnn_tfms,   # flips, brightness ±0.1, contrast 0.8-1.2 (the reference CNN)
                'dihedral': pp.dihedral_tfms,          # the 8 dihedral views
                'full': lambda: pp.dihedral_tfms() + pp.reference_cnn_tfms(flips=False) + [pp.HEDJitter()],
                'resnet': pp.resnet_transfer_tfms, 'none': list}
@@ -38,7 +38,8 @@ def _augs(name:str) -> list:
 def _normalize(name:str, pretrained:bool):
     "The `normalize` argument of `train_and_evaluate` for `--normalize name`."
     if name == 'auto': return 'imagenet' if pretrained else 'dataset'   # from scratch: the training set's statistics
-    if name not in ('none', 'imagenet', 'dataset'): raise ConfigError(f"--normalize {name!r}: use auto, none, imagenet or dataset.")
+    if name not in ('none', 'imagenet', 'dataset'):
+        raise ConfigError(f"--normalize {name!r}: use auto, none, imagenet or dataset.")
     return None if name == 'none' else name
 
 def _widths(s:str|None):
@@ -46,39 +47,46 @@ def _widths(s:str|None):
     if s is None: return None
     try: w = tuple(int(v) for v in str(s).split(','))
     except ValueError: w = ()
-    if not w or min(w) < 1: raise ConfigError(f"--widths {s!r}: give positive channel counts separated by commas, e.g. 32,64,128.")
+    if not w or min(w) < 1:
+        raise ConfigError(f"--widths {s!r}: give positive channel counts separated by commas, e.g. 32,64,128.")
     return w
 
-TRAIN_DEFAULTS = dict(arch='reference_cnn', pretrained=False, widths=None, epochs=10, bs=64, lr=1e-3, schedule='one_cycle',
+TRAIN_DEFAULTS = dict(arch='reference_cnn', pretrained=False, widths=None, epochs=10, bs=64, lr=1e-3,
+                      schedule='one_cycle',
                       aug='reference', normalize='auto', monitor='roc_auc', patience=None, precision='auto',
                       time_budget=None, n_boot=1000, no_tta=False)
-DEMO_RECIPE = {**TRAIN_DEFAULTS, 'widths': '32,64,128', 'epochs': 6, 'bs': 32, 'lr': 3e-3, 'aug': 'dihedral', 'n_boot': 500}
+DEMO_RECIPE = {**TRAIN_DEFAULTS, 'widths': '32,64,128', 'epochs': 6, 'bs': 32, 'lr': 3e-3, 'aug': 'dihedral',
+               'n_boot': 500}
 
 def _training_args(q, defaults:dict=TRAIN_DEFAULTS):
     "Add the training options to parser `q`, with `defaults`."
     q.add_argument('--arch', help="model name: reference_cnn, resnet_transfer or any timm model")
     q.add_argument('--pretrained', action='store_true', help="ImageNet weights for timm models (must be cached)")
-    q.add_argument('--widths', help="conv block widths of reference_cnn, e.g. 32,64,128 (default 64,128,256)")
-    q.add_argument('--epochs', type=int); q.add_argument('--bs', type=int, help="batch size"); q.add_argument('--lr', type=float)
-    q.add_argument('--schedule', choices=('one_cycle', 'constant'))
+    q.add_argument('--widths', help="conv block widths of reference_cnn, e.g. 32,64,128 (its own: 64,128,256)")
+    q.add_argument('--epochs', type=int, help="training epochs"); q.add_argument('--bs', type=int, help="batch size")
+    q.add_argument('--lr', type=float, help="(peak) learning rate")
+    q.add_argument('--schedule', choices=('one_cycle', 'constant'), help="learning-rate schedule")
     q.add_argument('--aug', choices=AUGS, help="training augmentations (validation is never augmented)")
-    q.add_argument('--normalize', help="auto (imagenet with --pretrained, else the training set's statistics), none, imagenet or dataset")
+    q.add_argument('--normalize', help="auto (imagenet with --pretrained, else the training set's statistics), "
+                   "none, imagenet or dataset")
     q.add_argument('--monitor', help="validation metric that selects the checkpoint")
     q.add_argument('--patience', type=int, help="early stopping patience (epochs)")
-    q.add_argument('--precision', choices=('auto', 'fp32', 'bf16', 'fp16'))
+    q.add_argument('--precision', choices=('auto', 'fp32', 'bf16', 'fp16'), help="numeric precision of training")
     q.add_argument('--time-budget', type=float, help="stop before an epoch that would end past this many minutes")
     q.add_argument('--n-boot', type=int, help="bootstrap resamples for the confidence intervals")
     q.add_argument('--no-tta', action='store_true', help="skip the dihedral test-time-augmentation evaluation")
     q.set_defaults(**defaults)
     for act in q._actions:   # show the defaults in --help
-        if act.dest in defaults and act.help and defaults[act.dest] not in (None, False): act.help += f" (default: {defaults[act.dest]})"
+        if act.dest in defaults and act.help and defaults[act.dest] not in (None, False):
+            act.help += f" (default: {defaults[act.dest]})"
 
-# %% ../nbs/10_cli.ipynb #a5ba10c4
+# %% ../nbs/10_cli.ipynb #1ed9b84f
 def _summary(res:dict) -> str:
     "One line per evaluation variant: accuracy and ROC-AUC with their intervals, balanced accuracy, ECE."
     lines = []
     for v, r in res.items():
-        lines.append(f"  {v:5s} {r['split']}: accuracy {r['accuracy']:.3f} [{r['ci']['accuracy'][0]:.3f}, {r['ci']['accuracy'][1]:.3f}]"
+        lines.append(f"  {v:5s} {r['split']}: accuracy {r['accuracy']:.3f} "
+                     f"[{r['ci']['accuracy'][0]:.3f}, {r['ci']['accuracy'][1]:.3f}]"
                      f"  ROC-AUC {r['roc_auc']:.3f} [{r['ci']['roc_auc'][0]:.3f}, {r['ci']['roc_auc'][1]:.3f}]"
                      f"  balanced acc {r['balanced_accuracy']:.3f}  ECE {r['ece']:.3f}")
     return '\n'.join(lines)
@@ -89,11 +97,12 @@ def _load(path, device):
     "`load_checkpoint` for the command line, which reads pcam_xai .safetensors checkpoints only."
     from pcam_xai.training import load_checkpoint
     if Path(path).suffix != '.safetensors':
-        raise ModelError(f"{path} is not a pcam_xai checkpoint: the command line reads the .safetensors files written by "
+        raise ModelError(f"{path} is not a pcam_xai checkpoint: the command line reads the .safetensors files "
+                         "written by "
                          "`pcam-xai train`. Load other weights in Python with pcam_xai.training.load_checkpoint.")
     return load_checkpoint(path, device=get_device(device))
 
-# %% ../nbs/10_cli.ipynb #8d9eb699
+# %% ../nbs/10_cli.ipynb #b064d77a
 def _train(a, extra_figs:dict|None=None) -> dict:
     "Train on `a.data` as the parsed options say (shared by `train` and `demo`) and print the outcome."
     from pcam_xai.training import train_and_evaluate, RUN_FILES
@@ -102,17 +111,21 @@ def _train(a, extra_figs:dict|None=None) -> dict:
     out = Path(a.out) if a.out else _default_out(f"{kind}-{a.arch}")
     check_outputs(out, RUN_FILES + tuple(f'{k}.png' for k in (extra_figs or {})), a.overwrite)   # before any work
     mk = {'widths': _widths(a.widths)} if a.widths else {}
-    if mk and a.arch != 'reference_cnn': raise ConfigError(f"--widths sets the conv blocks of reference_cnn, not of --arch {a.arch}.")
+    if mk and a.arch != 'reference_cnn':
+        raise ConfigError(f"--widths sets the conv blocks of reference_cnn, not of --arch {a.arch}.")
     create_model(a.arch, n_out=1, pretrained=False, **mk)   # fail fast on an unknown architecture
     s = load_splits(a.data, a.layout, a.size, a.seed, download=a.download)
-    print(f"data: {s['layout']} at {s['root']} ({s['info']['splits']}): train {len(s['train'])}, valid {len(s['valid'])}, "
+    print(f"data: {s['layout']} at {s['root']} ({s['info']['splits']}): train {len(s['train'])}, "
+          f"valid {len(s['valid'])}, "
           f"test {len(s['test'])}; classes {s['classes']}")
     res = train_and_evaluate(s['train'], s['valid'], s['test'], out, arch=a.arch, epochs=a.epochs, bs=a.bs, lr=a.lr,
-                             schedule=a.schedule, batch_tfms=_augs(a.aug), normalize=_normalize(a.normalize, a.pretrained),
-                             monitor=a.monitor, patience=a.patience, precision=a.precision, seed=a.seed, tta=not a.no_tta,
-                             n_boot=a.n_boot, time_budget=a.time_budget, device=a.device, data_info=s['info'],
-                             overwrite=a.overwrite, pretrained=a.pretrained, model_kwargs=mk or None, extra_figs=extra_figs)
-    print(f"trained {res['epochs_run']} epochs in {res['train_seconds']:.0f} s; best epoch {res['best_epoch']} by {a.monitor} "
+                             schedule=a.schedule, batch_tfms=_augs(a.aug),
+                             normalize=_normalize(a.normalize, a.pretrained), monitor=a.monitor, patience=a.patience,
+                             precision=a.precision, seed=a.seed, tta=not a.no_tta, n_boot=a.n_boot,
+                             time_budget=a.time_budget, device=a.device, data_info=s['info'], overwrite=a.overwrite,
+                             pretrained=a.pretrained, model_kwargs=mk or None, extra_figs=extra_figs)
+    print(f"trained {res['epochs_run']} epochs in {res['train_seconds']:.0f} s; "
+          f"best epoch {res['best_epoch']} by {a.monitor} "
           f"(valid: {', '.join(f'{k} {v:.3f}' for k, v in (res['valid_metrics'] or {}).items())})")
     print("best checkpoint evaluated on the held-out split:\n" + _summary(res['results']))
     print(f"checkpoint: {res['checkpoint']}\nreport: {res['report']}")
@@ -124,7 +137,8 @@ def cmd_train(a) -> dict:
 
 def _data_args(q, required:bool=True):
     "The --data, --layout, --size and --download options."
-    q.add_argument('--data', required=required, help="data folder: a PCam h5 folder, Kaggle HCD folder, PathMNIST npz folder, "
+    q.add_argument('--data', required=required, help="data folder: a PCam h5 folder, Kaggle HCD folder, "
+                   "PathMNIST npz folder, "
                    "BreakHis tree or class-per-folder set")
     q.add_argument('--layout', choices=LAYOUTS, help="force the layout (or pick one from a folder holding several)")
     q.add_argument('--size', type=int, help="resize BreakHis/folder images to SIZE×SIZE (default 224)")
@@ -142,15 +156,16 @@ def _add_train(sub):
     q.add_argument('--out', help="output folder (default runs/<layout>-<arch>-<time>)")
     q.set_defaults(func=cmd_train)
 
-# %% ../nbs/10_cli.ipynb #874d6af0
+# %% ../nbs/10_cli.ipynb #d1b7544a
 def cmd_evaluate(a) -> dict:
-    "Evaluate a checkpoint on a split of --data (or all of it), with the checkpoint's classes and normalisation; write a report."
+    "Evaluate a checkpoint on a split of --data (or all of it) with its card's classes and normalisation."
     from pcam_xai.training import evaluate_model, write_report, RUN_FILES
     from pcam_xai.data.core import make_dls
     out = Path(a.out) if a.out else _default_out('evaluate')
     check_outputs(out, RUN_FILES, a.overwrite)   # before any work
     if (out/'best.safetensors').exists():
-        raise ConfigError(f"{out} holds a trained checkpoint (best.safetensors); an evaluation written there would mix two "
+        raise ConfigError(f"{out} holds a trained checkpoint (best.safetensors); an evaluation written there would "
+                          "mix two "
                           "runs. Choose another folder (--out).")
     model, card = _load(a.checkpoint, a.device)
     e = load_eval_split(a.data, a.split, classes=card['classes'], hw=tuple(card['input_size'][1:]), resize=a.resize,
@@ -172,12 +187,14 @@ def _add_evaluate(sub):
     q.add_argument('--checkpoint', required=True, help="a .safetensors checkpoint written by pcam-xai train")
     q.add_argument('--split', choices=EVAL_SPLITS, default='test',
                    help="the split to evaluate; 'all' evaluates every labelled item (e.g. an external test set)")
-    q.add_argument('--resize', action='store_true', help="resize patches whose size differs from the model's input (else refuse)")
+    q.add_argument('--resize', action='store_true',
+                   help="resize patches whose size differs from the model's input (else refuse)")
     q.add_argument('--bs', type=int, default=128); q.add_argument('--n-boot', type=int, default=1000)
-    q.add_argument('--no-tta', action='store_true'); q.add_argument('--out', help="report folder (default runs/evaluate-<time>)")
+    q.add_argument('--no-tta', action='store_true')
+    q.add_argument('--out', help="report folder (default runs/evaluate-<time>)")
     q.set_defaults(func=cmd_evaluate)
 
-# %% ../nbs/10_cli.ipynb #eec459a6
+# %% ../nbs/10_cli.ipynb #cf9c76ce
 def cmd_predict(a) -> pd.DataFrame:
     "Write a CSV of class probabilities for image files, folders or h5 files."
     from pcam_xai.core import atomic_write
@@ -193,13 +210,15 @@ def _add_predict(sub):
     q = sub.add_parser('predict', help=cmd_predict.__doc__, description=cmd_predict.__doc__); _common_args(q)
     q.add_argument('inputs', nargs='+', help="image files, folders of images, or h5 files with an 'x' dataset")
     q.add_argument('--checkpoint', required=True); q.add_argument('--out', default='predictions.csv')
-    q.add_argument('--resize', action='store_true', help="resize images whose size differs from the model's input (else refuse)")
-    q.add_argument('--tta', action='store_true', help="average over the 8 dihedral views"); q.add_argument('--bs', type=int, default=128)
+    q.add_argument('--resize', action='store_true',
+                   help="resize images whose size differs from the model's input (else refuse)")
+    q.add_argument('--tta', action='store_true', help="average over the 8 dihedral views")
+    q.add_argument('--bs', type=int, default=128)
     q.set_defaults(func=cmd_predict)
 
-# %% ../nbs/10_cli.ipynb #e8741e25
+# %% ../nbs/10_cli.ipynb #9091bfa7
 def cmd_demo(a) -> dict:
-    "The main job on the built-in default: synthetic PCam-like data (or --data), train briefly, evaluate, report with Grad-CAM."
+    "The main job on the built-in default: synthetic PCam-like data (or --data), train briefly, evaluate, report."
     from pcam_xai.data.synth import synth_demo_data
     t0 = time.monotonic()
     if a.data is None:
@@ -222,7 +241,8 @@ def cmd_explain(a) -> Path:
     "Explanation maps for patches of --data (or image files): a figure and the maps as .npz."
     from pcam_xai.explain import show_explanations, list_methods
     from pcam_xai.data.images import read_inputs
-    if a.method not in list_methods(): raise ConfigError(f"--method {a.method!r} is unknown; use one of {', '.join(list_methods())}.")
+    if a.method not in list_methods():
+        raise ConfigError(f"--method {a.method!r} is unknown; use one of {', '.join(list_methods())}.")
     out, names = Path(a.out), [f'{a.method}.png', f'{a.method}_maps.npz']
     check_outputs(out, names, a.overwrite)   # before any work
     if not a.inputs and not a.data: raise ConfigError("explain needs --data DIR or image files to explain.")
@@ -232,7 +252,8 @@ def cmd_explain(a) -> Path:
         items = list(read_inputs(a.inputs, hw, a.resize))[:a.n]
         names_, imgs, labels = [n for n, _ in items], np.stack([x for _, x in items]), None
     else:
-        e = load_eval_split(a.data, a.split, classes=card['classes'], hw=hw, resize=a.resize, layout=a.layout, seed=a.seed)
+        e = load_eval_split(a.data, a.split, classes=card['classes'], hw=hw, resize=a.resize, layout=a.layout,
+                            seed=a.seed)
         ds = e['ds']
         idx = np.sort(np.random.default_rng(a.seed).choice(len(ds), min(a.n, len(ds)), replace=False))
         imgs, labels, names_ = ds.read_many(idx), np.asarray(ds.targets)[idx], [f"{a.split}[{i}]" for i in idx]
@@ -242,7 +263,8 @@ def cmd_explain(a) -> Path:
     fig.suptitle(f"{a.method} — {card['arch']}", y=1.01)
     with staged_outputs(out, names, a.overwrite) as t:
         fig.savefig(t/names[0], format='png', dpi=90, bbox_inches='tight')
-        np.savez_compressed(t/names[1], maps=maps.numpy(), names=np.array(names_), preds=preds.numpy(), probs=probs.numpy())
+        np.savez_compressed(t/names[1], maps=maps.numpy(), names=np.array(names_), preds=preds.numpy(),
+                            probs=probs.numpy())
     import matplotlib.pyplot as plt; plt.close(fig)
     print(f"{len(names_)} {a.method} maps: {out/names[0]}")
     return out/names[0]
@@ -251,15 +273,20 @@ def _add_explain(sub):
     q = sub.add_parser('explain', help=cmd_explain.__doc__, description=cmd_explain.__doc__)
     q.add_argument('inputs', nargs='*', help="image files or folders (instead of --data)")
     q.add_argument('--checkpoint', required=True)
-    q.add_argument('--data', help="data folder; patches are drawn from --split"); q.add_argument('--layout', choices=LAYOUTS)
+    q.add_argument('--data', help="data folder; patches are drawn from --split")
+    q.add_argument('--layout', choices=LAYOUTS)
     q.add_argument('--split', choices=EVAL_SPLITS, default='test')
-    q.add_argument('--method', default='gradcam', help="gradcam, gradcam++, hirescam, xgradcam, layercam, ig, saliency, smoothgrad, attention")
-    q.add_argument('--n', type=int, default=8, help="number of patches"); q.add_argument('--resize', action='store_true')
-    q.add_argument('--out', default='explanations'); q.add_argument('--device'); q.add_argument('--seed', type=int, default=42)
+    q.add_argument('--method', default='gradcam',
+                   help="gradcam, gradcam++, hirescam, xgradcam, layercam, ig, saliency, smoothgrad, attention")
+    q.add_argument('--n', type=int, default=8, help="number of patches")
+    q.add_argument('--resize', action='store_true')
+    q.add_argument('--out', default='explanations')
+    q.add_argument('--device')
+    q.add_argument('--seed', type=int, default=42)
     q.add_argument('--overwrite', action='store_true')
     q.set_defaults(func=cmd_explain)
 
-# %% ../nbs/10_cli.ipynb #d70d635e
+# %% ../nbs/10_cli.ipynb #b1f06941
 _FLAGS = (('overwrite=True', '--overwrite'), ('download=True', '--download'), ('resize=True', '--resize'))
 
 def _cli_message(msg:str) -> str:
@@ -281,8 +308,9 @@ def _run(args) -> int:
 
 # %% ../nbs/10_cli.ipynb #05d105cb
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='pcam-xai', description="Explainable detection of metastatic tissue: train, evaluate, "
-                                "predict and explain on PCam, Kaggle HCD, PathMNIST, BreakHis and class-per-folder data.")
+    p = argparse.ArgumentParser(prog='pcam-xai', description="Explainable detection of metastatic tissue: train, "
+                                "evaluate, predict and explain on PCam, Kaggle HCD, PathMNIST, BreakHis and "
+                                "class-per-folder data.")
     sub = p.add_subparsers(dest='cmd', metavar='COMMAND', required=True)
     _add_train(sub)
     _add_evaluate(sub)
