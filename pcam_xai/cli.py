@@ -80,7 +80,7 @@ def _training_args(q, defaults:dict=TRAIN_DEFAULTS):
         if act.dest in defaults and act.help and defaults[act.dest] not in (None, False):
             act.help += f" (default: {defaults[act.dest]})"
 
-# %% ../nbs/10_cli.ipynb #7b07f169
+# %% ../nbs/10_cli.ipynb #a2079107
 def _summary(res:dict) -> str:
     "One line per evaluation variant: accuracy and ROC-AUC with their intervals, balanced accuracy, ECE."
     lines = []
@@ -102,7 +102,7 @@ def _load(path, device):
                          "`pcam-xai train`. Load other weights in Python with pcam_xai.training.load_checkpoint.")
     return load_checkpoint(path, device=get_device(device))
 
-# %% ../nbs/10_cli.ipynb #bec06fb2
+# %% ../nbs/10_cli.ipynb #b72960f2
 def _train(a, extra_figs:dict|None=None) -> dict:
     "Train on `a.data` as the parsed options say (shared by `train` and `demo`) and print the outcome."
     from pcam_xai.training import train_and_evaluate, RUN_FILES
@@ -156,7 +156,7 @@ def _add_train(sub):
     q.add_argument('--out', help="output folder (default runs/<layout>-<arch>-<time>)")
     q.set_defaults(func=cmd_train)
 
-# %% ../nbs/10_cli.ipynb #23982a6b
+# %% ../nbs/10_cli.ipynb #6e494f29
 def cmd_evaluate(a) -> dict:
     "Evaluate a checkpoint on a split of --data (or all of it) with its card's classes and normalisation."
     from pcam_xai.training import evaluate_model, write_report, RUN_FILES
@@ -194,7 +194,7 @@ def _add_evaluate(sub):
     q.add_argument('--out', help="report folder (default runs/evaluate-<time>)")
     q.set_defaults(func=cmd_evaluate)
 
-# %% ../nbs/10_cli.ipynb #72da1110
+# %% ../nbs/10_cli.ipynb #6e75bc72
 def cmd_predict(a) -> pd.DataFrame:
     "Write a CSV of class probabilities for image files, folders or h5 files."
     from pcam_xai.core import atomic_write
@@ -216,7 +216,7 @@ def _add_predict(sub):
     q.add_argument('--bs', type=int, default=128)
     q.set_defaults(func=cmd_predict)
 
-# %% ../nbs/10_cli.ipynb #7cc6206c
+# %% ../nbs/10_cli.ipynb #c15c782a
 def cmd_demo(a) -> dict:
     "The main job on the built-in default: synthetic PCam-like data (or --data), train briefly, evaluate, report."
     from pcam_xai.data.synth import synth_demo_data
@@ -286,7 +286,7 @@ def _add_explain(sub):
     q.add_argument('--overwrite', action='store_true')
     q.set_defaults(func=cmd_explain)
 
-# %% ../nbs/10_cli.ipynb #f6c3867b
+# %% ../nbs/10_cli.ipynb #c3695157
 _FLAGS = (('overwrite=True', '--overwrite'), ('download=True', '--download'), ('resize=True', '--resize'))
 
 def _cli_message(msg:str) -> str:
