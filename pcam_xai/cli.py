@@ -1,4 +1,4 @@
-"""The `pcam-xai` command: `train`, `evaluate`, `predict`, `explain` and `demo`, with data layouts recognised from `--data`.
+"""The `pcam-xai` command: `train`, `evaluate`, `predict`, `explain` and `demo`. It parses, calls the library and prints; data layouts, splits, predictions and explanations live in `pcam_xai.data.layout` and `pcam_xai.inference`.
 
 Docs: https://pcam-xai.github.io/pcam_xai/cli.html.md"""
 
@@ -13,123 +13,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .core import ConfigError, DataError, DataNotFoundError, ModelError, PcamXaiError, default_cache_dir, get_device
-from .data.core import HistoSubset
+from .core import ConfigError, DataError, DataNotFoundError, ModelError, PcamXaiError, get_device
+from .core import check_outputs, staged_outputs, user_path
+# the library does the work; these names stay importable from `pcam_xai.cli` for code written against wave 1
+from .data.layout import LAYOUTS, EVAL_SPLITS, detect_layout, load_splits, load_eval_split
+from .inference import predict_files, explain_batch, explanation_figure
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'AUGS', 'detect_layout', 'load_splits', 'predict_files', 'cmd_train', 'cmd_evaluate', 'cmd_predict',
-           'cmd_demo', 'cmd_explain', 'cmd_export', 'cmd_serve', 'cmd_explore', 'cmd_slide', 'main']
-
-# %% ../nbs/10_cli.ipynb #449f610b
-LAYOUTS = ('pcam', 'hcd', 'pathmnist', 'breakhis', 'folder')
-from .data.images import IMG_EXTS as _IMG_EXTS   # the image types every reader takes
-
-def _is_layout(p:Path, kind:str) -> bool:
-    if not p.is_dir(): return False
-    if kind == 'pcam': return any(p.glob('camelyonpatch_level_2_split_*_x.h5'))
-    if kind == 'hcd': return (p/'train').is_dir() and any(p.glob('*labels*.csv'))
-    if kind == 'pathmnist': return any(p.glob('pathmnist*.npz'))
-    if kind == 'breakhis': return (p/'BreaKHis_v1').is_dir() or p.name == 'BreaKHis_v1' or (p/'histology_slides').is_dir()
-    if kind == 'folder':
-        subs = [d for d in p.iterdir() if d.is_dir() and not d.name.startswith('.')]
-        return len(subs) >= 2 and all(any(f.suffix.lower() in _IMG_EXTS for f in d.iterdir()) for d in subs)
-    raise ConfigError(f"Unknown layout {kind!r}; known: {', '.join(LAYOUTS)}.")
-
-_EXPECT = """  pcam:      camelyonpatch_level_2_split_{train,valid,test}_{x,y}.h5
-  hcd:       train/<id>.tif + train_labels.csv (id,label)
-  pathmnist: pathmnist.npz or pathmnist_{64,128,224}.npz
-  breakhis:  BreaKHis_v1/histology_slides/breast/{benign,malignant}/SOB/...
-  folder:    one sub-folder of images per class"""
-
-def detect_layout(path:str|Path, # the --data folder
-                  layout:str|None=None, # force a layout (and pick it from a folder holding several)
-                 ) -> tuple[str, Path]:
-    "The data layout of `path` and the folder that holds it."
-    p = Path(path).expanduser()
-    if not p.is_dir(): raise DataNotFoundError(f"--data {p}: no such folder.")
-    kinds = [layout] if layout else [k for k in LAYOUTS if k != 'folder'] + ['folder']
-    found = [(k, p) for k in kinds if _is_layout(p, k)]
-    if not found:   # a data root holding one folder per dataset (pcam/, hcd/, ...)
-        found = [(k, p/k) for k in kinds if k != 'folder' and _is_layout(p/k, k)]
-    if layout and not found:
-        raise DataError(f"--data {p} does not look like the {layout!r} layout. Expected:\n{_EXPECT}")
-    if len(found) == 1 or (found and found[0][1] == p): return found[0]
-    if not found: raise DataError(f"--data {p} is in no layout pcam-xai knows. Expected one of:\n{_EXPECT}")
-    raise DataError(f"--data {p} holds several datasets ({', '.join(k for k, _ in found)}). "
-                    f"Point at one (e.g. --data {found[0][1]}) or pass --layout {found[0][0]}.")
-
-# %% ../nbs/10_cli.ipynb #831f310b
-def _split3(ds, split2, seed):
-    "Train/valid/test `HistoSubset`s from a two-way splitter `split2(obj, seed) -> (a, b)` applied twice."
-    rest, test = split2(ds, seed)
-    sub = HistoSubset(ds, rest); sub.groups = None if getattr(ds, 'groups', None) is None else np.asarray(ds.groups)[rest]
-    tr, va = split2(sub, seed + 1)
-    return HistoSubset(ds, rest[tr]), HistoSubset(ds, rest[va]), HistoSubset(ds, test)
-
-def load_splits(data:str|Path, # the --data folder
-                layout:str|None=None, # force a layout
-                size:int|None=None, # resize images to size×size (BreakHis, folders; others keep their native size)
-                seed:int=42, # seed of the splits made here
-               ) -> dict:
-    "Recognise `data` and return its train/valid/test datasets with a description of where they came from."
-    kind, root = detect_layout(data, layout)
-    if kind == 'pcam':
-        from pcam_xai.data.pcam import PCam
-        tr, va, te = (PCam(root, s) for s in ('train', 'valid', 'test'))
-        how = 'official PCam splits'
-    elif kind == 'pathmnist':
-        from pcam_xai.data.pathmnist import PathMNIST
-        sizes = sorted(int(p.stem.split('_')[1]) if '_' in p.stem else 28 for p in root.glob('pathmnist*.npz'))
-        sz = size if size in sizes else sizes[0]
-        tr, va, te = (PathMNIST(root, s, size=sz) for s in ('train', 'val', 'test'))
-        how = f'official PathMNIST splits ({sz}×{sz})'
-    elif kind == 'hcd':
-        from pcam_xai.data.hcd import HCD, hcd_split
-        full = HCD(root, split='all')
-        tr, va, te = _split3(full, lambda d, s: hcd_split(d.targets, 0.2, s), seed)
-        how = f'stratified 64/16/20 split of the labelled patches (seed {seed})'
-    elif kind == 'breakhis':
-        from pcam_xai.data.breakhis import BreakHis, patient_split, assert_no_patient_overlap
-        full = BreakHis(root, size=(size or 224, size or 224))
-        parts = _split3(full, lambda d, s: patient_split(d.ds.df.iloc[d.idxs] if isinstance(d, HistoSubset) else d.df, 0.2, s), seed)
-        assert_no_patient_overlap(full.df, *(p.idxs for p in parts))
-        tr, va, te = parts
-        how = f'patient-level split (seed {seed}; no patient in two splits)'
-    else:
-        from pcam_xai.data.folder import ImageFolderDataset, folder_splits
-        full = ImageFolderDataset(root, size=size or 224)
-        tr, va, te = _split3(full, lambda d, s: folder_splits(d, 0.2, s, by_group=getattr(d, 'groups', None) is not None), seed)
-        how = f'stratified split (seed {seed})'
-    return dict(layout=kind, root=root, train=tr, valid=va, test=te, classes=list(tr.classes),
-                info=dict(layout=kind, root=root.name, splits=how, n=dict(train=len(tr), valid=len(va), test=len(te))))
-
-# %% ../nbs/10_cli.ipynb #28018c54
-from .data.images import read_inputs
-
-def predict_files(model, card:dict, inputs:list, resize:bool=False, tta:bool=False, bs:int=128) -> pd.DataFrame:
-    "Class probabilities for every image in `inputs` (files, folders, h5 files), one row each."
-    from pcam_xai.training import to_probs
-    from pcam_xai.preprocessing import dihedral_tta
-    from tqdm.auto import tqdm
-    hw = tuple(card['input_size'][1:])
-    norm = card.get('normalize')
-    dev = next(model.parameters()).device
-    names, probs, batch = [], [], []
-    def flush():
-        x = torch.from_numpy(np.stack([b[1] for b in batch])).permute(0, 3, 1, 2).float().div(255).to(dev)
-        if norm: x = (x - torch.tensor(norm[0], device=dev)[:, None, None]) / torch.tensor(norm[1], device=dev)[:, None, None]
-        with torch.no_grad(): p = dihedral_tta(model, x) if tta else to_probs(model(x))
-        names.extend(b[0] for b in batch); probs.append(p.float().cpu()); batch.clear()
-    model.eval()
-    for item in tqdm(read_inputs(inputs, hw, resize), desc='predict', unit='img', disable=None):
-        batch.append(item)
-        if len(batch) == bs: flush()
-    if batch: flush()
-    p = torch.cat(probs).numpy()
-    if p.ndim == 1 or p.shape[1] == 1: p = np.stack([1 - p.reshape(-1), p.reshape(-1)], 1)
-    df = pd.DataFrame({'file': names, **{f'p_{c}': p[:, i] for i, c in enumerate(card['classes'])}})
-    df['pred'] = [card['classes'][i] for i in p.argmax(1)]
-    return df
+__all__ = ['AUGS', 'TRAIN_DEFAULTS', 'DEMO_RECIPE', 'cmd_train', 'cmd_evaluate', 'cmd_predict', 'cmd_demo', 'cmd_explain',
+           'cmd_export', 'cmd_serve', 'cmd_explore', 'cmd_slide', 'main']
 
 # %% ../nbs/10_cli.ipynb #164b57f4
 AUGS = ('reference', 'dihedral', 'full', 'resnet', 'none')
@@ -137,75 +29,195 @@ AUGS = ('reference', 'dihedral', 'full', 'resnet', 'none')
 def _augs(name:str) -> list:
     "Training augmentations by recipe name (all from `pcam_xai.preprocessing`; validation batches are never augmented)."
     from pcam_xai import preprocessing as pp
-    recipes = {'reference': pp.reference_cnn_tfms,   # flips, brightness ±0.1, contrast 0.8-1.2 (the reference CNN's recipe)
+    recipes = {'reference': pp.reference_cnn_tfms,   # flips, brightness ±0.1, contrast 0.8-1.2 (the reference CNN)
                'dihedral': pp.dihedral_tfms,          # the 8 dihedral views
                'full': lambda: pp.dihedral_tfms() + pp.reference_cnn_tfms(flips=False) + [pp.HEDJitter()],
                'resnet': pp.resnet_transfer_tfms, 'none': list}
     if name not in recipes: raise ConfigError(f"--aug {name!r} is unknown; use one of {', '.join(AUGS)}.")
     return recipes[name]()
 
-def _normalize(name:str, arch:str, pretrained:bool):
+def _normalize(name:str, pretrained:bool):
+    "The `normalize` argument of `train_and_evaluate` for `--normalize name`."
     if name == 'auto': return 'imagenet' if pretrained else 'dataset'   # from scratch: the training set's statistics
-    if name not in ('none', 'imagenet', 'dataset'): raise ConfigError(f"--normalize {name!r}: use auto, none, imagenet or dataset.")
+    if name not in ('none', 'imagenet', 'dataset'):
+        raise ConfigError(f"--normalize {name!r}: use auto, none, imagenet or dataset.")
     return None if name == 'none' else name
 
+def _widths(s:str|None):
+    "`--widths 32,64,128` as a tuple of ints (None: the architecture's own)."
+    if s is None: return None
+    try: w = tuple(int(v) for v in str(s).split(','))
+    except ValueError: w = ()
+    if not w or min(w) < 1:
+        raise ConfigError(f"--widths {s!r}: give positive channel counts separated by commas, e.g. 32,64,128.")
+    return w
+
+TRAIN_DEFAULTS = dict(arch='reference_cnn', pretrained=False, widths=None, epochs=10, bs=64, lr=1e-3,
+                      schedule='one_cycle',
+                      aug='reference', normalize='auto', monitor='roc_auc', patience=None, precision='auto',
+                      time_budget=None, n_boot=1000, no_tta=False)
+DEMO_RECIPE = {**TRAIN_DEFAULTS, 'widths': '32,64,128', 'epochs': 6, 'bs': 32, 'lr': 3e-3, 'aug': 'dihedral',
+               'n_boot': 500}
+
+def _training_args(q, defaults:dict=TRAIN_DEFAULTS):
+    "Add the training options to parser `q`, with `defaults`."
+    q.add_argument('--arch', help="model name: reference_cnn, resnet_transfer or any timm model")
+    q.add_argument('--pretrained', action='store_true', help="ImageNet weights for timm models (must be cached)")
+    q.add_argument('--widths', help="conv block widths of reference_cnn, e.g. 32,64,128 (its own: 64,128,256)")
+    q.add_argument('--epochs', type=int, help="training epochs"); q.add_argument('--bs', type=int, help="batch size")
+    q.add_argument('--lr', type=float, help="(peak) learning rate")
+    q.add_argument('--schedule', choices=('one_cycle', 'constant'), help="learning-rate schedule")
+    q.add_argument('--aug', choices=AUGS, help="training augmentations (validation is never augmented)")
+    q.add_argument('--normalize', help="auto (imagenet with --pretrained, else the training set's statistics), "
+                   "none, imagenet or dataset")
+    q.add_argument('--monitor', help="validation metric that selects the checkpoint")
+    q.add_argument('--patience', type=int, help="early stopping patience (epochs)")
+    q.add_argument('--precision', choices=('auto', 'fp32', 'bf16', 'fp16'), help="numeric precision of training")
+    q.add_argument('--time-budget', type=float, help="stop before an epoch that would end past this many minutes")
+    q.add_argument('--n-boot', type=int, help="bootstrap resamples for the confidence intervals")
+    q.add_argument('--no-tta', action='store_true', help="skip the dihedral test-time-augmentation evaluation")
+    q.set_defaults(**defaults)
+    for act in q._actions:   # show the defaults in --help
+        if act.dest in defaults and act.help and defaults[act.dest] not in (None, False):
+            act.help += f" (default: {defaults[act.dest]})"
+
+# %% ../nbs/10_cli.ipynb #a2079107
 def _summary(res:dict) -> str:
+    "One line per evaluation variant: accuracy and ROC-AUC with their intervals, balanced accuracy, ECE."
     lines = []
     for v, r in res.items():
-        lines.append(f"  {v:5s} {r['split']}: accuracy {r['accuracy']:.3f} [{r['ci']['accuracy'][0]:.3f}, {r['ci']['accuracy'][1]:.3f}]"
+        lines.append(f"  {v:5s} {r['split']}: accuracy {r['accuracy']:.3f} "
+                     f"[{r['ci']['accuracy'][0]:.3f}, {r['ci']['accuracy'][1]:.3f}]"
                      f"  ROC-AUC {r['roc_auc']:.3f} [{r['ci']['roc_auc'][0]:.3f}, {r['ci']['roc_auc'][1]:.3f}]"
                      f"  balanced acc {r['balanced_accuracy']:.3f}  ECE {r['ece']:.3f}")
     return '\n'.join(lines)
 
 def _default_out(what:str) -> Path: return Path('runs')/f"{what}-{time.strftime('%Y%m%d-%H%M%S')}"
 
-def cmd_train(a) -> dict:
-    "Train on --data, select the best epoch on valid, evaluate that checkpoint on test, write the report."
-    from pcam_xai.training import train_and_evaluate
+def _load(path, device):
+    "`load_checkpoint` for the command line, which reads pcam_xai .safetensors checkpoints only."
+    from pcam_xai.training import load_checkpoint
+    if Path(path).suffix != '.safetensors':
+        raise ModelError(f"{path} is not a pcam_xai checkpoint: the command line reads the .safetensors files "
+                         "written by "
+                         "`pcam-xai train`. Load other weights in Python with pcam_xai.training.load_checkpoint.")
+    return load_checkpoint(path, device=get_device(device))
+
+# %% ../nbs/10_cli.ipynb #b72960f2
+def _train(a, extra_figs:dict|None=None) -> dict:
+    "Train on `a.data` as the parsed options say (shared by `train` and `demo`) and print the outcome."
+    from pcam_xai.training import train_and_evaluate, RUN_FILES
     from pcam_xai.models import create_model
-    s = load_splits(a.data, a.layout, a.size, a.seed)
-    create_model(a.arch, n_out=1, pretrained=False)   # fail fast on an unknown architecture, before any work
-    out = Path(a.out) if a.out else _default_out(f"{s['layout']}-{a.arch}")
-    print(f"data: {s['layout']} at {s['root']} ({s['info']['splits']}): train {len(s['train'])}, valid {len(s['valid'])}, "
+    kind, _ = detect_layout(a.data, a.layout)
+    out = Path(a.out) if a.out else _default_out(f"{kind}-{a.arch}")
+    check_outputs(out, RUN_FILES + tuple(f'{k}.png' for k in (extra_figs or {})), a.overwrite)   # before any work
+    mk = {'widths': _widths(a.widths)} if a.widths else {}
+    if mk and a.arch != 'reference_cnn':
+        raise ConfigError(f"--widths sets the conv blocks of reference_cnn, not of --arch {a.arch}.")
+    create_model(a.arch, n_out=1, pretrained=False, **mk)   # fail fast on an unknown architecture
+    s = load_splits(a.data, a.layout, a.size, a.seed, download=a.download)
+    print(f"data: {s['layout']} at {s['root']} ({s['info']['splits']}): train {len(s['train'])}, "
+          f"valid {len(s['valid'])}, "
           f"test {len(s['test'])}; classes {s['classes']}")
     res = train_and_evaluate(s['train'], s['valid'], s['test'], out, arch=a.arch, epochs=a.epochs, bs=a.bs, lr=a.lr,
-                             schedule=a.schedule, batch_tfms=_augs(a.aug), normalize=_normalize(a.normalize, a.arch, a.pretrained),
-                             monitor=a.monitor, patience=a.patience, precision=a.precision, seed=a.seed, tta=not a.no_tta,
-                             n_boot=a.n_boot, time_budget=a.time_budget, device=a.device, data_info=s['info'],
-                             overwrite=a.overwrite, pretrained=a.pretrained)
-    print(f"trained {res['epochs_run']} epochs in {res['train_seconds']:.0f} s; best epoch {res['best_epoch']} by {a.monitor} "
+                             schedule=a.schedule, batch_tfms=_augs(a.aug),
+                             normalize=_normalize(a.normalize, a.pretrained), monitor=a.monitor, patience=a.patience,
+                             precision=a.precision, seed=a.seed, tta=not a.no_tta, n_boot=a.n_boot,
+                             time_budget=a.time_budget, device=a.device, data_info=s['info'], overwrite=a.overwrite,
+                             pretrained=a.pretrained, model_kwargs=mk or None, extra_figs=extra_figs)
+    print(f"trained {res['epochs_run']} epochs in {res['train_seconds']:.0f} s; "
+          f"best epoch {res['best_epoch']} by {a.monitor} "
           f"(valid: {', '.join(f'{k} {v:.3f}' for k, v in (res['valid_metrics'] or {}).items())})")
     print("best checkpoint evaluated on the held-out split:\n" + _summary(res['results']))
     print(f"checkpoint: {res['checkpoint']}\nreport: {res['report']}")
     return res
 
+def cmd_train(a) -> dict:
+    "Train on --data, select the best epoch on valid, evaluate that checkpoint on test, write the report."
+    return _train(a)
+
+def _data_args(q, required:bool=True):
+    "The --data, --layout, --size and --download options."
+    q.add_argument('--data', required=required, help="data folder: a PCam h5 folder, Kaggle HCD folder, "
+                   "PathMNIST npz folder, "
+                   "BreakHis tree or class-per-folder set")
+    q.add_argument('--layout', choices=LAYOUTS, help="force the layout (or pick one from a folder holding several)")
+    q.add_argument('--size', type=int, help="resize BreakHis/folder images to SIZE×SIZE (default 224)")
+    q.add_argument('--download', action='store_true', help="PCam: fetch missing splits from Zenodo")
+
+def _common_args(q):
+    "The --device, --seed and --overwrite options every command has."
+    q.add_argument('--device', help="cpu, cuda, cuda:N, mps or xla (default: best available)")
+    q.add_argument('--seed', type=int, default=42)
+    q.add_argument('--overwrite', action='store_true', help="replace an earlier output set (as a whole)")
+
+def _add_train(sub):
+    q = sub.add_parser('train', help=cmd_train.__doc__, description=cmd_train.__doc__)
+    _data_args(q); _common_args(q); _training_args(q)
+    q.add_argument('--out', help="output folder (default runs/<layout>-<arch>-<time>)")
+    q.set_defaults(func=cmd_train)
+
+# %% ../nbs/10_cli.ipynb #6e494f29
 def cmd_evaluate(a) -> dict:
-    "Evaluate a checkpoint on a split of --data and write a report."
-    from pcam_xai.training import load_checkpoint, evaluate_model, write_report
+    "Evaluate a checkpoint on a split of --data (or all of it) with its card's classes and normalisation."
+    from pcam_xai.training import evaluate_model, write_report, RUN_FILES
     from pcam_xai.data.core import make_dls
-    model, card = load_checkpoint(a.checkpoint, device=get_device(a.device))
-    s = load_splits(a.data, a.layout, a.size or card['input_size'][-1], a.seed)
-    if s['classes'] != card['classes']:
-        raise ConfigError(f"{a.checkpoint} was trained on classes {card['classes']} but --data has {s['classes']}.")
-    ds = s[a.split]
-    dls = make_dls(s['train'], ds, bs=a.bs, normalize=card.get('normalize'), device=a.device)
+    out = Path(a.out) if a.out else _default_out('evaluate')
+    check_outputs(out, RUN_FILES, a.overwrite)   # before any work
+    if (out/'best.safetensors').exists():
+        raise ConfigError(f"{out} holds a trained checkpoint (best.safetensors); an evaluation written there would "
+                          "mix two "
+                          "runs. Choose another folder (--out).")
+    model, card = _load(a.checkpoint, a.device)
+    e = load_eval_split(a.data, a.split, classes=card['classes'], hw=tuple(card['input_size'][1:]), resize=a.resize,
+                        layout=a.layout, seed=a.seed)
+    print(f"data: {e['layout']} at {e['root']}, {a.split} ({e['info']['splits']}): {len(e['ds'])} items; "
+          f"classes {e['classes']}" + (f"\nnote: {e['note']}" if e['note'] else ''))
+    ds = e['ds']
+    dls = make_dls(ds, ds, bs=a.bs, normalize=card.get('normalize'), device=a.device)
     res = evaluate_model(model, dls.valid, card['classes'], split=f"{a.split} (n={len(ds)})",
                          tta=(False,) if a.no_tta else (False, True), n_boot=a.n_boot, seed=a.seed)
-    out = Path(a.out) if a.out else _default_out('evaluate')
-    html = write_report(res, out, card['classes'], card=card, overwrite=a.overwrite, title=f"{card['arch']} on {s['layout']} {a.split}")
+    html = write_report(res, out, card['classes'], card=card, overwrite=a.overwrite,
+                        title=f"{card['arch']} on {e['layout']} {a.split} ({e['root'].name})")
     print(_summary(res)); print(f"report: {html}")
     return res
 
+def _add_evaluate(sub):
+    q = sub.add_parser('evaluate', help=cmd_evaluate.__doc__, description=cmd_evaluate.__doc__)
+    _data_args(q); _common_args(q)
+    q.add_argument('--checkpoint', required=True, help="a .safetensors checkpoint written by pcam-xai train")
+    q.add_argument('--split', choices=EVAL_SPLITS, default='test',
+                   help="the split to evaluate; 'all' evaluates every labelled item (e.g. an external test set)")
+    q.add_argument('--resize', action='store_true',
+                   help="resize patches whose size differs from the model's input (else refuse)")
+    q.add_argument('--bs', type=int, default=128); q.add_argument('--n-boot', type=int, default=1000)
+    q.add_argument('--no-tta', action='store_true')
+    q.add_argument('--out', help="report folder (default runs/evaluate-<time>)")
+    q.set_defaults(func=cmd_evaluate)
+
+# %% ../nbs/10_cli.ipynb #6e75bc72
 def cmd_predict(a) -> pd.DataFrame:
     "Write a CSV of class probabilities for image files, folders or h5 files."
-    from pcam_xai.training import load_checkpoint
     from pcam_xai.core import atomic_write
-    model, card = load_checkpoint(a.checkpoint, device=get_device(a.device))
+    out = Path(a.out)
+    check_outputs(out.parent, [out.name], a.overwrite)   # before any work
+    model, card = _load(a.checkpoint, a.device)
     df = predict_files(model, card, a.inputs, resize=a.resize, tta=a.tta, bs=a.bs)
-    with atomic_write(a.out, 'w', overwrite=a.overwrite) as f: df.to_csv(f, index=False)
-    print(f"{len(df)} predictions written to {a.out}")
+    with atomic_write(out, 'w', overwrite=a.overwrite) as f: df.to_csv(f, index=False)
+    print(f"{len(df)} predictions written to {out}")
     return df
 
+def _add_predict(sub):
+    q = sub.add_parser('predict', help=cmd_predict.__doc__, description=cmd_predict.__doc__); _common_args(q)
+    q.add_argument('inputs', nargs='+', help="image files, folders of images, or h5 files with an 'x' dataset")
+    q.add_argument('--checkpoint', required=True); q.add_argument('--out', default='predictions.csv')
+    q.add_argument('--resize', action='store_true',
+                   help="resize images whose size differs from the model's input (else refuse)")
+    q.add_argument('--tta', action='store_true', help="average over the 8 dihedral views")
+    q.add_argument('--bs', type=int, default=128)
+    q.set_defaults(func=cmd_predict)
+
+# %% ../nbs/10_cli.ipynb #c15c782a
 def cmd_demo(a) -> dict:
     "The main job on the built-in default: synthetic PCam-like data (or --data), train briefly, evaluate, report."
     from pcam_xai.data.synth import synth_demo_data
@@ -214,86 +226,64 @@ def cmd_demo(a) -> dict:
         a.data = synth_demo_data()
         print(f"synthetic PCam-like demo data (patches with known lesions): {a.data}")
     a.out = a.out or str(_default_out('demo'))
-    for k, v in dict(layout=None, size=None, seed=42, arch='reference_cnn', bs=64, lr=3e-3, schedule='one_cycle', aug='dihedral',
-                     normalize='auto', monitor='roc_auc', patience=None, precision='auto', no_tta=False, n_boot=500,
-                     device=None, pretrained=False).items():
-        if not hasattr(a, k): setattr(a, k, v)
-    res = cmd_train(a)
-    print(f"explanations: {_demo_explain(res, a)}")
+    res = _train(a, extra_figs={'gradcam': lambda model, card, ds: explanation_figure(model, card, ds)})
+    print(f"explanations: {Path(res['out_dir'])/'gradcam.png'}")
     print(f"demo finished in {time.monotonic() - t0:.0f} s; open the report: {res['report']}")
     return res
 
-# %% ../nbs/10_cli.ipynb #5b3df8dc
-def _explain_batch(model, card, imgs:np.ndarray, method:str, dev):
-    "Maps, predicted classes and their probabilities for N×H×W×3 uint8 `imgs`, explained in pixel space ([0,1] input)."
-    from pcam_xai.explain import explain, PixelSpace
-    from pcam_xai.models import default_cam_layer
-    from pcam_xai.training import to_probs
-    x = torch.from_numpy(np.ascontiguousarray(imgs)).permute(0, 3, 1, 2).float().div(255).to(dev)
-    net = model
-    if card.get('normalize'):   # baselines (IG, deletion) then live in pixel units, not normalised ones
-        net = PixelSpace(model, *card['normalize']).eval()
-        if not isinstance(getattr(net, 'default_cam_layer', None), str): net.default_cam_layer = f'model.{default_cam_layer(model)}'
-    with torch.no_grad(): p = to_probs(net(x)).cpu()
-    maps = explain(net, x, method=method).detach().cpu()
-    return maps, p.argmax(1), p.max(1).values
+def _add_demo(sub):
+    q = sub.add_parser('demo', help=cmd_demo.__doc__, description=cmd_demo.__doc__)
+    _data_args(q, required=False); _common_args(q); _training_args(q, DEMO_RECIPE)
+    q.add_argument('--out', help="output folder (default runs/demo-<time>)")
+    q.set_defaults(func=cmd_demo)
 
+# %% ../nbs/10_cli.ipynb #5b3df8dc
 def cmd_explain(a) -> Path:
     "Explanation maps for patches of --data (or image files): a figure and the maps as .npz."
-    from pcam_xai.training import load_checkpoint
     from pcam_xai.explain import show_explanations, list_methods
-    from pcam_xai.core import atomic_write
-    if a.method not in list_methods(): raise ConfigError(f"--method {a.method!r} is unknown; use one of {', '.join(list_methods())}.")
-    dev = get_device(a.device)
-    model, card = load_checkpoint(a.checkpoint, device=dev)
+    from pcam_xai.data.images import read_inputs
+    if a.method not in list_methods():
+        raise ConfigError(f"--method {a.method!r} is unknown; use one of {', '.join(list_methods())}.")
+    out, names = Path(a.out), [f'{a.method}.png', f'{a.method}_maps.npz']
+    check_outputs(out, names, a.overwrite)   # before any work
+    if not a.inputs and not a.data: raise ConfigError("explain needs --data DIR or image files to explain.")
+    model, card = _load(a.checkpoint, a.device)
+    hw = tuple(card['input_size'][1:])
     if a.inputs:
-        items = list(read_inputs(a.inputs, tuple(card['input_size'][1:]), a.resize))[:a.n]
-        names, imgs, labels = [n for n, _ in items], np.stack([x for _, x in items]), None
-    elif a.data:
-        ds = load_splits(a.data, a.layout, a.size or card['input_size'][-1], a.seed)[a.split]
-        idx = np.random.default_rng(a.seed).choice(len(ds), min(a.n, len(ds)), replace=False)
-        imgs, labels, names = ds.read_many(np.sort(idx)), np.asarray(ds.targets)[np.sort(idx)], [f"{a.split}[{i}]" for i in np.sort(idx)]
-    else: raise ConfigError("explain needs --data DIR or image files to explain.")
-    maps, preds, probs = _explain_batch(model, card, imgs, a.method, dev)
-    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    hw = card['input_size'][1:]
+        items = list(read_inputs(a.inputs, hw, a.resize))[:a.n]
+        names_, imgs, labels = [n for n, _ in items], np.stack([x for _, x in items]), None
+    else:
+        e = load_eval_split(a.data, a.split, classes=card['classes'], hw=hw, resize=a.resize, layout=a.layout,
+                            seed=a.seed)
+        ds = e['ds']
+        idx = np.sort(np.random.default_rng(a.seed).choice(len(ds), min(a.n, len(ds)), replace=False))
+        imgs, labels, names_ = ds.read_many(idx), np.asarray(ds.targets)[idx], [f"{a.split}[{i}]" for i in idx]
+    maps, preds, probs = explain_batch(model, card, imgs, a.method)
     fig = show_explanations(imgs, maps.numpy(), preds=preds.numpy(), labels=labels, probs=probs.numpy(),
-                            class_names=card['classes'], center_box=32 if tuple(hw) == (96, 96) else None)
+                            class_names=card['classes'], center_box=32 if hw == (96, 96) else None)
     fig.suptitle(f"{a.method} — {card['arch']}", y=1.01)
-    png = out/f'{a.method}.png'
-    with atomic_write(png, 'wb', overwrite=a.overwrite) as f: fig.savefig(f, format='png', dpi=90, bbox_inches='tight')
-    with atomic_write(out/f'{a.method}_maps.npz', 'wb', overwrite=a.overwrite) as f:
-        np.savez_compressed(f, maps=maps.numpy(), names=np.array(names), preds=preds.numpy(), probs=probs.numpy())
+    with staged_outputs(out, names, a.overwrite) as t:
+        fig.savefig(t/names[0], format='png', dpi=90, bbox_inches='tight')
+        np.savez_compressed(t/names[1], maps=maps.numpy(), names=np.array(names_), preds=preds.numpy(),
+                            probs=probs.numpy())
     import matplotlib.pyplot as plt; plt.close(fig)
-    print(f"{len(names)} {a.method} maps: {png}")
-    return png
-
-def _demo_explain(res:dict, a) -> Path|None:
-    "Add a Grad-CAM figure of held-out patches to the demo's report."
-    from pcam_xai.training import load_checkpoint, write_report
-    from pcam_xai.explain import show_explanations
-    s = load_splits(a.data, None, None, 42)
-    model, card = load_checkpoint(res['checkpoint'])
-    ds, y = s['test'], np.asarray(s['test'].targets)
-    idx = np.sort(np.concatenate([np.flatnonzero(y == 1)[:6], np.flatnonzero(y == 0)[:2]]))
-    imgs = ds.read_many(idx)
-    maps, preds, probs = _explain_batch(model, card, imgs, 'gradcam', torch.device('cpu'))
-    fig = show_explanations(imgs, maps.numpy(), preds=preds.numpy(), labels=y[idx], probs=probs.numpy(),
-                            class_names=card['classes'], center_box=32 if tuple(card['input_size'][1:]) == (96, 96) else None)
-    hist = pd.read_csv(Path(res['out_dir'])/'history.csv')
-    write_report(res['results'], res['out_dir'], card['classes'], history=hist, card=card, overwrite=True,
-                 title=f"{card['arch']} — best epoch {card.get('best_epoch')} (demo)", extra_figs={'gradcam': fig})
-    return Path(res['out_dir'])/'gradcam.png'
+    print(f"{len(names_)} {a.method} maps: {out/names[0]}")
+    return out/names[0]
 
 def _add_explain(sub):
     q = sub.add_parser('explain', help=cmd_explain.__doc__, description=cmd_explain.__doc__)
     q.add_argument('inputs', nargs='*', help="image files or folders (instead of --data)")
     q.add_argument('--checkpoint', required=True)
-    q.add_argument('--data', help="data folder; patches are drawn from --split"); q.add_argument('--layout', choices=LAYOUTS)
-    q.add_argument('--split', choices=('train', 'valid', 'test'), default='test'); q.add_argument('--size', type=int)
-    q.add_argument('--method', default='gradcam', help="gradcam, gradcam++, hirescam, xgradcam, layercam, ig, saliency, smoothgrad, attention")
-    q.add_argument('--n', type=int, default=8, help="number of patches"); q.add_argument('--resize', action='store_true')
-    q.add_argument('--out', default='explanations'); q.add_argument('--device'); q.add_argument('--seed', type=int, default=42)
+    q.add_argument('--data', help="data folder; patches are drawn from --split")
+    q.add_argument('--layout', choices=LAYOUTS)
+    q.add_argument('--split', choices=EVAL_SPLITS, default='test')
+    q.add_argument('--method', default='gradcam',
+                   help="gradcam, gradcam++, hirescam, xgradcam, layercam, ig, saliency, smoothgrad, attention")
+    q.add_argument('--n', type=int, default=8, help="number of patches")
+    q.add_argument('--resize', action='store_true')
+    q.add_argument('--out', default='explanations')
+    q.add_argument('--device')
+    q.add_argument('--seed', type=int, default=42)
     q.add_argument('--overwrite', action='store_true')
     q.set_defaults(func=cmd_explain)
 
@@ -375,56 +365,36 @@ def _add_slide(sub):
     q.add_argument('--quiet', action='store_true', help="no progress bar"); q.add_argument('--overwrite', action='store_true')
     q.set_defaults(func=cmd_slide)
 
+# %% ../nbs/10_cli.ipynb #c3695157
+_FLAGS = (('overwrite=True', '--overwrite'), ('download=True', '--download'), ('resize=True', '--resize'))
+
+def _cli_message(msg:str) -> str:
+    "`msg` with a command-line flag next to every Python argument it suggests (`download=True` gets `--download`)."
+    for arg, flag in _FLAGS:
+        if arg in msg and flag not in msg: msg = msg.replace(arg, f"{flag} ({arg} in Python)")
+    return msg
+
+def _run(args) -> int:
+    "Run the parsed command; bad input, permission problems and Ctrl-C become one line on stderr and an exit status."
+    try: args.func(args); return 0
+    except KeyboardInterrupt as e:
+        print(f"pcam-xai {args.cmd}: interrupted; {getattr(e, 'kept_note', 'nothing was written')}.", file=sys.stderr)
+        return 130
+    except PcamXaiError as e: msg = _cli_message(str(e))
+    except PermissionError as e: msg = f"no permission to write or read {user_path(e.filename) if e.filename else e}."
+    print(f"pcam-xai {args.cmd}: error: {msg}", file=sys.stderr)
+    return 2
+
 # %% ../nbs/10_cli.ipynb #05d105cb
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='pcam-xai', description="Explainable detection of metastatic tissue: train, evaluate, "
-                                "predict and explain on PCam, Kaggle HCD, PathMNIST, BreakHis and class-per-folder data.")
+    p = argparse.ArgumentParser(prog='pcam-xai', description="Explainable detection of metastatic tissue: train, "
+                                "evaluate, predict and explain on PCam, Kaggle HCD, PathMNIST, BreakHis and "
+                                "class-per-folder data.")
     sub = p.add_subparsers(dest='cmd', metavar='COMMAND', required=True)
-    def common(q, data=True):
-        if data:
-            q.add_argument('--data', required=True, help="data folder: a PCam h5 folder, Kaggle HCD folder, PathMNIST npz folder, "
-                           "BreakHis tree or class-per-folder set")
-            q.add_argument('--layout', choices=LAYOUTS, help="force the layout (or pick one from a folder holding several)")
-            q.add_argument('--size', type=int, help="resize BreakHis/folder images to SIZE×SIZE (default 224)")
-        q.add_argument('--device', help="cpu, cuda, cuda:N, mps or xla (default: best available)")
-        q.add_argument('--seed', type=int, default=42)
-        q.add_argument('--overwrite', action='store_true', help="allow replacing existing output files")
-    def training(q):
-        q.add_argument('--arch', default='reference_cnn', help="model name: reference_cnn, resnet_transfer or any timm model")
-        q.add_argument('--pretrained', action='store_true', help="ImageNet weights for timm models (must be cached)")
-        q.add_argument('--epochs', type=int, default=10); q.add_argument('--bs', type=int, default=64)
-        q.add_argument('--lr', type=float, default=1e-3)
-        q.add_argument('--schedule', choices=('one_cycle', 'constant'), default='one_cycle')
-        q.add_argument('--aug', choices=AUGS, default='reference', help="training augmentations (validation is never augmented)")
-        q.add_argument('--normalize', default='auto', help="auto (imagenet with --pretrained, else the training set's statistics), none, imagenet or dataset")
-        q.add_argument('--monitor', default='roc_auc', help="validation metric that selects the checkpoint")
-        q.add_argument('--patience', type=int, help="early stopping patience (epochs)")
-        q.add_argument('--precision', default='auto', choices=('auto', 'fp32', 'bf16', 'fp16'))
-        q.add_argument('--time-budget', type=float, help="stop before an epoch that would end past this many minutes")
-        q.add_argument('--n-boot', type=int, default=1000, help="bootstrap resamples for the confidence intervals")
-        q.add_argument('--no-tta', action='store_true', help="skip the dihedral test-time-augmentation evaluation")
-        q.add_argument('--out', help="output folder (default runs/<layout>-<arch>-<time>)")
-    q = sub.add_parser('train', help=cmd_train.__doc__, description=cmd_train.__doc__); common(q); training(q)
-    q.set_defaults(func=cmd_train)
-    q = sub.add_parser('evaluate', help=cmd_evaluate.__doc__, description=cmd_evaluate.__doc__); common(q)
-    q.add_argument('--checkpoint', required=True, help="a .safetensors checkpoint written by pcam-xai train")
-    q.add_argument('--split', choices=('train', 'valid', 'test'), default='test')
-    q.add_argument('--bs', type=int, default=128); q.add_argument('--n-boot', type=int, default=1000)
-    q.add_argument('--no-tta', action='store_true'); q.add_argument('--out', help="report folder (default runs/evaluate-<time>)")
-    q.set_defaults(func=cmd_evaluate)
-    q = sub.add_parser('predict', help=cmd_predict.__doc__, description=cmd_predict.__doc__); common(q, data=False)
-    q.add_argument('inputs', nargs='+', help="image files, folders of images, or h5 files with an 'x' dataset")
-    q.add_argument('--checkpoint', required=True); q.add_argument('--out', default='predictions.csv')
-    q.add_argument('--resize', action='store_true', help="resize images whose size differs from the model's input (else refuse)")
-    q.add_argument('--tta', action='store_true', help="average over the 8 dihedral views"); q.add_argument('--bs', type=int, default=128)
-    q.set_defaults(func=cmd_predict)
-    q = sub.add_parser('demo', help=cmd_demo.__doc__, description=cmd_demo.__doc__)
-    q.add_argument('--data', help="real data instead of the built-in synthetic set")
-    q.add_argument('--out', help="output folder (default runs/demo-<time>)")
-    q.add_argument('--epochs', type=int, default=6)
-    q.add_argument('--time-budget', type=float, help="stop before an epoch that would end past this many minutes")
-    q.add_argument('--overwrite', action='store_true')
-    q.set_defaults(func=cmd_demo)
+    _add_train(sub)
+    _add_evaluate(sub)
+    _add_predict(sub)
+    _add_demo(sub)
     _add_explain(sub)
     _add_export(sub)
     _add_serve(sub)
@@ -432,11 +402,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_slide(sub)
     return p
 
-def main(argv:list|None=None):
-    "Entry point of the `pcam-xai` console script; with `argv` (tests, notebooks) it returns the command's result and raises errors."
+def main(argv:list|None=None, # arguments (tests, notebooks): the command's result is returned and errors are raised
+        ):
+    "Entry point of the `pcam-xai` console script."
     args = _parser().parse_args(argv)
     if argv is not None: return args.func(args)
-    try: args.func(args)
-    except PcamXaiError as e:
-        print(f"pcam-xai {args.cmd}: error: {e}", file=sys.stderr)
-        sys.exit(2)
+    sys.exit(_run(args))

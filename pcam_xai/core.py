@@ -13,7 +13,8 @@ import numpy as np   # no torch at import: `core` is used by the torch-free ONNX
 # %% auto #0
 __all__ = ['DEVICE_ENV', 'DATA_ENV', 'CACHE_ENV', 'CLASS_NAMES', 'PcamXaiError', 'DataError', 'DataNotFoundError', 'ConfigError',
            'ModelError', 'get_device', 'seed_everything', 'default_cache_dir', 'find_data_root', 'class_names',
-           'check_target', 'atomic_write', 'check_int', 'check_range', 'check_fraction', 'check_choice', 'check_path']
+           'check_target', 'atomic_write', 'check_int', 'check_range', 'check_fraction', 'check_choice', 'check_path',
+           'check_outputs', 'user_path', 'staged_outputs']
 
 # %% ../nbs/00_core.ipynb #1801c1ef
 class PcamXaiError(Exception):
@@ -237,3 +238,85 @@ def check_path(path, # the path given by the user
     if kind == 'dir' and not p.is_dir():
         raise DataNotFoundError(f"{name}: {p} is not a folder; pass the folder that holds it.")
     return p
+
+# %% ../nbs/00_core.ipynb #332716db
+def _writable_base(p:Path) -> Path:
+    "The nearest existing ancestor of `p` (or `p`), refusing if a regular file sits where a folder is needed."
+    for a in [p, *p.parents]:
+        if a.exists():
+            if not a.is_dir():
+                raise ConfigError(f"{p} cannot be created: {a} is a file, not a folder. Choose another output path.")
+            return a
+    return Path('.')
+
+def check_outputs(out:str|Path, # the output folder
+                  names, # file names the command will write in `out`
+                  overwrite:bool=False, # allow replacing existing files of the set
+                 ) -> Path:
+    "Refuse, before any work, if any of `names` exists in `out` (unless `overwrite`) or `out` cannot be written."
+    out = Path(out).expanduser()
+    base = _writable_base(out)
+    if base == out:
+        have = sorted(n for n in names if (out/n).exists())
+        if have and not overwrite:
+            raise ConfigError(f"{out} already holds {', '.join(have)} from an earlier run. Choose another output "
+                              "folder (--out), delete them, or pass --overwrite (overwrite=True) to replace the "
+                              "whole set.")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise ConfigError(f"{out} cannot be written: no permission to write in {base}. "
+                          "Choose another output folder (--out).")
+    return out
+
+# %% ../nbs/00_core.ipynb #77fef9b2
+_STAGE_SUFFIX = '.partial'
+
+def user_path(p:str|Path) -> Path:
+    "`p` with pcam_xai's hidden temporary names (`.name.XXXXXXXX.tmp`/`.partial`) replaced by the user's `name`."
+    import re
+    parts = [re.sub(r'^\.(.+)\.[a-z0-9_]{8}\.(tmp|partial)$', r'\1', s) for s in Path(p).parts]
+    return Path(*parts) if parts else Path(p)
+
+def _free_name(p:Path) -> Path:
+    for i in range(1, 1000):
+        q = p if i == 1 else p.with_name(f"{p.name}-{i}")
+        if not q.exists(): return q
+    raise ConfigError(f"Too many {p.name}* folders; delete some.")
+
+def _commit(tmp:Path, out:Path, names, overwrite:bool):
+    "Move the files of `tmp` into `out`; with `overwrite`, first remove files of set `names` the new run did not write."
+    new = sorted(f.name for f in tmp.iterdir())
+    if not out.exists(): os.replace(tmp, out); return
+    check_outputs(out, set(names) | set(new), overwrite)   # again: something may have appeared meanwhile
+    for n in set(names) - set(new):
+        if (out/n).is_file(): (out/n).unlink()
+    for n in new: os.replace(tmp/n, out/n)
+    tmp.rmdir()
+
+@contextlib.contextmanager
+def staged_outputs(out:str|Path, # the output folder the command writes
+                   names, # every file name the command may write in `out` (its output set)
+                   overwrite:bool=False, # replace an existing set (never leaving a mix of the two)
+                   keep=None, # `keep(tmp) -> str|None`: on Ctrl-C, what in `tmp` is worth keeping (None: nothing)
+                  ):
+    "Yield a temporary folder beside `out`; on success its files replace the set in `out`, on error nothing is written."
+    out = check_outputs(out, names, overwrite)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.', suffix=_STAGE_SUFFIX))
+    except OSError as e:
+        raise ConfigError(f"{out} cannot be written ({e.strerror}). Choose another output folder (--out).") from None
+    try:
+        yield tmp
+        _commit(tmp, out, names, overwrite)
+    except KeyboardInterrupt as e:
+        what = keep(tmp) if keep is not None and tmp.exists() else None
+        if what:
+            dest = _free_name(out.with_name(out.name + '.interrupted')); os.replace(tmp, dest)
+            e.kept_note = f"{what} kept in {dest}; {out} is unchanged"
+        else:
+            import shutil; shutil.rmtree(tmp, ignore_errors=True)
+            e.kept_note = f"nothing was written; {out} is unchanged"
+        raise
+    except BaseException:
+        import shutil; shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -77,9 +77,9 @@ def _load_data(data, split, layout, card):
             raise ConfigError(f"data must be a data folder or a pcam_xai dataset (read_many, targets, classes); "
                               f"got {type(data).__name__}.")
         return data, f"{type(data).__name__} ({len(data)} items)"
-    from pcam_xai.cli import load_splits   # moves to pcam_xai.data.layout
+    from pcam_xai.data.layout import load_splits
     if split not in ('train', 'valid', 'test'): raise ConfigError(f"split={split!r}: use train, valid or test.")
-    s = load_splits(data, layout, card['input_size'][-1])
+    s = load_splits(data, layout, card['input_size'][-1], classes=card['classes'], splits=(split,))
     return s[split], f"{s['layout']} {split} split of {s['root']} ({len(s[split])} items; {s['info']['splits']})"
 
 class Explorer:
@@ -597,7 +597,7 @@ def serve(data:str|Path, # the data folder
           wait:bool=True, # block until the server stops (Ctrl-C); False: return the running process
          ):
     "Serve the explorer as a web page with Voilà on http://127.0.0.1:`port`/ until Ctrl-C (or return the process)."
-    from pcam_xai.cli import detect_layout   # moves to pcam_xai.data.layout
+    from pcam_xai.data.layout import detect_layout
     from pcam_xai.training import read_card
     import importlib.util
     detect_layout(data, layout); read_card(checkpoint)   # fail here, in one line, not inside the page

@@ -30,10 +30,11 @@ from .models import create_model
 from .data.core import make_dls, class_weights
 
 # %% auto #0
-__all__ = ['CARD_KEY', 'to_probs', 'BinaryFocalLoss', 'loss_for', 'roc_auc', 'metrics_for', 'cpu_has_bf16', 'CPUMixedPrecision',
-           'precision_cbs', 'model_card', 'save_checkpoint', 'read_card', 'load_checkpoint', 'BestCheckpoint',
-           'add_checkpoint', 'make_learner', 'predict', 'expected_calibration_error', 'bootstrap_ci', 'evaluate',
-           'evaluate_model', 'report_figures', 'write_report', 'TimeBudget', 'train_and_evaluate']
+__all__ = ['CARD_KEY', 'to_probs', 'REPORT_FILES', 'RUN_FILES', 'BinaryFocalLoss', 'loss_for', 'roc_auc', 'metrics_for',
+           'cpu_has_bf16', 'CPUMixedPrecision', 'precision_cbs', 'model_card', 'save_checkpoint', 'read_card',
+           'load_checkpoint', 'BestCheckpoint', 'add_checkpoint', 'make_learner', 'predict',
+           'expected_calibration_error', 'bootstrap_ci', 'evaluate', 'evaluate_model', 'report_figures', 'write_report',
+           'TimeBudget', 'train_and_evaluate']
 
 # %% ../nbs/05_training.ipynb #1e9a6273
 class BinaryFocalLoss(nn.Module):
@@ -523,26 +524,36 @@ def report_figures(results:dict, # `evaluate_model` output: {'plain': ..., 'tta'
 
 def _fmt_ci(r, k): return f"{r[k]:.3f} [{r['ci'][k][0]:.3f}, {r['ci'][k][1]:.3f}]"
 
+from .core import check_outputs, staged_outputs
+
+REPORT_FILES = ('metrics.json', 'report.html', 'confusion.png', 'roc_pr.png', 'reliability.png', 'learning_curves.png')
+
 def write_report(results:dict, # `evaluate_model` output
-                 out_dir:str|Path, classes:list, history:pd.DataFrame|None=None,
-                 title:str='pcam_xai evaluation', card:dict|None=None, extra_figs:dict|None=None,
-                 overwrite:bool=False) -> Path:
-    "Write metrics.json, PNG figures and a self-contained report.html to `out_dir`; returns the HTML path."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    with atomic_write(out/'metrics.json', 'w', overwrite=overwrite) as f: json.dump(dict(results=results, card=card), f, indent=1)
-    figs = {**report_figures(results, classes, history), **(extra_figs or {})}
-    imgs = {}
-    for k, fig in figs.items():
-        png = _fig_png(fig); imgs[k] = base64.b64encode(png).decode()
-        with atomic_write(out/f'{k}.png', 'wb', overwrite=overwrite) as f: f.write(png)
-    r0 = next(iter(results.values()))
-    rows = ''.join(f"<tr><td>{v}</td><td>{_fmt_ci(r, 'accuracy')}</td><td>{r['balanced_accuracy']:.3f}</td>"
-                   f"<td>{r['f1']:.3f}</td><td>{r['precision']:.3f}</td><td>{r['recall']:.3f}</td>"
-                   f"<td>{_fmt_ci(r, 'roc_auc')}</td><td>{r['ece']:.3f}</td></tr>" for v, r in results.items())
-    pc = ''.join(f"<tr><td>{c}</td>" + ''.join(f"<td>{r0['per_class'][str(c)][k]:.3f}</td>" for k in ('precision', 'recall', 'f1-score'))
-                 + f"<td>{int(r0['per_class'][str(c)]['support'])}</td></tr>" for c in classes)
-    meta = '' if card is None else '<pre>' + json.dumps({k: card[k] for k in card if k not in ('versions',)}, indent=1)[:3000] + '</pre>'
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title><style>
+                 out_dir:str|Path, # the report folder
+                 classes:list, # class names in label order
+                 history:pd.DataFrame|None=None, # training history (learning curves)
+                 title:str='pcam_xai evaluation', # the page's title
+                 card:dict|None=None, # the model card shown on the page
+                 extra_figs:dict|None=None, # more figures `{name: matplotlib figure}` (written as `name.png`)
+                 overwrite:bool=False, # replace an earlier report in `out_dir` (as a whole)
+                ) -> Path:
+    "Write metrics.json, PNG figures and a self-contained report.html to `out_dir`, all or nothing; returns the HTML path."
+    names = REPORT_FILES + tuple(f'{k}.png' for k in (extra_figs or {}))
+    with staged_outputs(out_dir, names, overwrite) as out:   # checked before anything is drawn; nothing half-written
+        with atomic_write(out/'metrics.json', 'w') as f: json.dump(dict(results=results, card=card), f, indent=1)
+        figs = {**report_figures(results, classes, history), **(extra_figs or {})}
+        imgs = {}
+        for k, fig in figs.items():
+            png = _fig_png(fig); imgs[k] = base64.b64encode(png).decode()
+            with atomic_write(out/f'{k}.png', 'wb') as f: f.write(png)
+        r0 = next(iter(results.values()))
+        rows = ''.join(f"<tr><td>{v}</td><td>{_fmt_ci(r, 'accuracy')}</td><td>{r['balanced_accuracy']:.3f}</td>"
+                       f"<td>{r['f1']:.3f}</td><td>{r['precision']:.3f}</td><td>{r['recall']:.3f}</td>"
+                       f"<td>{_fmt_ci(r, 'roc_auc')}</td><td>{r['ece']:.3f}</td></tr>" for v, r in results.items())
+        pc = ''.join(f"<tr><td>{c}</td>" + ''.join(f"<td>{r0['per_class'][str(c)][k]:.3f}</td>" for k in ('precision', 'recall', 'f1-score'))
+                     + f"<td>{int(r0['per_class'][str(c)]['support'])}</td></tr>" for c in classes)
+        meta = '' if card is None else '<pre>' + json.dumps({k: card[k] for k in card if k not in ('versions',)}, indent=1)[:3000] + '</pre>'
+        page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title><style>
 body{{font-family:system-ui,sans-serif;max-width:1000px;margin:2rem auto;color:#222}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}td:first-child{{text-align:left}}img{{max-width:100%}}</style></head><body>
 <h1>{title}</h1><p>Split <b>{r0['split']}</b>, n = {r0['n']} ({', '.join(f'{k}: {v}' for k, v in r0['class_counts'].items())}).
@@ -552,8 +563,8 @@ Intervals: percentile bootstrap, {r0['ci']['n_boot']} resamples, {int(r0['ci']['
 <h2>Per class ({next(iter(results))})</h2><table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>{pc}</table>
 {''.join(f'<h2>{k.replace("_", " ")}</h2><img src="data:image/png;base64,{b}">' for k, b in imgs.items())}
 <h2>Model card</h2>{meta}</body></html>"""
-    with atomic_write(out/'report.html', 'w', overwrite=overwrite) as f: f.write(page)
-    return out/'report.html'
+        with atomic_write(out/'report.html', 'w') as f: f.write(page)
+    return Path(out_dir)/'report.html'
 
 # %% ../nbs/05_training.ipynb #f4db81e5
 class TimeBudget(Callback):
@@ -566,40 +577,64 @@ class TimeBudget(Callback):
         elapsed = time.monotonic() - self.t0
         if elapsed * (self.epoch + 2) / (self.epoch + 1) > self.budget: raise CancelFitException()
 
+RUN_FILES = ('best.safetensors', 'best.json', 'history.csv') + REPORT_FILES
+
+def _kept_checkpoint(tmp:Path) -> str|None:
+    "What an interrupted training run leaves worth keeping: its best checkpoint so far, described by its card."
+    ck = tmp/'best.safetensors'
+    if not ck.exists(): return None
+    c = read_card(ck)
+    v = (c.get('valid_metrics') or {}).get(c.get('monitor'))
+    return f"best checkpoint so far (epoch {c.get('best_epoch')}" + (f", valid {c['monitor']} {v:.3f})" if v is not None else ')')
+
 def train_and_evaluate(train_ds, valid_ds, test_ds, # datasets (`pcam_xai.data`) for training, selection, evaluation
-                       out_dir:str|Path, # where checkpoint, history and report go
-                       arch:str='reference_cnn', epochs:int=10, bs:int=64, lr:float=1e-3,
+                       out_dir:str|Path, # where checkpoint, history and report go (all of them, or none)
+                       arch:str='reference_cnn', # a `create_model` name
+                       epochs:int=10, bs:int=64, lr:float=1e-3, # epochs, batch size, (peak) learning rate
                        schedule:str='one_cycle', # 'one_cycle' or 'constant' (the reference recipe: plain Adam)
                        batch_tfms=None, # training augmentations (see `pcam_xai.preprocessing`)
                        normalize=None, # None, 'imagenet', 'dataset' or (mean, std)
-                       monitor:str='roc_auc', patience:int|None=None, precision:str='auto',
-                       seed:int=42, tta:bool=True, n_boot:int=1000, time_budget:float|None=None,
-                       device=None, data_info:dict|None=None, overwrite:bool=False, progress:bool=True,
+                       monitor:str='roc_auc', # validation metric that selects the checkpoint
+                       patience:int|None=None, # early stopping patience in epochs (None: off)
+                       precision:str='auto', # 'auto', 'fp32', 'bf16' or 'fp16'
+                       seed:int=42, # seeds everything, including the data order
+                       tta:bool=True, # also evaluate with dihedral test-time augmentation
+                       n_boot:int=1000, # bootstrap resamples for the confidence intervals
+                       time_budget:float|None=None, # minutes: stop before an epoch that would end past it
+                       device=None, # where to train (default: best available)
+                       data_info:dict|None=None, # where the data came from (stored in the model card)
+                       overwrite:bool=False, # replace an earlier run in `out_dir` as a whole
+                       progress:bool=True, # show fastai's progress bar and per-epoch table
+                       extra_figs:dict|None=None, # `{name: f(model, card, test_ds) -> figure}`: more figures for the report
+                       cbs:list|None=None, # more fastai callbacks for the fit
                        **learner_kwargs) -> dict:
     "Train `arch`, reload the best checkpoint and evaluate it on `test_ds`; returns metrics and output paths."
     if schedule not in ('one_cycle', 'constant'): raise ConfigError(f"schedule={schedule!r}: use 'one_cycle' or 'constant'.")
     out = Path(out_dir)
+    check_outputs(out, RUN_FILES, overwrite)   # before any work
     seed_everything(seed)
     dls = make_dls(train_ds, valid_ds, bs=bs, batch_tfms=batch_tfms, normalize=normalize, seed=seed, device=device)
     info = dict(data=data_info or {}, recipe=dict(arch=arch, epochs=epochs, bs=bs, lr=lr, schedule=schedule, monitor=monitor,
                 precision=precision, seed=seed, batch_tfms=[repr(t) for t in (batch_tfms or [])]),
                 splits=dict(train=len(train_ds), valid=len(valid_ds), test=len(test_ds)))
-    learn = make_learner(dls, arch, lr=lr, out_dir=out, monitor=monitor, patience=patience, precision=precision,
-                         card_info=info, overwrite=overwrite, **learner_kwargs)
-    cbs = [TimeBudget(time_budget)] if time_budget else []
-    t0 = time.monotonic()
-    quiet = contextlib.nullcontext
-    with (learn.no_bar() if not progress else quiet()), (learn.no_logging() if not progress else quiet()):
-        if schedule == 'one_cycle': learn.fit_one_cycle(epochs, lr, cbs=cbs)
-        else: learn.fit(epochs, lr, cbs=cbs)
-    train_s = time.monotonic() - t0
-    model, card = load_checkpoint(out/'best.safetensors', device=dls.device)   # evaluate what was saved, not the last epoch
-    test_dl = dls.valid.new(test_ds, bs=2 * bs, shuffle=False, drop_last=False)
-    classes = card['classes']
-    res = evaluate_model(model, test_dl, classes, split=f"test (n={len(test_ds)})", tta=(False, True) if tta else (False,),
-                         n_boot=n_boot, seed=seed)
-    hist = pd.read_csv(out/'history.csv')
-    html_path = write_report(res, out, classes, history=hist, card=card, overwrite=True,
-                             title=f"{card['arch']} — best epoch {card.get('best_epoch')} by {monitor}")
-    return dict(out_dir=str(out), report=str(html_path), checkpoint=str(out/'best.safetensors'), train_seconds=train_s,
+    with staged_outputs(out, RUN_FILES + tuple(f'{k}.png' for k in (extra_figs or {})), overwrite, keep=_kept_checkpoint) as tmp:
+        learn = make_learner(dls, arch, lr=lr, out_dir=tmp, monitor=monitor, patience=patience, precision=precision,
+                             card_info=info, overwrite=True, **learner_kwargs)
+        cbs = ([TimeBudget(time_budget)] if time_budget else []) + list(cbs or [])
+        t0 = time.monotonic()
+        quiet = contextlib.nullcontext
+        with (learn.no_bar() if not progress else quiet()), (learn.no_logging() if not progress else quiet()):
+            if schedule == 'one_cycle': learn.fit_one_cycle(epochs, lr, cbs=cbs)
+            else: learn.fit(epochs, lr, cbs=cbs)
+        train_s = time.monotonic() - t0
+        model, card = load_checkpoint(tmp/'best.safetensors', device=dls.device)   # evaluate what was saved, not the last epoch
+        test_dl = dls.valid.new(test_ds, bs=2 * bs, shuffle=False, drop_last=False)
+        classes = card['classes']
+        res = evaluate_model(model, test_dl, classes, split=f"test (n={len(test_ds)})", tta=(False, True) if tta else (False,),
+                             n_boot=n_boot, seed=seed)
+        hist = pd.read_csv(tmp/'history.csv')
+        figs = {k: f(model, card, test_ds) for k, f in (extra_figs or {}).items()}
+        write_report(res, tmp, classes, history=hist, card=card, overwrite=True, extra_figs=figs,
+                     title=f"{card['arch']} — best epoch {card.get('best_epoch')} by {monitor}")
+    return dict(out_dir=str(out), report=str(out/'report.html'), checkpoint=str(out/'best.safetensors'), train_seconds=train_s,
                 epochs_run=len(hist), best_epoch=card.get('best_epoch'), valid_metrics=card.get('valid_metrics'), results=res)

@@ -118,6 +118,8 @@ def read_inputs(inputs:list, # image files, folders of images, h5 files with an 
     for f in image_files(inputs):
         if f.suffix.lower() in ('.h5', '.hdf5'): yield from _h5_patches(f, hw, resize); continue
         try: a = read_image(f)
-        except DataError: raise DataError(f"{f} is not an image file pcam-xai can read (PNG, JPEG, TIFF, BMP, WebP) "
-                                          "nor an h5 file. Remove it or point at the images only.") from None
+        except DataError:
+            if f.suffix.lower() in IMG_EXTS: raise   # an image with a problem (too many pixels, broken): read_image says which
+            raise DataError(f"{f} is not an image file pcam-xai can read (PNG, JPEG, TIFF, BMP, WebP) "
+                            "nor an h5 file. Remove it or point at the images only.") from None
         yield f.name, fit_size(f.name, a, hw, resize)
