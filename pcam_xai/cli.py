@@ -1,4 +1,4 @@
-"""The `pcam-xai` command: `train`, `evaluate`, `predict`, `explain` and `demo`. It parses, calls the library and prints; data layouts, splits, predictions and explanations live in `pcam_xai.data.layout` and `pcam_xai.inference`.
+"""The `pcam-xai` command: `train`, `evaluate`, `predict`, `explain`, `demo`, `explore`, `export`, `serve` and `slide`. It parses, calls the library and prints; data layouts, splits, predictions and explanations live in `pcam_xai.data.layout` and `pcam_xai.inference`, the explorer, deployment and slide logic in `pcam_xai.explorer`, `pcam_xai.export`/`serve` and `pcam_xai.wsi`.
 
 Docs: https://pcam-xai.github.io/pcam_xai/cli.html.md"""
 
@@ -389,7 +389,8 @@ def _run(args) -> int:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='pcam-xai', description="Explainable detection of metastatic tissue: train, "
                                 "evaluate, predict and explain on PCam, Kaggle HCD, PathMNIST, BreakHis and "
-                                "class-per-folder data.")
+                                "class-per-folder data; explore predictions in a web page, export and serve models, "
+                                "triage whole slides.")
     sub = p.add_subparsers(dest='cmd', metavar='COMMAND', required=True)
     _add_train(sub)
     _add_evaluate(sub)

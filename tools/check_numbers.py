@@ -38,12 +38,12 @@ def load_results(root:Path) -> dict:
     "{name: sorted numbers} of every results/*.json under `root`."
     return {p.stem: sorted(set(_walk(json.loads(p.read_text())))) for p in sorted((root/'results').glob('*.json'))}
 
-def backed(tok:str, values:list) -> bool:
-    "Is the quoted number `tok` one of `values` at the quoted precision?"
+def backed(tok:str, values:list, percent:bool=False) -> bool:
+    "Is the quoted number `tok` one of `values` at the quoted precision (a percentage: also as a fraction)?"
     v = float(tok.replace(',', ''))
     d = len(tok.split('.')[1]) if '.' in tok else 0
     tol = 0.5 * 10 ** -d + 1e-9
-    return any(abs(r - v) <= tol for r in values)
+    return any(abs(r - v) <= tol or (percent and abs(100 * r - v) <= tol) for r in values)
 
 def _cells(row:str) -> list[str]:
     return [c.strip() for c in row.strip().strip('|').split('|')]
@@ -59,8 +59,10 @@ def check_row(row:str, names:list, results:dict, where:str) -> list[str]:
     vals = sorted(v for n in names for v in results[n])
     errs = []
     for cell in _cells(row)[1:]:
-        for tok in NUM.findall(CODE.sub('', cell)):
-            if not backed(tok, vals):
+        text = CODE.sub('', cell)
+        for m in NUM.finditer(text):
+            tok = m.group()
+            if not backed(tok, vals, percent=text[m.end():m.end() + 1] == '%'):
                 errs.append(f"{where}: {tok} is in no {', '.join(f'results/{n}.json' for n in names)} (row: {row.strip()[:100]})")
     return errs
 
