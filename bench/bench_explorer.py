@@ -103,7 +103,7 @@ def main():
                machine=dict(platform=platform.platform(), processor=platform.processor() or platform.machine(),
                             cpu_count=os.cpu_count(), torch_threads=torch.get_num_threads(),
                             load_average_1_5_15=[round(v, 2) for v in os.getloadavg()],
-                            note="shared 2-core machine with other jobs running: wall times are upper bounds"),
+                            note="wall times are upper bounds when other jobs share the machine: see load_average_1_5_15"),
                versions=dict(pcam_xai=pcam_xai.__version__, torch=torch.__version__, ipywidgets=ipywidgets.__version__,
                              python=platform.python_version()),
                setup=dict(model='reference_cnn', weights=a.checkpoint or 'random (speed does not depend on them)',

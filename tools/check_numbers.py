@@ -59,7 +59,7 @@ def check_row(row:str, names:list, results:dict, where:str) -> list[str]:
     vals = sorted(v for n in names for v in results[n])
     errs = []
     for cell in _cells(row)[1:]:
-        text = CODE.sub('', cell)
+        text = CODE.sub('', cell).replace('\u2212', '-')   # a typographic minus is a minus
         for m in NUM.finditer(text):
             tok = m.group()
             if not backed(tok, vals, percent=text[m.end():m.end() + 1] == '%'):
