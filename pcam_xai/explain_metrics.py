@@ -10,7 +10,7 @@ import copy, time
 import numpy as np
 import pandas as pd
 import torch, torch.nn as nn, torch.nn.functional as F
-from .core import ModelError, ConfigError, DataError
+from .core import ModelError, ConfigError, DataError, check_int
 from .explain import (explain, list_methods, class_probs, resolve_target, check_input, eval_mode,
                               model_device, make_baseline, find_layer, overlay, upsample_maps, PixelSpace)
 
@@ -32,11 +32,6 @@ def _check_maps(maps, x, what='maps'):
     if maps.shape[-2:] != x.shape[-2:]: maps = upsample_maps(maps, x.shape[-2:])
     return maps
 
-def _check_steps(steps):
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ConfigError(f"steps must be a positive int (the number of perturbation steps), got {steps!r}.")
-    return steps
-
 def perturbation_curves(model:nn.Module, # the model (eval mode inside, restored after)
                         x:torch.Tensor, # B×C×H×W float images as the model sees them
                         maps:torch.Tensor, # B×H×W attributions (higher = more important)
@@ -48,7 +43,7 @@ def perturbation_curves(model:nn.Module, # the model (eval mode inside, restored
                        ) -> torch.Tensor:
     "`B×(steps+1)` target-class probabilities as pixels are deleted (or inserted) in order of attribution."
     if mode not in ('deletion', 'insertion'): raise ConfigError(f"mode={mode!r} is not known. Use 'deletion' or 'insertion'.")
-    steps = _check_steps(steps)
+    steps = check_int(steps, 'steps', hint=' (the number of perturbation steps)')
     x = check_input(x).to(model_device(model))
     maps = _check_maps(maps, x)
     B, C, H, W = x.shape; n = H * W

@@ -18,6 +18,7 @@ from fastai.data.transforms import IntToFloatTensor
 from fastai.torch_core import TensorImage, TensorCategory
 from fasttransform import ItemTransform
 from ..core import DataError, DataNotFoundError, ConfigError, find_data_root, class_names, get_device, check_int
+from ..core import check_choice
 from .core import HistoDataset, HistoDL, make_dls, class_weights, as_batch_tfm, norm_tfm
 
 # %% auto #0
@@ -129,19 +130,14 @@ def check_mags(mags, arg='mags') -> tuple:
 
 def _check_task(task) -> list:
     "Class names of `task`."
-    if task not in ('binary', 'subtype'):
-        raise ConfigError(f"task={task!r} is not a BreakHis task. Use 'binary' (benign/malignant) or 'subtype' (8 "
-                          f"tumour types).")
-    return class_names('breakhis' if task == 'binary' else 'breakhis_subtype')
+    return class_names('breakhis' if check_choice(task, 'task', ('binary', 'subtype')) == 'binary' else 'breakhis_subtype')
 
 def _check_size(size) -> tuple|None:
     "`size` as an (h, w) tuple, or None."
     if size is None: return None
-    hw = (size, size) if isinstance(size, (int, np.integer)) else tuple(size) if isinstance(size, (tuple, list)) else ()
-    if len(hw) != 2 or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in hw):
-        raise ConfigError(f"size={size!r}: use None (native 700×460), an int (square) or a (height, width) pair of "
-                          f"positive ints.")
-    return tuple(int(s) for s in hw)
+    hint = ' (None: native 700×460; an int: square; or a (height, width) pair of positive ints)'
+    if isinstance(size, (tuple, list)) and len(size) == 2: return tuple(check_int(s, f'size[{i}]', hint=hint) for i, s in enumerate(size))
+    return (check_int(size, 'size', hint=hint),) * 2
 
 def _need_cols(df, cols, arg):
     if not isinstance(df, pd.DataFrame):

@@ -13,7 +13,7 @@ import pandas as pd
 import tifffile
 from PIL import Image, UnidentifiedImageError
 from sklearn.model_selection import train_test_split
-from ..core import DataError, DataNotFoundError, ConfigError, find_data_root, class_names
+from ..core import DataError, DataNotFoundError, ConfigError, find_data_root, class_names, check_int, check_range
 from .core import HistoDataset, make_dls
 
 # %% auto #0
@@ -68,10 +68,8 @@ def hcd_split(labels, # one 0/1 label per csv row
 # %% ../../nbs/01c_data.hcd.ipynb #93cdb997
 def _check_crop(c):
     if c is None: return None
-    if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not 1 <= c <= HCD_SIZE:
-        raise ConfigError(f"center_crop must be None or an integer from 1 to {HCD_SIZE} (e.g. 32 for the labelled "
-                          f"centre), got {c!r}.")
-    return int(c)
+    hint = ' (or None; e.g. 32 for the labelled centre)'
+    return int(check_range(check_int(c, 'center_crop', hint=hint), 'center_crop', 1, HCD_SIZE, hint=hint))
 
 def _read_tif(path) -> np.ndarray:
     "Pixels of a 96×96 RGB uint8 TIFF with `tifffile` (PIL for compressions that need `imagecodecs`)."

@@ -13,6 +13,7 @@ import numpy as np
 import medmnist
 from medmnist.dataset import MedMNIST
 from ..core import DataError, DataNotFoundError, ConfigError, find_data_root, class_names, default_cache_dir, check_target
+from ..core import check_choice
 from .core import HistoDataset, make_dls, check_images, check_labels
 
 # %% auto #0
@@ -28,11 +29,7 @@ def _check_size(size):
         raise ConfigError(f"size must be one of {PATHMNIST_SIZES} (the MedMNIST image sizes), got {size!r}.")
     return int(size)
 
-def _check_split(split):
-    s = {'valid': 'val'}.get(split, split)
-    if s not in PATHMNIST_SPLITS:
-        raise ConfigError(f"split must be one of {PATHMNIST_SPLITS} ('valid' is accepted for 'val'), got {split!r}.")
-    return s
+def _check_split(split): return check_choice('val' if split == 'valid' else split, 'split', PATHMNIST_SPLITS)
 
 def _size_flag(size): return '' if size == 28 else f'_{size}'
 

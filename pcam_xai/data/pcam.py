@@ -14,7 +14,7 @@ import h5py
 from tqdm import tqdm
 from fastcore.basics import patch
 from ..core import DataError, DataNotFoundError, ConfigError, DATA_ENV, find_data_root, default_cache_dir
-from ..core import class_names, atomic_write
+from ..core import class_names, atomic_write, check_choice
 from .core import HistoDataset, make_dls
 
 # %% auto #0
@@ -34,11 +34,7 @@ PCAM_MD5 = {  # md5 of each published .h5.gz (README table of basveeling/pcam wi
 
 def _check_split(split) -> str:
     "The canonical name of `split` ('val' is torchvision's name for 'valid'), or a `ConfigError` listing the valid ones."
-    s = 'valid' if split == 'val' else split
-    if s not in PCAM_SPLITS:
-        raise ConfigError(f"split={split!r} is not a PCam split. Use one of {', '.join(map(repr, PCAM_SPLITS))} "
-                          "('val' is accepted for 'valid', as in torchvision).")
-    return s
+    return check_choice('valid' if split == 'val' else split, 'split', PCAM_SPLITS)
 
 def pcam_files(split:str, # 'train', 'valid' (or 'val') or 'test'
               ) -> tuple[str, str]:
