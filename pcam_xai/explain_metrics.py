@@ -42,7 +42,8 @@ def perturbation_curves(model:nn.Module, # the model (eval mode inside, restored
                         bs:int=128, # perturbed images per forward pass (memory bound)
                        ) -> torch.Tensor:
     "`B×(steps+1)` target-class probabilities as pixels are deleted (or inserted) in order of attribution."
-    if mode not in ('deletion', 'insertion'): raise ConfigError(f"mode={mode!r} is not known. Use 'deletion' or 'insertion'.")
+    if mode not in ('deletion',
+                    'insertion'): raise ConfigError(f"mode={mode!r} is not known. Use 'deletion' or 'insertion'.")
     steps = check_int(steps, 'steps', hint=' (the number of perturbation steps)')
     x = check_input(x).to(model_device(model))
     maps = _check_maps(maps, x)
@@ -95,8 +96,9 @@ def _check_masks(masks, maps, what='masks'):
     masks = masks.to(maps.device)
     if masks.ndim == 2: masks = masks.expand(len(maps), *masks.shape)
     if masks.ndim != 3 or masks.shape[-2:] != maps.shape[-2:] or len(masks) != len(maps):
-        raise DataError(f"{what} of shape {tuple(masks.shape)} do not match the maps {tuple(maps.shape)}; pass one H×W mask "
-                        "per map at the map's resolution (resize masks with nearest-neighbour interpolation).")
+        raise DataError(f"{what} of shape {tuple(masks.shape)} do not match the maps {tuple(maps.shape)}; pass one "
+                        "H×W mask per map at the map's resolution "
+                        "(resize masks with nearest-neighbour interpolation).")
     return masks > 0.5 if masks.dtype.is_floating_point else masks.bool()
 
 def _as_maps(maps, what='maps'):
@@ -156,14 +158,16 @@ def _reinit(module):
     "Re-initialise `module`'s own parameters: its `reset_parameters`, else N(0, σ of the current weights)."
     if callable(getattr(module, 'reset_parameters', None)): module.reset_parameters(); return
     with torch.no_grad():
-        for p in module.parameters(recurse=False): p.normal_(0, float(p.std()) if p.numel() > 1 and p.std() > 0 else 0.02)
+        for p in module.parameters(recurse=False): p.normal_(0, float(p.std()) if p.numel() > 1 and p.std() > 0
+                                                             else 0.02)
 
 def rank_correlation(a:torch.Tensor, b:torch.Tensor) -> np.ndarray:
     "Spearman correlation per image between two `B×H×W` stacks (ties get average ranks; NaN where a map is constant)."
     from scipy.stats import rankdata
     a, b = (np.asarray(v.detach().cpu().double() if isinstance(v, torch.Tensor) else v, np.float64).reshape(len(v), -1)
             for v in (a, b))
-    if a.shape != b.shape: raise DataError(f"The two stacks of maps differ in shape: {a.shape} and {b.shape} (flattened).")
+    if a.shape != b.shape: raise DataError(f"The two stacks of maps differ in shape: {a.shape} and {b.shape} "
+                                           "(flattened).")
     ra, rb = rankdata(a, axis=1), rankdata(b, axis=1)
     ra -= ra.mean(1, keepdims=True); rb -= rb.mean(1, keepdims=True)
     den = np.sqrt((ra ** 2).sum(1) * (rb ** 2).sum(1))
@@ -173,7 +177,8 @@ def rank_correlation(a:torch.Tensor, b:torch.Tensor) -> np.ndarray:
 def randomization_check(model:nn.Module, # the (trained) model; left untouched
                         x:torch.Tensor, # B×C×H×W float images
                         method:str='gradcam', # one of `list_methods()`
-                        layers='cascade', # 'cascade' (top-down), 'independent', 'all', or a list of layer names (cascade in that order)
+                        # 'cascade' (top-down), 'independent', 'all', or a list of layer names (cascade in that order)
+                        layers='cascade',
                         target=None, # class per image; None: the original model's prediction
                         seed:int=0, # seed for the re-initialisation
                         bs:int|None=None, # images per explanation pass
@@ -184,13 +189,14 @@ def randomization_check(model:nn.Module, # the (trained) model; left untouched
     names = [n for n, _ in _param_layers(model)]
     if isinstance(layers, str):
         if layers not in ('cascade', 'independent', 'all'):
-            raise ConfigError(f"layers={layers!r} is not known. Use 'cascade', 'independent', 'all' or a list of layer names.")
+            raise ConfigError(f"layers={layers!r} is not known. Use 'cascade', 'independent', 'all' or a list of "
+                              "layer names.")
         order, how = names[::-1], layers
     else:
         order, how = list(layers), 'cascade'
         bad = [n for n in order if n not in names]
-        if bad: raise ConfigError(f"layers {bad} are not modules with parameters of {type(model).__name__}. Choose from: "
-                                  f"{', '.join(names[:20])}{' …' if len(names) > 20 else ''}.")
+        if bad: raise ConfigError(f"layers {bad} are not modules with parameters of {type(model).__name__}. Choose "
+                                  f"from: {', '.join(names[:20])}{' …' if len(names) > 20 else ''}.")
     if not order: raise ModelError(f"{type(model).__name__} has no parameters to randomise.")
     if 'layer' in kw and isinstance(kw['layer'], nn.Module): kw['layer'] = find_layer(model, kw['layer'])[0]
     if target is None:
@@ -214,7 +220,8 @@ def randomization_check(model:nn.Module, # the (trained) model; left untouched
 
 # %% ../nbs/06a_explain.metrics.ipynb #2d45be57
 def default_methods(model:nn.Module) -> list[str]:
-    "Every method that applies to `model` ('attention' only when it, or the model `PixelSpace` wraps, has `attention_map`)."
+    ("Every method that applies to `model` ('attention' only when it, or the model `PixelSpace` wraps, has "
+     "`attention_map`).")
     inner = model.model if isinstance(model, PixelSpace) else model
     return [m for m in list_methods() if m != 'attention' or callable(getattr(inner, 'attention_map', None))]
 
@@ -234,7 +241,8 @@ def compare_methods(model:nn.Module, # the model
                     randomize:bool=True, # run the randomisation check (one extra explanation per method)
                     method_kw:dict|None=None, # per-method options, e.g. {'ig': dict(n_steps=16)}
                    ) -> pd.DataFrame:
-    "One row per method: deletion / insertion AUC, centre and mask energy, pointing game, randomisation correlation, speed."
+    ("One row per method: deletion / insertion AUC, centre and mask energy, pointing game, randomisation correlation, "
+     "speed.")
     x = check_input(x).to(model_device(model))
     y = torch.as_tensor(np.asarray(y.cpu() if isinstance(y, torch.Tensor) else y)).long().reshape(-1).to(x.device)
     if len(y) != len(x): raise DataError(f"y holds {len(y)} labels for {len(x)} images; pass one label per image.")
@@ -265,7 +273,8 @@ def compare_methods(model:nn.Module, # the model
             row['mask_energy'] = _nanmean(energy_in_mask(maps[pos], masks[pos])) if pos.any() else float('nan')
             row['pointing_game'] = _nanmean(pointing_game(maps[pos], masks[pos])) if pos.any() else float('nan')
         if randomize:
-            row['randomization_spearman'] = randomization_check(model, x, m, 'all', target=t, bs=bs, **kw)['spearman'].item()
+            row['randomization_spearman'] = randomization_check(model, x, m, 'all', target=t, bs=bs,
+                                                                **kw)['spearman'].item()
         row['ms_per_image'] = ms
         rows.append(row)
     return pd.DataFrame(rows).set_index('method')

@@ -130,13 +130,15 @@ def check_mags(mags, arg='mags') -> tuple:
 
 def _check_task(task) -> list:
     "Class names of `task`."
-    return class_names('breakhis' if check_choice(task, 'task', ('binary', 'subtype')) == 'binary' else 'breakhis_subtype')
+    return class_names('breakhis' if check_choice(task, 'task', ('binary', 'subtype')) == 'binary'
+                       else 'breakhis_subtype')
 
 def _check_size(size) -> tuple|None:
     "`size` as an (h, w) tuple, or None."
     if size is None: return None
     hint = ' (None: native 700×460; an int: square; or a (height, width) pair of positive ints)'
-    if isinstance(size, (tuple, list)) and len(size) == 2: return tuple(check_int(s, f'size[{i}]', hint=hint) for i, s in enumerate(size))
+    if isinstance(size, (tuple, list)) and len(size) == 2:
+        return tuple(check_int(s, f'size[{i}]', hint=hint) for i, s in enumerate(size))
     return (check_int(size, 'size', hint=hint),) * 2
 
 def _need_cols(df, cols, arg):
@@ -170,7 +172,8 @@ def _select_files(df, files):
 
 # %% ../../nbs/01e_data.breakhis.ipynb #6fe2d2a9
 class BreakHis(HistoDataset):
-    "BreakHis images (700×460 RGB PNG) from the official tree, labelled benign/malignant (`task='binary'`) or by subtype."
+    ("BreakHis images (700×460 RGB PNG) from the official tree, labelled benign/malignant (`task='binary'`) or by "
+     "subtype.")
     def __init__(self, root:str|Path|None=None,
                  # data folder, the folder above `BreaKHis_v1`, `BreaKHis_v1`, or None (`$PCAM_XAI_DATA`)
                  mags=None, # magnifications to keep: None (all), 40, or a list such as [100, 200]
@@ -189,7 +192,8 @@ class BreakHis(HistoDataset):
         self._setup(kept, task, mags, size, transform, target_transform)
 
     def _setup(self, df, task, mags, size, transform, target_transform):
-        self.classes, self.task, self.mags, self.size = _check_task(task), task, tuple(int(m) for m in mags), _check_size(size)
+        self.classes, self.task, self.mags, self.size = (_check_task(task), task, tuple(int(m) for m in mags),
+                                                         _check_size(size))
         self.df = df.reset_index(drop=True)
         codes = {c: i for i, c in enumerate(self.classes)}
         self.targets = self.df['label' if task == 'binary' else 'subtype'].map(codes).to_numpy(np.int64)
@@ -236,7 +240,8 @@ def _fmt(xs, n=8) -> str:
 
 def read_folds_csv(path:str|Path, # the `Folds.csv` shipped with BreakHis (columns fold, mag, grp, filename)
                   ) -> pd.DataFrame:
-    "Read BreakHis' official `Folds.csv`, parse its file names and refuse it if a patient is in train and test of a fold."
+    ("Read BreakHis' official `Folds.csv`, parse its file names and refuse it if a patient is in train and test of a "
+     "fold.")
     path = Path(path)
     if not path.is_file():
         raise DataNotFoundError(f"{path}: no such file. Pass the path of the Folds.csv that comes with BreakHis.")
@@ -310,7 +315,8 @@ def patient_kfold(df:pd.DataFrame, # image table (`breakhis_df`, `BreakHis.df`)
     counts = per.value_counts().sort_index()
     few = counts[counts < n_splits]
     if len(few):
-        fixes = ([f"n_splits={counts.min()}"] if counts.min() >= 2 else []) + (["stratify='label'"] if stratify == 'subtype' else [])
+        fixes = ([f"n_splits={counts.min()}"] if counts.min() >= 2 else []) + (["stratify='label'"]
+                                                                               if stratify == 'subtype' else [])
         raise DataError(f"n_splits={n_splits} needs at least {n_splits} patients of every {stratify}, but "
                         + ', '.join(f"{c} has {n}" for c,
                                     n in few.items()) + ". Use " + ' or '.join(fixes + ['more patients']) + ".")
@@ -401,8 +407,8 @@ class MultiMagBreakHis(torch.utils.data.Dataset):
         n_pat = df.patient.nunique()
         if dropped and not rows:
             raise DataError(f"require_all_mags=True leaves no patients: none of the {n_pat} patients has images at "
-                            f"all of "
-                            f"mags={list(self.mags)}. Use require_all_mags=False (nearest-magnification fill) or "
+                            f"all of mags={list(self.mags)}. Use require_all_mags=False (nearest-magnification fill) "
+                            "or "
                             f"fewer mags.")
         if dropped: warnings.warn(f"require_all_mags=True: {len(dropped)} of {n_pat} patients lack a magnification in "
                                   f"{list(self.mags)} and were left out: {_fmt(dropped, 5)}.", stacklevel=2)
@@ -411,7 +417,8 @@ class MultiMagBreakHis(torch.utils.data.Dataset):
         self.substituted = pd.DataFrame(subs, columns=['patient', 'mag', 'from_mag'])
         self._item_patient = np.repeat(np.arange(len(rows)), self.patients.n_items.to_numpy())
         codes = {c: i for i, c in enumerate(self.classes)}
-        self.targets = self.patients['label' if task == 'binary' else 'subtype'].map(codes).to_numpy(np.int64)[self._item_patient]
+        self.targets = self.patients['label' if task == 'binary'
+                                     else 'subtype'].map(codes).to_numpy(np.int64)[self._item_patient]
 
     def __len__(self): return len(self._item_patient)
 
@@ -457,8 +464,7 @@ class MultiMagItem(ItemTransform):
         xs, y = o[0], o[1]
         if not isinstance(xs, (tuple, list)):
             raise DataError(f"A multi-magnification item must be ((x_1, ..., x_M), y), got a {type(xs).__name__} as "
-                            f"its "
-                            "first element. Use a MultiMagBreakHis dataset.")
+                            "its first element. Use a MultiMagBreakHis dataset.")
         return (*(TensorImage(torch.as_tensor(x)) for x in xs), TensorCategory(torch.as_tensor(y)))
 
 # %% ../../nbs/01e_data.breakhis.ipynb #4b128d03
@@ -495,8 +501,8 @@ def as_multimag(data, # an image table (`breakhis_df` rows), a `BreakHis`, or a 
     if isinstance(data, MultiMagBreakHis):
         if data.task != 'subtype':
             raise ConfigError(f"{what} is a MultiMagBreakHis with task={data.task!r}; the dual-head models need "
-                              f"subtype "
-                              "targets (the binary label is derived from them). Build it with task='subtype', or pass "
+                              "subtype targets (the binary label is derived from them). Build it with task='subtype', "
+                              "or pass "
                               "the image table.")
         check_same_mags(mags, data)
         return data
@@ -531,7 +537,8 @@ def multimag_dls(train, # training images: an image table (`breakhis_df` rows), 
                  num_workers:int=0, # DataLoader worker processes
                  device=None, # where batches go (default `get_device()`)
                 ) -> DataLoaders:
-    "fastai `DataLoaders` of `(x_mag1, ..., x_magM, subtype)` batches of two patient-disjoint sets; valid not augmented."
+    ("fastai `DataLoaders` of `(x_mag1, ..., x_magM, subtype)` batches of two patient-disjoint sets; valid not "
+     "augmented.")
     mags = check_mags(mags)
     tr = as_multimag(train, mags, size, seed, n_per_patient, require_all_mags, 'train')
     va = as_multimag(valid, mags, size, seed, None, require_all_mags, 'valid')

@@ -13,7 +13,8 @@ import pandas as pd
 import tifffile
 from PIL import Image, UnidentifiedImageError
 from sklearn.model_selection import train_test_split
-from ..core import DataError, DataNotFoundError, ConfigError, find_data_root, class_names, check_int, check_range
+from ..core import (DataError, DataNotFoundError, ConfigError, find_data_root, class_names, check_int,
+                           check_range)
 from .core import HistoDataset, make_dls
 
 # %% auto #0
@@ -28,8 +29,8 @@ def read_hcd_labels(path:str|Path, # the labels csv, e.g. `<root>/train_labels.c
     "The `id,label` table of a Kaggle HCD labels csv, checked: both columns present, ids unique, labels 0 or 1."
     path = Path(path)
     if not path.is_file():
-        raise DataNotFoundError(f"{path}: labels csv not found. Kaggle ships it as train_labels.csv next to the train/ "
-                                "folder; pass labels_csv=... if yours has another name.")
+        raise DataNotFoundError(f"{path}: labels csv not found. Kaggle ships it as train_labels.csv next to the "
+                                "train/ folder; pass labels_csv=... if yours has another name.")
     try: df = pd.read_csv(path, dtype={'id': str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise DataError(f"{path} cannot be read as a csv ({e}). It should be the Kaggle `id,label` file.") from None
@@ -144,7 +145,8 @@ class HCD(HistoDataset):
                    "Restore the missing files, or drop their rows from the csv.")
         if ids is not None:
             ids = [str(i) for i in ids]
-            _check_ids(ids, set(df['id']), "passed as `ids` are not", f"in {self.labels_csv}", "Pass ids from the csv.")
+            _check_ids(ids, set(df['id']), "passed as `ids` are not", f"in {self.labels_csv}",
+                       "Pass ids from the csv.")
             df = df.set_index('id').loc[ids].reset_index()
         if split != 'all': df = df.iloc[hcd_split(df['label'], valid_pct, seed)[int(split == 'valid')]]
         self.split, self.ids = split, df['id'].to_numpy()

@@ -36,9 +36,11 @@ def size_hw(size:int|tuple|None, # None, an int, or a (height, width) pair
            ) -> tuple|None:
     "`size` as (height, width), or None; a `ConfigError` for anything else."
     if size is None: return None
-    hw = (size, size) if isinstance(size, (int, np.integer)) and not isinstance(size, bool) else tuple(size) if isinstance(size, (tuple, list)) else ()
+    hw = ((size, size) if isinstance(size, (int, np.integer)) and not isinstance(size, bool)
+          else tuple(size) if isinstance(size, (tuple, list)) else ())
     if len(hw) != 2 or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in hw):
-        raise ConfigError(f"size must be None, a positive int or a (height, width) pair of positive ints, got {size!r}.")
+        raise ConfigError("size must be None, a positive int or a (height, width) pair of positive ints, got "
+                          f"{size!r}.")
     return int(hw[0]), int(hw[1])
 
 def _check_pixels(path, im, max_pixels):
@@ -50,13 +52,15 @@ def _check_pixels(path, im, max_pixels):
 
 def read_image(path:str|Path, # an image file
                size:int|tuple|None=None, # resize (squash) to `size` or (height, width); None keeps the file's size
-               max_pixels:int|None=MAX_PIXELS, # refuse images with more pixels than this (decompression bombs); None: no limit
+               # refuse images with more pixels than this (decompression bombs); None: no limit
+               max_pixels:int|None=MAX_PIXELS,
               ) -> np.ndarray:
     "An image file as an HxWx3 uint8 RGB array (see `to_rgb`), optionally resized."
     hw = size_hw(size)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter('ignore', Image.DecompressionBombWarning)   # the size is checked here, with the file's name
+            # the size is checked here, with the file's name
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
             im = Image.open(path)
         with im:
             _check_pixels(path, im, max_pixels)
@@ -67,12 +71,14 @@ def read_image(path:str|Path, # an image file
                                                       "Restore it or rebuild the dataset.") from None
     except DataError: raise
     except Image.DecompressionBombError:
-        raise DataError(f"{path} has far more pixels than the limit of {(max_pixels or MAX_PIXELS) / 1e6:.0f} megapixels "
-                        "for one image (a decompression bomb, or a whole slide). Crop or downscale it first "
+        raise DataError(f"{path} has far more pixels than the limit of {(max_pixels or MAX_PIXELS) / 1e6:.0f} "
+                        "megapixels for one image (a decompression bomb, or a whole slide). Crop or downscale it "
+                        "first "
                         "(whole slides: use `pcam-xai slide`).") from None
     except IsADirectoryError: raise DataError(f"{path} is a folder, not an image file.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise DataError(f"{path} cannot be read as an image ({type(e).__name__}: {e}). Remove or replace the file.") from None
+        raise DataError(f"{path} cannot be read as an image ({type(e).__name__}: {e}). "
+                        "Remove or replace the file.") from None
 
 # %% ../../nbs/01_data.images.ipynb #87ac0804
 def fit_size(name:str, # how the image is named in messages (file name, `file[i]`)
@@ -84,7 +90,8 @@ def fit_size(name:str, # how the image is named in messages (file name, `file[i]
     if a.ndim != 3 or a.shape[2] != 3: raise DataError(f"{name} has shape {a.shape}; an H×W×3 RGB image is needed.")
     if a.shape[:2] == tuple(hw): return a
     if not resize: raise DataError(f"{name} is {a.shape[1]}×{a.shape[0]} but the model takes {hw[1]}×{hw[0]} images. "
-                                   "Crop or resize it yourself, or ask for a resize (--resize, resize=True; bilinear).")
+                                   "Crop or resize it yourself, or ask for a resize "
+                                   "(--resize, resize=True; bilinear).")
     return np.asarray(Image.fromarray(a).resize((hw[1], hw[0]), Image.Resampling.BILINEAR))
 
 # %% ../../nbs/01_data.images.ipynb #d191dd6b
@@ -95,7 +102,8 @@ def image_files(inputs:list, # image files, folders of images, h5 files
     for inp in map(Path, inputs):
         if not inp.exists(): raise DataNotFoundError(f"{inp}: no such file or folder.")
         files += sorted(f for f in inp.rglob('*') if f.suffix.lower() in IMG_EXTS) if inp.is_dir() else [inp]
-    if not files: raise DataError(f"No image files in {', '.join(map(str, inputs))} (looked for {', '.join(IMG_EXTS)}).")
+    if not files: raise DataError(f"No image files in {', '.join(map(str, inputs))} (looked for "
+                                  f"{', '.join(IMG_EXTS)}).")
     return files
 
 # %% ../../nbs/01_data.images.ipynb #fcfb941b
@@ -103,11 +111,13 @@ def _h5_patches(f:Path, hw, resize, block=1024):
     import h5py
     try:
         with h5py.File(f, 'r') as h:
-            if 'x' not in h: raise DataError(f"{f} has no 'x' dataset (it has {list(h.keys())}); expected N×H×W×3 patches.")
+            if 'x' not in h: raise DataError(f"{f} has no 'x' dataset (it has {list(h.keys())}); expected N×H×W×3 "
+                                             "patches.")
             x = h['x']
             if x.ndim != 4 or x.shape[-1] != 3: raise DataError(f"{f}: 'x' has shape {x.shape}; expected N×H×W×3.")
             for i in range(0, len(x), block):
-                for j, a in enumerate(x[i:i + block]): yield f"{f.name}[{i + j}]", fit_size(f"{f.name}[{i + j}]", a, hw, resize)
+                for j, a in enumerate(x[i:i + block]): yield f"{f.name}[{i + j}]", fit_size(f"{f.name}[{i + j}]", a,
+                                                                                            hw, resize)
     except OSError as e: raise DataError(f"{f} is not a readable h5 file ({e}).") from None
 
 def read_inputs(inputs:list, # image files, folders of images, h5 files with an `x` dataset
@@ -119,7 +129,8 @@ def read_inputs(inputs:list, # image files, folders of images, h5 files with an 
         if f.suffix.lower() in ('.h5', '.hdf5'): yield from _h5_patches(f, hw, resize); continue
         try: a = read_image(f)
         except DataError:
-            if f.suffix.lower() in IMG_EXTS: raise   # an image with a problem (too many pixels, broken): read_image says which
+            # an image with a problem (too many pixels, broken): read_image says which
+            if f.suffix.lower() in IMG_EXTS: raise
             raise DataError(f"{f} is not an image file pcam-xai can read (PNG, JPEG, TIFF, BMP, WebP) "
                             "nor an h5 file. Remove it or point at the images only.") from None
         yield f.name, fit_size(f.name, a, hw, resize)

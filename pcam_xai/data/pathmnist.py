@@ -12,7 +12,8 @@ from types import SimpleNamespace
 import numpy as np
 import medmnist
 from medmnist.dataset import MedMNIST
-from ..core import DataError, DataNotFoundError, ConfigError, find_data_root, class_names, default_cache_dir, check_target
+from ..core import (DataError, DataNotFoundError, ConfigError, find_data_root, class_names, default_cache_dir,
+                           check_target)
 from ..core import check_choice
 from .core import HistoDataset, make_dls, check_images, check_labels
 
@@ -50,10 +51,12 @@ def _npz_member(path:Path, z:zipfile.ZipFile, key:str) -> np.ndarray:
                 n_name, n_extra = struct.unpack('<HH', head[26:30])
                 f.seek(info.header_offset + 30 + n_name + n_extra)
                 version = np.lib.format.read_magic(f)
-                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
                 shape, fortran, dtype = read_header(f)
                 if not dtype.hasobject:
-                    return np.memmap(path, dtype=dtype, mode='r', offset=f.tell(), shape=shape, order='F' if fortran else 'C')
+                    return np.memmap(path, dtype=dtype, mode='r', offset=f.tell(), shape=shape,
+                                     order='F' if fortran else 'C')
     with z.open(info) as f: return np.lib.format.read_array(f, allow_pickle=False)
 
 # %% ../../nbs/01d_data.pathmnist.ipynb #b862d1c9
@@ -70,8 +73,9 @@ def read_pathmnist_npz(path:str|Path, # a MedMNIST npz, e.g. `pathmnist.npz`
             want = [f'{split}_images', f'{split}_labels']
             missing = [k for k in want if k not in keys]
             if missing:
-                raise DataError(f"{path} has no {' and no '.join(repr(k) for k in missing)}; it holds {keys}. A MedMNIST "
-                                "npz holds train_/val_/test_ images and labels; re-download it or pass the right file.")
+                raise DataError(f"{path} has no {' and no '.join(repr(k) for k in missing)}; it holds {keys}. A "
+                                "MedMNIST npz holds train_/val_/test_ images and labels; "
+                                "re-download it or pass the right file.")
             images, labels = (_npz_member(path, z, k) for k in want)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
         if isinstance(e, DataError): raise
@@ -79,7 +83,8 @@ def read_pathmnist_npz(path:str|Path, # a MedMNIST npz, e.g. `pathmnist.npz`
                         "(download=True) or re-save it with np.savez.") from None
     images = check_images(images, f"{path} key '{split}_images'")
     if images.shape[1:3] != (size, size):
-        raise DataError(f"{path} key '{split}_images' holds {images.shape[1]}×{images.shape[2]} images, but size={size}. "
+        raise DataError(f"{path} key '{split}_images' holds {images.shape[1]}×{images.shape[2]} images, but "
+                        f"size={size}. "
                         f"Pass size={images.shape[1]} if that is a MedMNIST size, or use {pathmnist_file(size)}.")
     labels = check_labels(labels, len(images), len(class_names('pathmnist')), f"{path} key '{split}_labels'")
     return images, labels
@@ -116,7 +121,8 @@ def _find_pathmnist(root, size:int, download:bool) -> Path:
     except DataNotFoundError as e:
         if not download:
             raise DataNotFoundError(f"{e}\nOr pass download=True to fetch {fname} "
-                                    f"({medmnist.INFO['pathmnist'][f'url{_size_flag(size)}'].split('?')[0]}) with medmnist.") from None
+                                    f"({medmnist.INFO['pathmnist'][f'url{_size_flag(size)}'].split('?')[0]}) with "
+                                    "medmnist.") from None
     return download_pathmnist(Path(root) if root is not None else default_cache_dir()/'data'/'pathmnist', size)
 
 class PathMNIST(HistoDataset):

@@ -33,7 +33,8 @@ PCAM_MD5 = {  # md5 of each published .h5.gz (README table of basveeling/pcam wi
 }
 
 def _check_split(split) -> str:
-    "The canonical name of `split` ('val' is torchvision's name for 'valid'), or a `ConfigError` listing the valid ones."
+    ("The canonical name of `split` ('val' is torchvision's name for 'valid'), or a `ConfigError` listing the valid "
+     "ones.")
     return check_choice('valid' if split == 'val' else split, 'split', PCAM_SPLITS)
 
 def pcam_files(split:str, # 'train', 'valid' (or 'val') or 'test'
@@ -57,9 +58,10 @@ def _open_h5(path:Path) -> h5py.File:
 def _dataset(f:h5py.File, key:str, path:Path) -> h5py.Dataset:
     "Dataset `key` of the open file `f`, or a `DataError` naming what the file holds instead."
     if not isinstance(f.get(key), h5py.Dataset):
-        raise DataError(f"{path.name} has no dataset {key!r} (it holds: {', '.join(map(repr, f.keys())) or 'nothing'}). "
-                        "PCam keeps images under 'x' (N×96×96×3 uint8) in *_x.h5 and labels under 'y' (N×1×1×1) in *_y.h5: "
-                        "check that this is a PCam file and that x and y files were not swapped.")
+        raise DataError(f"{path.name} has no dataset {key!r} (it holds: "
+                        f"{', '.join(map(repr, f.keys())) or 'nothing'}). "
+                        "PCam keeps images under 'x' (N×96×96×3 uint8) in *_x.h5 and labels under 'y' (N×1×1×1) in "
+                        "*_y.h5: check that this is a PCam file and that x and y files were not swapped.")
     return f[key]
 
 def _read_labels(path:Path) -> np.ndarray:
@@ -72,11 +74,13 @@ def _read_labels(path:Path) -> np.ndarray:
         try: t = y[()].reshape(-1).astype(np.int64)
         except OSError as e: raise _corrupt(path, e) from None
     bad = np.setdiff1d(np.unique(t), [0, 1])
-    if bad.size: raise DataError(f"{path.name}: labels must be 0 (normal) or 1 (metastatic), found {bad[:5].tolist()}.")
+    if bad.size: raise DataError(f"{path.name}: labels must be 0 (normal) or 1 (metastatic), "
+                                 f"found {bad[:5].tolist()}.")
     return t
 
 def _x_layout(path:Path) -> tuple[tuple, int|None]:
-    "Shape of a PCam `x` dataset, and its byte offset if it is contiguous and uncompressed (memory-mappable), else None."
+    ("Shape of a PCam `x` dataset, and its byte offset if it is contiguous and uncompressed (memory-mappable), else "
+     "None.")
     with _open_h5(path) as f:
         x = _dataset(f, 'x', path)
         if x.ndim != 4 or x.shape[-1] != 3 or x.dtype != np.uint8:
@@ -102,24 +106,28 @@ def _find_pcam(root, split:str, download:bool=False) -> Path:
             raise DataNotFoundError(f"{e}\nOr pass download=True to fetch the {split!r} split of PCam from Zenodo "
                                     f"(record 2546921) into <root>/pcam.") from None
     env = os.environ.get(DATA_ENV)
-    base = Path(root).expanduser() if root is not None else Path(env).expanduser() if env else default_cache_dir()/'data'
+    base = (Path(root).expanduser() if root is not None
+            else Path(env).expanduser() if env else default_cache_dir()/'data')
     return download_pcam(base/'pcam', splits=(split,))
 
 # %% ../../nbs/01b_data.pcam.ipynb #653f2e97
 class PCam(HistoDataset):
     "PatchCamelyon `split` from its official h5 files; torchvision's `datasets.PCAM` interface, picklable and fast."
     def __init__(self,
-                 root:str|Path|None=None, # folder with the h5 files (or its parent holding `pcam/`); None: $PCAM_XAI_DATA, then the cache
+                 # folder with the h5 files (or its parent holding `pcam/`); None: $PCAM_XAI_DATA, then the cache
+                 root:str|Path|None=None,
                  split:str='train', # 'train', 'valid' (or 'val') or 'test'
                  transform=None, # applied to a PIL image, e.g. torchvision transforms; None gives uint8 CHW tensors
                  target_transform=None, # applied to the int label
                  download:bool=False, # fetch the split from Zenodo if it is not found
                  in_memory:bool=False, # load all images into RAM once (0.9 GB for valid/test, 7.25 GB for train)
-                 mmap:bool|str='auto', # memory-map `x` when it is stored contiguous and uncompressed: 'auto', True (require), False
+                 # memory-map `x` when it is stored contiguous and uncompressed: 'auto', True (require), False
+                 mmap:bool|str='auto',
                 ):
         self.split = _check_split(split)
         if mmap not in ('auto', True, False):
-            raise ConfigError(f"mmap={mmap!r} is not an option. Use 'auto' (memory-map when the file allows), True or False.")
+            raise ConfigError(f"mmap={mmap!r} is not an option. Use 'auto' (memory-map when the file allows), True or "
+                              "False.")
         self.root = _find_pcam(root, self.split, download)
         self.x_path, self.y_path = (self.root/n for n in pcam_files(self.split))
         self.targets = _read_labels(self.y_path)
@@ -140,7 +148,8 @@ class PCam(HistoDataset):
 
     def extra_repr(self) -> str:
         how = 'in memory' if self.in_memory else 'memory-mapped' if self.mmap else 'h5py'
-        return f"Split: {self.split}\nRoot: {self.root.name}\nImages: {'×'.join(map(str, self.shape[1:]))} uint8, read {how}"
+        return (f"Split: {self.split}\nRoot: {self.root.name}\n"
+                f"Images: {'×'.join(map(str, self.shape[1:]))} uint8, read {how}")
 
     def __getstate__(self):
         "Pickle without open handles: each process reopens the file on first use."
@@ -160,7 +169,8 @@ class PCam(HistoDataset):
 
     def _load_all(self) -> np.ndarray:
         "All of `x` in RAM."
-        if self.mmap: return np.fromfile(self.x_path, np.uint8, int(np.prod(self.shape)), offset=self._offset).reshape(self.shape)
+        if self.mmap: return np.fromfile(self.x_path, np.uint8, int(np.prod(self.shape)),
+                                         offset=self._offset).reshape(self.shape)
         out = np.empty(self.shape, np.uint8)
         with _open_h5(self.x_path) as f:
             try: f['x'].read_direct(out)
@@ -171,7 +181,8 @@ class PCam(HistoDataset):
 def _check_idxs(idxs, n:int) -> np.ndarray:
     "`idxs` as a flat int64 array in [0, n), negatives counted from the end."
     a = np.asarray(idxs)
-    if a.size and not np.issubdtype(a.dtype, np.integer): raise TypeError(f"indices must be integers, got dtype {a.dtype}")
+    if a.size and not np.issubdtype(a.dtype,
+                                    np.integer): raise TypeError(f"indices must be integers, got dtype {a.dtype}")
     a = a.astype(np.int64).reshape(-1)
     if a.size and (a.min() < -n or a.max() >= n): raise IndexError(f"index out of range for a dataset of {n} images")
     return np.where(a < 0, a + n, a)
@@ -238,7 +249,8 @@ def _fetch(url:str, part:Path, progress:bool=True, timeout:float=60, chunk:int=1
         total = have + int(size) if size is not None else None
         try:
             with open(part, 'ab' if have else 'wb') as f, \
-                 tqdm(total=total, initial=have, unit='B', unit_scale=True, desc=part.name[:-5], disable=not progress) as bar:
+                 tqdm(total=total, initial=have, unit='B', unit_scale=True, desc=part.name[:-5],
+                      disable=not progress) as bar:
                 while b := resp.read(chunk):
                     f.write(b); bar.update(len(b))
         except (OSError, http.client.HTTPException) as e:
@@ -296,7 +308,8 @@ def pcam_dls(root:str|Path|None=None, # folder with the PCam h5 files (see `PCam
              in_memory:bool=False, # load the images into RAM once (see `PCam`)
              download:bool=False, # fetch missing splits from Zenodo
              mmap:bool|str='auto', # memory-map contiguous files (see `PCam`)
-             **kwargs, # passed to `make_dls`: val_bs, item_tfms, batch_tfms, normalize, weighted, seed, num_workers, device
+             # passed to `make_dls`: val_bs, item_tfms, batch_tfms, normalize, weighted, seed, num_workers, device
+             **kwargs,
             ):
     "fastai `DataLoaders` over the PCam training split and `val_split`."
     if _check_split(val_split) == 'train':
