@@ -58,7 +58,8 @@ def _check_device(d:torch.device, src:str) -> torch.device:
     return d
 
 # %% ../nbs/00_core.ipynb #88f5ee68
-def get_device(device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1', 'mps', 'xla' or a `torch.device`; None picks
+def get_device(
+    device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1', 'mps', 'xla' or a `torch.device`; None picks
               ) -> torch.device:
     "The device to run on: `device` if given, else `$PCAM_XAI_DEVICE`, else CUDA > MPS > XLA > CPU."
     import torch   # imported here: `core` stays importable without torch (the ONNX predictor needs that)
@@ -71,11 +72,13 @@ def get_device(device:str|torch.device|None=None, # 'cpu', 'cuda', 'cuda:1', 'mp
         return xla if xla is not None else torch.device('cpu')
     if isinstance(device, str) and device.strip().lower() in ('xla', 'tpu'):
         xla = _xla_device()
-        if xla is None: raise ConfigError(f"{src} asks for '{device}', but torch_xla is not installed or finds no TPU.")
+        if xla is None: raise ConfigError(
+            f"{src} asks for '{device}', but torch_xla is not installed or finds no TPU.")
         return xla
     try: d = torch.device(device.strip() if isinstance(device, str) else device)
     except (RuntimeError, TypeError) as e:
-        raise ConfigError(f"{src} is {device!r}, which is not a device. Use 'cpu', 'cuda', 'cuda:N', 'mps' or 'xla'.") from None
+        raise ConfigError(
+            f"{src} is {device!r}, which is not a device. Use 'cpu', 'cuda', 'cuda:N', 'mps' or 'xla'.") from None
     return _check_device(d, src)
 
 # %% ../nbs/00_core.ipynb #2341738b
@@ -116,7 +119,8 @@ def find_data_root(root:str|Path|None=None, # explicit data folder; if given, th
                    dataset:str|None=None, # a dataset sub-folder name to try first under each place, e.g. 'pcam'
                    probe=None, # `probe(path) -> str|None`: None if `path` holds the dataset, else why not
                   ) -> Path:
-    "The first folder holding the data: `root`, else `$PCAM_XAI_DATA`, else the cache; the error lists every place tried."
+    ("The first folder holding the data: `root`, else `$PCAM_XAI_DATA`, else the cache; the error lists every place "
+     "tried.")
     tried = []
     for label, base in _candidates(root, os.environ.get(DATA_ENV)):
         for p in ([base/dataset] if dataset else []) + [base]:
@@ -164,7 +168,8 @@ def atomic_write(path:str|Path, # final file path
                  mode:str='wb', # 'wb' or 'w'
                  overwrite:bool=True, # if False, refuse to replace an existing file
                 ):
-    "Context manager yielding a temporary file object that replaces `path` atomically on success, and vanishes on error."
+    ("Context manager yielding a temporary file object that replaces `path` atomically on success, and vanishes on "
+     "error.")
     path = check_target(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
@@ -283,7 +288,8 @@ def _free_name(p:Path) -> Path:
     raise ConfigError(f"Too many {p.name}* folders; delete some.")
 
 def _commit(tmp:Path, out:Path, names, overwrite:bool):
-    "Move the files of `tmp` into `out`; with `overwrite`, first remove files of set `names` the new run did not write."
+    ("Move the files of `tmp` into `out`; with `overwrite`, first remove files of set `names` the new run did not "
+     "write.")
     new = sorted(f.name for f in tmp.iterdir())
     if not out.exists(): os.replace(tmp, out); return
     check_outputs(out, set(names) | set(new), overwrite)   # again: something may have appeared meanwhile
@@ -298,7 +304,8 @@ def staged_outputs(out:str|Path, # the output folder the command writes
                    overwrite:bool=False, # replace an existing set (never leaving a mix of the two)
                    keep=None, # `keep(tmp) -> str|None`: on Ctrl-C, what in `tmp` is worth keeping (None: nothing)
                   ):
-    "Yield a temporary folder beside `out`; on success its files replace the set in `out`, on error nothing is written."
+    ("Yield a temporary folder beside `out`; on success its files replace the set in `out`, on error nothing is "
+     "written.")
     out = check_outputs(out, names, overwrite)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

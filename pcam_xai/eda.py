@@ -28,11 +28,13 @@ def _check_ds(ds, fn:str, images:bool=True):
     need = ('targets', 'classes') + (('read_many',) if images else ())
     miss = [a for a in need if not hasattr(ds, a)]
     if miss:
-        raise DataError(f"{fn}: got a {type(ds).__name__}, which is not a pcam_xai dataset (it has no {', '.join(miss)}). "
-                        "Pass a HistoDataset (PCam, HCD, PathMNIST, BreakHis, ImageFolderDataset), or wrap images and labels "
-                        "with pcam_xai.data.core.ArrayDataset(images, labels, classes).")
+        raise DataError(
+            f"{fn}: got a {type(ds).__name__}, which is not a pcam_xai dataset (it has no {', '.join(miss)}). "
+            "Pass a HistoDataset (PCam, HCD, PathMNIST, BreakHis, ImageFolderDataset), or wrap images and labels "
+            "with pcam_xai.data.core.ArrayDataset(images, labels, classes).")
     if len(ds.targets) == 0:
-        raise DataError(f"{fn}: the {type(ds).__name__} is empty (0 items). Check the split, folder or file it was built from.")
+        raise DataError(
+            f"{fn}: the {type(ds).__name__} is empty (0 items). Check the split, folder or file it was built from.")
     return ds
 
 def _int_arg(v, name:str, lo:int=0, none_ok:bool=False):
@@ -121,7 +123,8 @@ def class_balance(ds, # any pcam_xai dataset (needs `targets` and `classes`)
     "Items per class: a table (count, fraction) and a horizontal bar chart."
     _check_ds(ds, 'class_balance', images=False)
     cnt = np.bincount(_targets(ds), minlength=len(ds.classes))
-    df = pd.DataFrame({'count': cnt, 'fraction': cnt / cnt.sum()}, index=pd.Index([str(c) for c in ds.classes], name='class'))
+    df = pd.DataFrame({'count': cnt, 'fraction': cnt / cnt.sum()}, index=pd.Index([str(c) for c in ds.classes],
+                                                                                  name='class'))
     k = len(df)
     fig = _fig(6.5, 0.9 + 0.38 * k)
     ax = fig.subplots()
@@ -141,7 +144,8 @@ def _box_side(center_box, shape) -> int|None:
     if center_box == 'auto': return 32 if tuple(shape[:2]) == (96, 96) else None
     b = _int_arg(center_box, "center_box (None, 'auto' or a side in pixels)", 1)
     if b > min(shape[:2]):
-        raise ConfigError(f"center_box={b} is larger than the images ({shape[0]}×{shape[1]}). Use a smaller side, 'auto' or None.")
+        raise ConfigError(
+            f"center_box={b} is larger than the images ({shape[0]}×{shape[1]}). Use a smaller side, 'auto' or None.")
     return b
 
 _PAD, _TILE_MAX = 3, 192
@@ -153,11 +157,13 @@ def _tile_shape(shape) -> tuple:
     return max(1, round(h * f)), max(1, round(w * f))
 
 def _mosaic(rows:list, th:int, tw:int, ncol:int) -> np.ndarray:
-    "The images in `rows` (lists of H×W×3 uint8, resized to th×tw with Pillow if needed) tiled on white, `_PAD` px apart."
+    ("The images in `rows` (lists of H×W×3 uint8, resized to th×tw with Pillow if needed) tiled on white, `_PAD` px "
+     "apart.")
     out = np.full((len(rows) * (th + _PAD) - _PAD, ncol * (tw + _PAD) - _PAD, 3), 255, np.uint8)
     for r, ims in enumerate(rows):
         for c, im in enumerate(ims):
-            if im.shape[:2] != (th, tw): im = np.asarray(Image.fromarray(im).resize((tw, th), Image.Resampling.BILINEAR))
+            if im.shape[:2] != (th, tw): im = np.asarray(Image.fromarray(im).resize((tw, th),
+                                                                                    Image.Resampling.BILINEAR))
             out[r * (th + _PAD):r * (th + _PAD) + th, c * (tw + _PAD):c * (tw + _PAD) + tw] = im
     return out
 
@@ -173,7 +179,8 @@ def _show_mosaic(ax, mos:np.ndarray, th:int, tw:int, row_labels:list, col_labels
 def sample_grid(ds, # any pcam_xai dataset
                 n_per_class:int=8, # images per class (row); classes with fewer show all they have
                 seed:int=0, # which images are drawn
-                center_box:int|str|None='auto', # outline the centre box: 'auto' (32 px on 96×96 patches), a side in px, or None
+                # outline the centre box: 'auto' (32 px on 96×96 patches), a side in px, or None
+                center_box:int|str|None='auto',
                 name:str|None=None, # title (default: the dataset's class name)
                 cell:float=1.1, # inches per image
                ) -> Figure:
@@ -181,7 +188,8 @@ def sample_grid(ds, # any pcam_xai dataset
     _check_ds(ds, 'sample_grid')
     n = _int_arg(n_per_class, 'n_per_class', 1)
     t, rng = _targets(ds), np.random.default_rng(seed)
-    picks = [np.sort(rng.choice(w, min(n, len(w)), replace=False)) for w in (np.flatnonzero(t == c) for c in range(len(ds.classes)))]
+    picks = [np.sort(rng.choice(w, min(n, len(w)), replace=False)) for w in (np.flatnonzero(t == c)
+                                                                             for c in range(len(ds.classes)))]
     flat = np.concatenate(picks).astype(np.int64)
     ims = dict(zip(flat.tolist(), _read_list(ds, flat)))
     rows = [[ims[int(i)] for i in p] for p in picks]
@@ -189,7 +197,8 @@ def sample_grid(ds, # any pcam_xai dataset
     k = len(ds.classes)
     fig = _fig(1.9 + n * cell, 0.55 + k * cell * th / tw)
     ax = fig.subplots()
-    _show_mosaic(ax, _mosaic(rows, th, tw, n), th, tw, [f"{_wrap(c)}\n(n={int((t == r).sum()):,})" for r, c in enumerate(ds.classes)])
+    _show_mosaic(ax, _mosaic(rows, th, tw, n), th, tw, [f"{_wrap(c)}\n(n={int((t == r).sum()):,})" for r,
+                                                        c in enumerate(ds.classes)])
     drawn = None
     for r, row in enumerate(rows):
         y0 = r * (th + _PAD)
@@ -199,10 +208,12 @@ def sample_grid(ds, # any pcam_xai dataset
             if not b: continue
             bh_, bw_ = b * th / im.shape[0], b * tw / im.shape[1]
             x0 = c * (tw + _PAD)
-            ax.add_patch(Rectangle((x0 + (tw - bw_) / 2 - 0.5, y0 + (th - bh_) / 2 - 0.5), bw_, bh_, fill=False, ec='lime', lw=1.2))
+            ax.add_patch(Rectangle((x0 + (tw - bw_) / 2 - 0.5, y0 + (th - bh_) / 2 - 0.5), bw_, bh_, fill=False,
+                                   ec='lime', lw=1.2))
             drawn = b
     title = f"{_name(ds, name)}: {n} random images per class"
-    if drawn: title += ' (green: the labelled centre box)' if center_box == 'auto' else f' (green: centre {drawn}×{drawn} px)'
+    if drawn: title += (' (green: the labelled centre box)' if center_box == 'auto'
+                        else f' (green: centre {drawn}×{drawn} px)')
     ax.set_title(title, fontsize=11)
     return fig
 
@@ -226,7 +237,8 @@ def stats_table(ds, # any pcam_xai dataset
     ex2 = (p * np.stack([a[2] ** 2 + a[1] ** 2 for a in acc])).sum(0) / p.sum()
     rows['all'] = (len(idxs), m_all, np.sqrt(np.maximum(ex2 - m_all ** 2, 0)))
     return pd.DataFrame.from_dict({k: {'n': n, **{f'mean_{ch}': float(v) for ch, v in zip('RGB', m)},
-                                       **{f'std_{ch}': float(v) for ch, v in zip('RGB', s)}} for k, (n, m, s) in rows.items()},
+                                       **{f'std_{ch}': float(v) for ch, v in zip('RGB', s)}} for k,
+                                       (n, m, s) in rows.items()},
                                   orient='index').rename_axis('class')
 
 # %% ../nbs/02_eda.ipynb #b092a97a
@@ -236,8 +248,9 @@ _LOG_LUT = (np.log(np.maximum(np.arange(256) / 255, 1e-6)) / np.log(1e-6)).astyp
 def _check_rgb(x, fn:str) -> np.ndarray:
     x = np.asarray(x)
     if x.dtype != np.uint8 or x.ndim < 3 or x.shape[-1] != 3:
-        raise DataError(f"{fn}: expected uint8 RGB images (…×H×W×3, values 0-255), got dtype {x.dtype} and shape {x.shape}. "
-                        "Convert floats in [0,1] with (x*255).round().astype(np.uint8).")
+        raise DataError(
+            f"{fn}: expected uint8 RGB images (…×H×W×3, values 0-255), got dtype {x.dtype} and shape {x.shape}. "
+            "Convert floats in [0,1] with (x*255).round().astype(np.uint8).")
     return x
 
 def to_od(x, # uint8 RGB image(s), shape (…, H, W, 3)
@@ -260,7 +273,9 @@ SPACES = {'hed': ['H', 'E'], 'od': ['OD_R', 'OD_G', 'OD_B']}
 _MAX_SIDE = 256
 
 def _check_space(space) -> list:
-    if space not in SPACES: raise ConfigError(f"space={space!r} is unknown. Use 'hed' (hematoxylin/eosin, skimage's rgb2hed) or 'od' (optical density per RGB channel).")
+    if space not in SPACES: raise ConfigError(
+        f"space={space!r} is unknown. Use 'hed' (hematoxylin/eosin, skimage's rgb2hed) or 'od' (optical density per "
+        "RGB channel).")
     return SPACES[space]
 
 def _check_frac(v, name:str, lo_open:bool=False): return check_fraction(v, name, lo_open)
@@ -303,7 +318,8 @@ def image_features(ds, # any pcam_xai dataset
         _check_rgb(x, f'image_features: {type(ds).__name__}.read_many')
         parts.append(pd.DataFrame({'idx': ii, **_batch_features(x, space, white_od, low_sat)}))
     df = pd.concat(parts).sort_values('idx', kind='stable').reset_index(drop=True)
-    df.insert(1, 'label', t[df.idx]); df.insert(2, 'class', np.asarray([str(c) for c in ds.classes], dtype=object)[df.label])
+    df.insert(1, 'label', t[df.idx]); df.insert(2, 'class', np.asarray([str(c) for c in ds.classes], dtype=object)[
+        df.label])
     return df
 
 # %% ../nbs/02_eda.ipynb #1f12d6ba
@@ -318,7 +334,8 @@ def _stain_summary(feats:pd.DataFrame, comps:list, classes:list) -> pd.DataFrame
     return pd.DataFrame.from_dict(rows, orient='index').rename_axis('class')
 
 def _stain_figure(feats:pd.DataFrame, comps:list, classes:list, title:str, bins:int=40) -> Figure:
-    "Per component: overlaid histograms (up to 3 classes) or percentile bars per class; then a scatter of the first two."
+    ("Per component: overlaid histograms (up to 3 classes) or percentile bars per class; then a scatter of the first "
+     "two.")
     d = feats.dropna(subset=comps)
     k, cols = len(classes), _colors(len(classes))
     many = k > 3
@@ -341,7 +358,8 @@ def _stain_figure(feats:pd.DataFrame, comps:list, classes:list, title:str, bins:
         lo, hi = (np.percentile(d[c], [0.5, 99.5]) if len(d) else (0, 1))
         edges = np.linspace(lo, hi if hi > lo else lo + 1e-3, bins + 1)
         for v, col in zip(vals[c], cols):
-            if len(v): ax.stairs(np.histogram(np.clip(v, edges[0], edges[-1]), edges, density=True)[0], edges, lw=1.5, color=col)
+            if len(v): ax.stairs(np.histogram(np.clip(v, edges[0], edges[-1]), edges, density=True)[0], edges, lw=1.5,
+                                 color=col)
         ax.set_ylabel('density (per class)', fontsize=9)
     ax = axs[-1]
     for n, v0, v1, col in zip(classes, vals[comps[0]], vals[comps[1]], cols):
@@ -349,14 +367,16 @@ def _stain_figure(feats:pd.DataFrame, comps:list, classes:list, title:str, bins:
     ax.set_xlabel(f"mean {comps[0]}", fontsize=9); ax.set_ylabel(f"mean {comps[1]}", fontsize=9)
     ax.set_title(f"{comps[0]} vs {comps[1]}, one dot per image", fontsize=10)
     if ax.get_legend_handles_labels()[0]:
-        fig.legend(*ax.get_legend_handles_labels(), loc='outside lower center', ncols=min(k, 5), fontsize=9, markerscale=3, frameon=False)
+        fig.legend(*ax.get_legend_handles_labels(), loc='outside lower center', ncols=min(k, 5), fontsize=9,
+                   markerscale=3, frameon=False)
     if many: title += '\n(per class: line 5-95 %, bar 25-75 %, tick median)'
     fig.suptitle(title, fontsize=11)
     return fig
 
 def stain_distribution(ds, # any pcam_xai dataset
                        max_items:int|None=2000, # at most this many evenly spaced items (None: all)
-                       space:str='hed', # 'hed' (hematoxylin and eosin, skimage's rgb2hed) or 'od' (optical density of R, G, B)
+                       # 'hed' (hematoxylin and eosin, skimage's rgb2hed) or 'od' (optical density of R, G, B)
+                       space:str='hed',
                        name:str|None=None, # figure title (default: the dataset's class name)
                        **kwargs, # `white_od`, `low_sat`, `chunk` for `image_features`
                       ) -> tuple[pd.DataFrame, Figure]:
@@ -364,7 +384,8 @@ def stain_distribution(ds, # any pcam_xai dataset
     _check_ds(ds, 'stain_distribution')
     comps = _check_space(space)
     feats = image_features(ds, max_items=max_items, space=space, **kwargs)
-    title = f"{_name(ds, name)}: per-image mean {'H and E' if space == 'hed' else 'optical density'} ({len(feats):,} images)"
+    title = (f"{_name(ds, name)}: per-image mean "
+             f"{'H and E' if space == 'hed' else 'optical density'} ({len(feats):,} images)")
     return _stain_summary(feats, comps, list(ds.classes)), _stain_figure(feats, comps, list(ds.classes), title)
 
 # %% ../nbs/02_eda.ipynb #f52dfd85
@@ -418,7 +439,8 @@ def dhash(x, # uint8 RGB images N×H×W×3 (or one H×W×3)
     A = _area_matrix(H, hs) @ g @ _area_matrix(W, hs + 1).T                 # N×hs×(hs+1)
     grids = [A]
     if dihedral:
-        Bt = (_area_matrix(H, hs + 1) @ g @ _area_matrix(W, hs).T).transpose(0, 2, 1)  # the grid of the transposed image
+        # the grid of the transposed image
+        Bt = (_area_matrix(H, hs + 1) @ g @ _area_matrix(W, hs).T).transpose(0, 2, 1)
         grids = [np.flip(G, f) if f else G for G in (A, Bt) for f in ((), (1,), (2,), (1, 2))]
     h = np.stack([_pack((G[:, :, 1:] > G[:, :, :-1]).reshape(N, -1)) for G in grids], 1)
     h = h if dihedral else h[:, 0]
@@ -460,21 +482,25 @@ def _close_pairs(Q:np.ndarray, R:np.ndarray, max_distance:int, upper:bool) -> tu
     return np.concatenate(I), np.concatenate(J), np.concatenate(D)
 
 def find_near_duplicates(ds, # any pcam_xai dataset
-                         other=None, # a second dataset: find pairs (item of ds, item of other) instead of pairs within ds
+                         # a second dataset: find pairs (item of ds, item of other) instead of pairs within ds
+                         other=None,
                          hash_size:int=8, # dHash grid size (hash_size² bits)
-                         max_distance:int|None=None, # largest Hamming distance reported (default: 5 of 64 bits, scaled with hash_size²)
+                         # largest Hamming distance reported (default: 5 of 64 bits, scaled with hash_size²)
+                         max_distance:int|None=None,
                          max_items:int|None=None, # at most this many evenly spaced items of each dataset (None: all)
                          dihedral:bool=True, # count rotated and mirrored copies as duplicates
                          chunk:int=256, # items per `read_many` call
                         ) -> pd.DataFrame:
-    "Pairs of near-identical images by dHash, closest first: columns i, j (item of `other` if given), distance, labels, classes."
+    ("Pairs of near-identical images by dHash, closest first: columns i, j (item of `other` if given), distance, "
+     "labels, classes.")
     _check_ds(ds, 'find_near_duplicates')
     if other is not None: _check_ds(other, 'find_near_duplicates (other)')
     hs, chunk = _int_arg(hash_size, 'hash_size', 2), _int_arg(chunk, 'chunk', 1)
     nbits = hs * hs
     md = round(nbits * 5 / 64) if max_distance is None else _int_arg(max_distance, 'max_distance', 0)
-    if md >= nbits: raise ConfigError(f"max_distance={md} is not below the {nbits} bits of a hash_size={hs} hash, so every pair "
-                                      f"would match. Use a value well below {nbits // 2} (random images differ in about half the bits).")
+    if md >= nbits: raise ConfigError(
+        f"max_distance={md} is not below the {nbits} bits of a hash_size={hs} hash, so every pair "
+        f"would match. Use a value well below {nbits // 2} (random images differ in about half the bits).")
     ia = _spread(len(ds.targets), max_items)
     ha = _hashes(ds, ia, hs, dihedral, chunk)
     if other is None: ib, hb = ia, (ha[:, 0] if dihedral else ha)
@@ -503,20 +529,24 @@ def show_pairs(ds, # the dataset the pairs were found in
     "The first `n` pairs of `find_near_duplicates`, one column each: item i above, item j below."
     _check_ds(ds, 'show_pairs')
     if not isinstance(pairs, pd.DataFrame) or not {'i', 'j', 'distance'} <= set(pairs.columns):
-        raise DataError("show_pairs: `pairs` must be the DataFrame returned by find_near_duplicates (columns i, j, distance).")
+        raise DataError(
+            "show_pairs: `pairs` must be the DataFrame returned by find_near_duplicates (columns i, j, distance).")
     p = pairs.head(_int_arg(n, 'n', 1))
     ob = ds if other is None else other
     fig = _fig(1.6 + max(len(p), 2) * cell, 1.1 + 2 * cell)
     ax = fig.subplots()
-    title = f"{_name(ds, name)}: {len(pairs):,} near-duplicate pair(s)" + (f", the first {len(p)}" if len(pairs) > len(p) else '')
+    title = f"{_name(ds, name)}: {len(pairs):,} near-duplicate pair(s)" + (f", the first {len(p)}"
+                                                                           if len(pairs) > len(p) else '')
     ax.set_title(title, fontsize=11)
     if not len(p):
-        ax.set_axis_off(); ax.text(0.5, 0.5, 'no near-duplicate pairs', ha='center', va='center', transform=ax.transAxes)
+        ax.set_axis_off(); ax.text(0.5, 0.5, 'no near-duplicate pairs', ha='center', va='center',
+                                   transform=ax.transAxes)
         return fig
     rows = [_read_list(ds, p.i.to_numpy()), _read_list(ob, p.j.to_numpy())]
     th, tw = _tile_shape(rows[0][0].shape)
     cls = 'class_i' in p and 'class_j' in p
-    cols = [f"{r.i} / {r.j}\nd={r.distance}" + (f"\n{_wrap(r.class_i, 12)}" + ('' if r.class_i == r.class_j else f"\n≠ {_wrap(r.class_j, 12)}")
+    cols = [f"{r.i} / {r.j}\nd={r.distance}" + (f"\n{_wrap(r.class_i, 12)}"
+                                                + ('' if r.class_i == r.class_j else f"\n≠ {_wrap(r.class_j, 12)}")
                                                 if cls else '') for r in p.itertuples()]
     _show_mosaic(ax, _mosaic(rows, th, tw, len(p)), th, tw, ['item i', 'item j'], cols)
     return fig
@@ -528,18 +558,21 @@ _BH_COLORS = {'benign': '#4c9f70', 'malignant': '#c0504d'}
 def _bh_table(ds_or_df) -> pd.DataFrame:
     df = getattr(ds_or_df, 'df', ds_or_df)
     if not isinstance(df, pd.DataFrame):
-        raise DataError(f"breakhis_summary: got a {type(ds_or_df).__name__}; pass a BreakHis dataset (it has a .df) or its "
-                        "image table from pcam_xai.data.breakhis.breakhis_df().")
+        raise DataError(
+            f"breakhis_summary: got a {type(ds_or_df).__name__}; pass a BreakHis dataset (it has a .df) or its "
+            "image table from pcam_xai.data.breakhis.breakhis_df().")
     miss = [c for c in _BH_COLS if c not in df.columns]
-    if miss: raise DataError(f"breakhis_summary: the table lacks column(s) {', '.join(miss)} (it has {', '.join(map(str, df.columns))}). "
-                             "Use BreakHis(...).df or breakhis_df().")
+    if miss: raise DataError(
+        f"breakhis_summary: the table lacks column(s) {', '.join(miss)} (it has {', '.join(map(str, df.columns))}). "
+        "Use BreakHis(...).df or breakhis_df().")
     if not len(df): raise DataError("breakhis_summary: the BreakHis table is empty (0 images).")
     return df
 
 def breakhis_summary(ds_or_df, # a `BreakHis` dataset or its image table (`breakhis_df`, `BreakHis.df`)
                      name:str='BreakHis', # figure title
                     ) -> tuple[dict, Figure]:
-    "Images per patient, per magnification and per subtype (dict of DataFrames: 'patient', 'mag', 'subtype'), and a figure."
+    ("Images per patient, per magnification and per subtype (dict of DataFrames: 'patient', 'mag', 'subtype'), and a "
+     "figure.")
     df = _bh_table(ds_or_df)
     per_pat = df.pivot_table(index='patient', columns='mag', values='label', aggfunc='size', fill_value=0)
     per_pat.columns = [f'{m}X' for m in per_pat.columns]
@@ -558,15 +591,19 @@ def breakhis_summary(ds_or_df, # a `BreakHis` dataset or its image table (`break
     yp = np.arange(len(subs))[::-1]
     a1.barh(yp, subs.images, color=[_BH_COLORS.get(l, 'grey') for l in subs.label])
     a1.set_yticks(yp, subs.subtype.str.replace('_', ' '), fontsize=9)
-    for y_, r in zip(yp, subs.itertuples()): a1.text(r.images, y_, f" {r.images:,} ({r.patients} pat.)", va='center', fontsize=8)
+    for y_, r in zip(yp, subs.itertuples()): a1.text(r.images, y_, f" {r.images:,} ({r.patients} pat.)", va='center',
+                                                     fontsize=8)
     a1.set_xlim(0, subs.images.max() * 1.45); a1.set_xlabel('images'); a1.set_title('per subtype', fontsize=10)
-    for ax, axis in ((a1, 'xaxis'), (a2, 'yaxis'), (a3, 'yaxis')): getattr(ax, axis).set_major_locator(MaxNLocator(integer=True))
+    for ax, axis in ((a1, 'xaxis'), (a2, 'yaxis'), (a3, 'yaxis')): getattr(ax, axis).set_major_locator(
+        MaxNLocator(integer=True))
     labs = [c for c in per_mag.columns if c not in ('images', 'patients')]
     bottom = np.zeros(len(per_mag))
     xs = np.arange(len(per_mag))
     for l in labs:
-        a2.bar(xs, per_mag[l], bottom=bottom, color=_BH_COLORS.get(l, 'grey'), label=l); bottom += per_mag[l].to_numpy()
-    a2.set_xticks(xs, [f'{m}X' for m in per_mag.index]); a2.set_ylabel('images'); a2.set_title('per magnification', fontsize=10)
+        a2.bar(xs, per_mag[l], bottom=bottom, color=_BH_COLORS.get(l, 'grey'), label=l); bottom += per_mag[
+            l].to_numpy()
+    a2.set_xticks(xs, [f'{m}X' for m in per_mag.index]); a2.set_ylabel('images'); a2.set_title('per magnification',
+                                                                                               fontsize=10)
     a2.legend(fontsize=8, frameon=False)
     xp = np.arange(len(per_pat))
     a3.bar(xp, per_pat.images, color=[_BH_COLORS.get(l, 'grey') for l in per_pat.label])
@@ -578,7 +615,8 @@ def breakhis_summary(ds_or_df, # a `BreakHis` dataset or its image table (`break
 
 # %% ../nbs/02_eda.ipynb #7c06546b
 def _cache(ds, idxs:np.ndarray, limit_mb:float) -> HistoDataset:
-    "Items `idxs` (increasing) of `ds`: in memory (an `ArrayDataset`) if they share a size and fit in `limit_mb`, else a view."
+    ("Items `idxs` (increasing) of `ds`: in memory (an `ArrayDataset`) if they share a size and fit in `limit_mb`, "
+     "else a view.")
     view = _Subset(ds, idxs)
     if np.asarray(view.read_many([0])).nbytes * len(idxs) > limit_mb * 2**20: return view
     parts = list(_batches(view, np.arange(len(idxs))))
@@ -594,7 +632,8 @@ def eda_report(ds, # any pcam_xai dataset
                seed:int=0, # which images the sample grid shows
                space:str='hed', # stain features: 'hed' or 'od'
                min_bg:float=0.98, # background fraction from which an image counts as blank
-               max_distance:int|None=None, # dHash distance up to which images count as near-duplicates (see `find_near_duplicates`)
+               # dHash distance up to which images count as near-duplicates (see `find_near_duplicates`)
+               max_distance:int|None=None,
                cache_mb:float=1024, # keep the looked-at images in memory if they take less than this
               ) -> dict:
     "Class balance, sample grid, colour and stain statistics, blank images and near-duplicates of `ds`, as one dict."
@@ -611,7 +650,8 @@ def eda_report(ds, # any pcam_xai dataset
     dups = find_near_duplicates(src, max_distance=max_distance)
     feats['idx'], dups['i'], dups['j'] = idxs[feats.idx], idxs[dups.i], idxs[dups.j]
     stains = _stain_summary(feats, comps, classes)
-    f_st = _stain_figure(feats, comps, classes, f"{name}: per-image mean {'H and E' if space == 'hed' else 'optical density'} ({len(feats):,} images)")
+    f_st = _stain_figure(feats, comps, classes,
+        f"{name}: per-image mean {'H and E' if space == 'hed' else 'optical density'} ({len(feats):,} images)")
     blank = _blank_rows(feats, min_bg)
     shapes = set(zip(feats.height, feats.width))
     cnt = bal['count'][bal['count'] > 0]

@@ -25,7 +25,8 @@ __all__ = ['TokenSelfAttention', 'ReferenceCNN', 'count_params', 'register_model
 
 # %% ../nbs/04_models.ipynb #4ce2c2f1
 class TokenSelfAttention(nn.Module):
-    "Single-head scaled dot-product self-attention over tokens, `B×N×dim → B×N×attn_dim`; keeps the attention matrix when `keep_attn`."
+    ("Single-head scaled dot-product self-attention over tokens, `B×N×dim → B×N×attn_dim`; keeps the attention matrix "
+     "when `keep_attn`.")
     def __init__(self,
                  dim:int=256, # width of the input tokens (channels of the feature map)
                  attn_dim:int=128, # width of queries, keys, values and output (d_k)
@@ -53,7 +54,8 @@ def _conv_block(c_in:int, c:int) -> nn.Sequential:
 
 # %% ../nbs/04_models.ipynb #bbc748f5
 class ReferenceCNN(nn.Module):
-    "The PCam reference model: conv blocks (64, 128, 256) → self-attention over the 12×12 grid → mean over tokens → MLP head."
+    ("The PCam reference model: conv blocks (64, 128, 256) → self-attention over the 12×12 grid → mean over tokens → "
+     "MLP head.")
     default_cam_layer = 'features.2'
     def __init__(self,
                  n_out:int=1, # number of logits: 1 for binary (sigmoid), else the number of classes
@@ -152,7 +154,8 @@ def register_model(fn=None, # constructor `fn(n_out=1, pretrained=False, in_chan
                    *, name:str|None=None, # registry name; default `fn.__name__`
                    overwrite:bool=False, # replace a different constructor already registered under `name`
                   ):
-    "Decorator adding a model constructor to pcam_xai's registry (usable as `@register_model` or `@register_model(name=...)`)."
+    ("Decorator adding a model constructor to pcam_xai's registry (usable as `@register_model` or "
+     "`@register_model(name=...)`).")
     def _register(f):
         key = name or f.__name__
         old = _model_registry.get(key)
@@ -367,7 +370,8 @@ def _probe_cam_layer(model:nn.Module) -> str|None:
 
 def default_cam_layer(model:nn.Module, # a pcam_xai or timm model
                      ) -> str:
-    "Name (a key of `dict(model.named_modules())`) of the layer whose output Grad-CAM uses by default: the last feature map."
+    ("Name (a key of `dict(model.named_modules())`) of the layer whose output Grad-CAM uses by default: the last "
+     "feature map.")
     names = dict(model.named_modules())
     own = getattr(model, 'default_cam_layer', None)
     if isinstance(own, str):
@@ -569,7 +573,8 @@ class SpatialAttentionPool(nn.Module):
 
 # %% ../nbs/04_models.ipynb #19c8ff4f
 class MagAttention(MagFusion):
-    "The study's fusion: SE + spatial attention pooling, hierarchical + cross-magnification attention, learned weights."
+    ("The study's fusion: SE + spatial attention pooling, hierarchical + cross-magnification attention, learned "
+     "weights.")
     arch = 'mag_attention'
     def __init__(self, mags=MAGS, backbone='efficientnet_b0', share_weights=False, pretrained=False, in_chans=3,
                  n_subtypes=8, # as for `MagFusion`

@@ -31,17 +31,20 @@ def _stack(xs:list|tuple, name:str) -> torch.Tensor:
     if len(xs) == 0: raise DataError(f"`{name}` is an empty list; pass at least one 3×H×W image.")
     for i, o in enumerate(xs):
         if not isinstance(o, torch.Tensor):
-            raise DataError(f"`{name}[{i}]` is a {type(o).__name__}; each image in a list must be a 3×H×W torch tensor.")
+            raise DataError(
+                f"`{name}[{i}]` is a {type(o).__name__}; each image in a list must be a 3×H×W torch tensor.")
         if o.ndim != 3: raise DataError(f"`{name}[{i}]` has shape {_shape(o)}; each image in a list must be 3×H×W.")
         if o.shape != xs[0].shape:
-            raise DataError(f"`{name}` mixes image sizes: `{name}[0]` is {_shape(xs[0])} but `{name}[{i}]` is {_shape(o)}. "
-                            "Resize or crop them to one size (e.g. fastai `Resize` as an item transform) before batching.")
+            raise DataError(
+                f"`{name}` mixes image sizes: `{name}[0]` is {_shape(xs[0])} but `{name}[{i}]` is {_shape(o)}. "
+                "Resize or crop them to one size (e.g. fastai `Resize` as an item transform) before batching.")
     return torch.stack(list(xs))
 
 def check_batch(x:torch.Tensor|list, # B×3×H×W tensor, uint8 or float in [0,1], or a list of 3×H×W images
                 name:str='x', # the argument's name, for error messages
                ) -> torch.Tensor:
-    "`x` as a B×3×H×W uint8 or [0,1] float tensor (a list of 3×H×W images is stacked), or a `DataError` saying what is wrong."
+    ("`x` as a B×3×H×W uint8 or [0,1] float tensor (a list of 3×H×W images is stacked), or a `DataError` saying what "
+     "is wrong.")
     if isinstance(x, (list, tuple)): x = _stack(x, name)
     if not isinstance(x, torch.Tensor):
         raise DataError(f"`{name}` is a {type(x).__name__}; pass a torch tensor B×3×H×W "
@@ -52,7 +55,8 @@ def check_batch(x:torch.Tensor|list, # B×3×H×W tensor, uint8 or float in [0,1
     if x.shape[1] != 3:
         hint = (" It looks channels-last: use `x.permute(0, 3, 1, 2)`." if x.shape[-1] == 3 else
                 " Convert grey or RGBA images to RGB first.")
-        raise DataError(f"`{name}` has shape {_shape(x)}: {x.shape[1]} channels, but RGB batches B×3×H×W are needed.{hint}")
+        raise DataError(
+            f"`{name}` has shape {_shape(x)}: {x.shape[1]} channels, but RGB batches B×3×H×W are needed.{hint}")
     if x.dtype == torch.uint8: return x
     if not x.is_floating_point():
         raise DataError(f"`{name}` has dtype {x.dtype}; pass uint8 (0..255) or floats in [0,1] "
@@ -60,8 +64,9 @@ def check_batch(x:torch.Tensor|list, # B×3×H×W tensor, uint8 or float in [0,1
     if x.numel():
         lo, hi = (float(v) for v in torch.aminmax(x.detach()))
         if not (lo >= -1e-4 and hi <= 1 + 1e-4):  # nan fails too
-            raise DataError(f"`{name}` is {x.dtype} with values in [{lo:.4g}, {hi:.4g}], but float images must lie in [0,1]. "
-                            "Divide 0..255 values by 255 (or pass uint8), and undo any `Normalize` first.")
+            raise DataError(
+                f"`{name}` is {x.dtype} with values in [{lo:.4g}, {hi:.4g}], but float images must lie in [0,1]. "
+                "Divide 0..255 values by 255 (or pass uint8), and undo any `Normalize` first.")
     return x
 
 # %% ../nbs/03_preprocessing.ipynb #c6c690bc
@@ -86,7 +91,8 @@ def _cfg_stats(cfg):
     m, s = get('mean'), get('std')
     return None if m is None or s is None else ([float(v) for v in m], [float(v) for v in s])
 
-def stats_from_timm(model_or_name:str|nn.Module, # a timm model name ('resnet18', 'vit_small_patch16_224.augreg_in21k') or model
+def stats_from_timm(
+    model_or_name:str|nn.Module, # a timm model name ('resnet18', 'vit_small_patch16_224.augreg_in21k') or model
                    ) -> tuple[list, list]:
     "The (mean, std) a timm backbone was pretrained with, from its `pretrained_cfg` (no weights are downloaded)."
     if isinstance(model_or_name, str):
@@ -97,13 +103,15 @@ def stats_from_timm(model_or_name:str|nn.Module, # a timm model name ('resnet18'
                               f"`timm.list_models('{model_or_name.split('.')[0][:6]}*', pretrained=True)`.")
         return _cfg_stats(cfg)
     if not isinstance(model_or_name, nn.Module):
-        raise ModelError(f"stats_from_timm takes a timm model name or an nn.Module, got a {type(model_or_name).__name__}.")
+        raise ModelError(
+            f"stats_from_timm takes a timm model name or an nn.Module, got a {type(model_or_name).__name__}.")
     for m in model_or_name.modules():
         for attr in ('pretrained_cfg', 'default_cfg'):
             st = _cfg_stats(getattr(m, attr, None) or {})
             if st is not None: return st
-    raise ModelError(f"{type(model_or_name).__name__} holds no timm `pretrained_cfg` with mean/std (it is not a timm model). "
-                     "Pass the statistics yourself, e.g. `normalize_tfm(IMAGENET_STATS)`.")
+    raise ModelError(
+        f"{type(model_or_name).__name__} holds no timm `pretrained_cfg` with mean/std (it is not a timm model). "
+        "Pass the statistics yourself, e.g. `normalize_tfm(IMAGENET_STATS)`.")
 
 # %% ../nbs/03_preprocessing.ipynb #462f97d0
 def dataset_stats(ds, # any pcam_xai dataset (with `read_many`)
@@ -118,7 +126,8 @@ def normalize_tfm(stats='imagenet', # (mean, std), 'imagenet', a timm model name
     if isinstance(stats, nn.Module) or (isinstance(stats, str) and stats != 'imagenet'): stats = stats_from_timm(stats)
     elif isinstance(stats, str): stats = IMAGENET_STATS
     try: mean, std = (torch.as_tensor(s, dtype=torch.float32).reshape(3) for s in stats)
-    except Exception: raise ConfigError(f"normalize_tfm: stats={stats!r} is not a (mean, std) pair of 3 values each.") from None
+    except Exception: raise ConfigError(
+        f"normalize_tfm: stats={stats!r} is not a (mean, std) pair of 3 values each.") from None
     if not (std > 0).all(): raise ConfigError(f"normalize_tfm: std must be positive, got {std.tolist()}.")
     return Normalize.from_stats(mean, std, cuda=False)
 
@@ -152,7 +161,8 @@ def rgb_to_lab(x:torch.Tensor, # B×3×H×W, uint8 or float in [0,1] (sRGB)
               ) -> torch.Tensor:
     "CIE L*a*b* (D65, 2°) of an sRGB batch, as `skimage.color.rgb2lab`: L in [0,100]."
     x = check_batch(x).as_subclass(torch.Tensor)
-    if x.dtype == torch.uint8: lin = _srgb_to_linear(torch.arange(256, device=x.device) / 255).take(x.long())  # a 256-entry table
+    # a 256-entry table
+    if x.dtype == torch.uint8: lin = _srgb_to_linear(torch.arange(256, device=x.device) / 255).take(x.long())
     else: lin = _srgb_to_linear(x)
     xyz = _mix(_XYZ_FROM_RGB / _D65[:, None], lin)
     f = torch.where(xyz > 0.008856, xyz.clamp_min(0.008856).pow(1 / 3), 7.787 * xyz + 16 / 116)
@@ -167,7 +177,8 @@ def lab_to_rgb(lab:torch.Tensor, # B×3×H×W CIE L*a*b*
     f = torch.stack([fy + a / 500, fy, (fy - b / 200).clamp_min(0)], 1)
     xyz = torch.where(f > 0.2068966, f.pow(3), (f - 16 / 116) / 7.787)
     lin = _mix(torch.linalg.inv(_XYZ_FROM_RGB) * _D65, xyz)
-    return torch.where(lin > 0.0031308, 1.055 * lin.clamp_min(0.0031308).pow(1 / 2.4) - 0.055, 12.92 * lin).clamp_(0, 1)
+    return torch.where(lin > 0.0031308, 1.055 * lin.clamp_min(0.0031308).pow(1 / 2.4) - 0.055, 12.92 * lin).clamp_(0,
+                                                                                                                   1)
 
 # %% ../nbs/03_preprocessing.ipynb #5e08f57c
 class _Uniform:
@@ -221,7 +232,8 @@ def resnet_transfer_tfms(flips:bool=True, # random horizontal and vertical flips
     return setup_aug_tfms(aff + _lighting(brightness, (1 - contrast, 1 + contrast), saturation, hue))
 
 def dihedral_tfms() -> list:
-    "One of the 8 dihedral symmetries (rotations by 90° with and without a flip) per image, as a fastai batch transform."
+    ("One of the 8 dihedral symmetries (rotations by 90° with and without a flip) per image, as a fastai batch "
+     "transform.")
     return [Dihedral(p=1.)]
 
 # %% ../nbs/03_preprocessing.ipynb #72da0b29
@@ -275,7 +287,8 @@ def apply_tfms(tfms:list, # fastai batch transforms, e.g. `reference_cnn_tfms()`
 
 # %% ../nbs/03_preprocessing.ipynb #d1bc1a59
 def _masked_quantile(v:torch.Tensor, mask:torch.Tensor|None, q:float) -> torch.Tensor:
-    "Per-row 'nearest' quantile `q` (a fraction) of `v` (B×N) over the entries where `mask` (None: all), as torchstain's `percentile`."
+    ("Per-row 'nearest' quantile `q` (a fraction) of `v` (B×N) over the entries where `mask` (None: all), as "
+     "torchstain's `percentile`.")
     n = torch.full(v.shape[:1], v.shape[-1], device=v.device) if mask is None else mask.sum(-1)
     k = torch.round(q * (n - 1).clamp_min(0).double()).long()     # 0-based rank from the bottom; round half to even
     top = q > 0.5
@@ -308,9 +321,10 @@ class _StainNormalizer:
 
     def _no_tissue(self, od:torch.Tensor) -> DataError:
         n, N = int(self._tissue(od)[0].sum()), od.shape[-1]
-        return DataError(f"`target` has {n} tissue pixels of {N} ({100 * n / N:.1f}%: optical density >= beta={self.beta} in "
-                         f"every channel); {type(self).__name__}.fit needs at least {100 * self.min_tissue:g}%. "
-                         "Fit on a patch that shows stained tissue, not background.")
+        return DataError(
+            f"`target` has {n} tissue pixels of {N} ({100 * n / N:.1f}%: optical density >= beta={self.beta} in "
+            f"every channel); {type(self).__name__}.fit needs at least {100 * self.min_tissue:g}%. "
+            "Fit on a patch that shows stained tissue, not background.")
 
     def to(self, device):
         "Move the reference statistics to `device` (they also follow each batch's device automatically)."
@@ -340,18 +354,21 @@ class MacenkoNormalizer(_StainNormalizer):
 
     def stains(self, x:torch.Tensor, # B×3×H×W, uint8 or float in [0,1]
               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        "Each image's stain vectors B×3×2 (columns H, E), 99th-percentile concentrations B×2, and whether it has enough tissue (B)."
+        ("Each image's stain vectors B×3×2 (columns H, E), 99th-percentile concentrations B×2, and whether it has "
+         "enough tissue (B).")
         HE, maxC, _, ok = self._stains(self._od(check_batch(x).as_subclass(torch.Tensor).contiguous()))
         return HE, maxC, ok
 
     def _stains(self, od:torch.Tensor) -> tuple:
-        "Stain matrices B×3×2, 99th-percentile concentrations B×2, concentrations B×2×N and usability B, from densities B×3×N."
+        ("Stain matrices B×3×2, 99th-percentile concentrations B×2, concentrations B×2×N and usability B, from "
+         "densities B×3×N.")
         B, _, N = od.shape
         m, ok = self._tissue(od)
         n, mf = m.sum(-1).clamp_min(2).to(od.dtype)[:, None, None], m.to(od.dtype)[:, None]
         d = (od - (od * mf).sum(-1, keepdim=True) / n) * mf                        # centred densities of tissue pixels
         cov = torch.where(ok[:, None, None], d @ d.transpose(1, 2) / (n - 1), torch.eye(3, device=od.device))
-        E = torch.linalg.eigh(cov)[1][:, :, 1:]                                   # eigenvectors of the 2 largest eigenvalues
+        # eigenvectors of the 2 largest eigenvalues
+        E = torch.linalg.eigh(cov)[1][:, :, 1:]
         T = E.transpose(1, 2) @ od
         phi = torch.atan2(T[:, 1], T[:, 0])
         ang = [_masked_quantile(phi, m, q) for q in (self.alpha / 100, 1 - self.alpha / 100)]
@@ -381,7 +398,8 @@ class MacenkoNormalizer(_StainNormalizer):
         xt = xb.as_subclass(torch.Tensor).contiguous()   # same memory order, same float rounding, for any batch layout
         od = self._od(xt)
         HE, maxC, C, ok = self._stains(od)
-        M = self.HERef.to(od) * (self.maxCRef.to(od) / maxC.clamp_min(1e-6))[:, None, :]   # B×3×2: target stains, rescaled
+        # B×3×2: target stains, rescaled
+        M = self.HERef.to(od) * (self.maxCRef.to(od) / maxC.clamp_min(1e-6))[:, None, :]
         out = (M @ C).neg_().add_(math.log(self.Io)).exp_().clamp_(max=255).view(xt.shape)  # I0·exp(-HE_ref C), 0..255
         out = out.round_().to(torch.uint8) if xt.dtype == torch.uint8 else out.div_(255).to(xt.dtype)
         if not ok.all(): out[~ok] = xt[~ok]                                                # no tissue: unchanged
@@ -391,7 +409,8 @@ class MacenkoNormalizer(_StainNormalizer):
 
 # %% ../nbs/03_preprocessing.ipynb #cf482e20
 class ReinhardNormalizer(_StainNormalizer):
-    "Reinhard et al. (2001) colour transfer on whole B×3×H×W batches: match each image's L*a*b* means and stds to a target's."
+    ("Reinhard et al. (2001) colour transfer on whole B×3×H×W batches: match each image's L*a*b* means and stds to a "
+     "target's.")
     def __init__(self, beta:float=0.15, # optical density below which a pixel counts as background (tissue test)
                  min_tissue:float=0.01, # images with a smaller fraction of tissue pixels are returned unchanged
                 ):
@@ -409,8 +428,10 @@ class ReinhardNormalizer(_StainNormalizer):
 
     def __call__(self, x:torch.Tensor, # B×3×H×W, uint8 or float in [0,1] (or a list of 3×H×W images)
                 ) -> torch.Tensor:
-        "The batch with every image's L*a*b* statistics matched to the target's (same dtype; patches without tissue unchanged)."
-        if self.mean is None: raise ConfigError("This ReinhardNormalizer has no target yet: call `.fit(target)` first.")
+        ("The batch with every image's L*a*b* statistics matched to the target's (same dtype; patches without tissue "
+         "unchanged).")
+        if self.mean is None: raise ConfigError(
+            "This ReinhardNormalizer has no target yet: call `.fit(target)` first.")
         xb = check_batch(x)
         if not len(xb): return xb
         xt = xb.as_subclass(torch.Tensor).contiguous()   # same memory order, same float rounding, for any batch layout
@@ -418,7 +439,8 @@ class ReinhardNormalizer(_StainNormalizer):
         sd, mu = torch.std_mean(lab, (2, 3), keepdim=True)
         ok = self._has_tissue(xt) & (sd.flatten(1) > 1e-6).all(1)
         r = self.std.to(lab)[:, None, None] / sd.clamp_min(1e-6)
-        out = _like(lab_to_rgb(torch.addcmul(self.mean.to(lab)[:, None, None] - mu * r, lab, r)), xt)  # (lab-mu)*r + mean
+        # (lab-mu)*r + mean
+        out = _like(lab_to_rgb(torch.addcmul(self.mean.to(lab)[:, None, None] - mu * r, lab, r)), xt)
         if not ok.all(): out[~ok] = xt[~ok]                                                 # no tissue: unchanged
         return out if type(xb) is torch.Tensor else out.as_subclass(type(xb))
 
@@ -437,7 +459,9 @@ class StainNormalize(Transform):
     def __init__(self, normalizer, # a fitted `MacenkoNormalizer`, `ReinhardNormalizer` or any batch -> batch callable
                 ):
         if not callable(normalizer):
-            raise ConfigError(f"StainNormalize needs a normaliser (e.g. `MacenkoNormalizer().fit(target)`), got a {type(normalizer).__name__}.")
+            raise ConfigError(
+                f"StainNormalize needs a normaliser (e.g. `MacenkoNormalizer().fit(target)`), got a "
+                f"{type(normalizer).__name__}.")
         super().__init__()
         self.normalizer = normalizer
 
@@ -453,32 +477,39 @@ def dihedral_view(x:torch.Tensor, # ...×H×W tensor (e.g. a B×C×H×W batch)
     return torch.rot90(x.flip(-1) if k >= 4 else x, k % 4, dims=(-2, -1))
 
 def _probs(out:torch.Tensor, activation):
-    if out.ndim not in (1, 2): raise ModelError(f"The model returned shape {_shape(out)}; dihedral_tta needs B or B×C outputs.")
+    if out.ndim not in (1, 2): raise ModelError(
+        f"The model returned shape {_shape(out)}; dihedral_tta needs B or B×C outputs.")
     if activation == 'auto': activation = 'sigmoid' if out.ndim == 1 or out.shape[1] == 1 else 'softmax'
     if activation == 'sigmoid': return out.sigmoid()
     if activation == 'softmax':
-        if out.ndim == 1: raise ModelError("activation='softmax' needs B×C outputs; the model returned one value per image (use 'sigmoid').")
+        if out.ndim == 1: raise ModelError(
+            "activation='softmax' needs B×C outputs; the model returned one value per image (use 'sigmoid').")
         return out.softmax(1)
     return out
 
 def _tta_batch(net, x, activation, device):
     if not isinstance(x, torch.Tensor) or x.ndim != 4:
-        raise DataError(f"dihedral_tta needs a B×C×H×W batch, got {_shape(x) if isinstance(x, torch.Tensor) else type(x).__name__}.")
+        raise DataError(
+            f"dihedral_tta needs a B×C×H×W batch, got "
+            f"{_shape(x) if isinstance(x, torch.Tensor) else type(x).__name__}.")
     x = x.as_subclass(torch.Tensor).to(device)
     return sum(_probs(net(dihedral_view(x, k)).as_subclass(torch.Tensor).float(), activation) for k in range(8)) / 8
 
 def dihedral_tta(model, # a torch model, or a fastai `Learner`
                  x=None, # a batch B×C×H×W (as the model takes it), or a DataLoader; None: the Learner's validation set
-                 activation:str='auto', # 'auto' (sigmoid for one output, else softmax), 'softmax', 'sigmoid' or None (average raw outputs)
+                 # 'auto' (sigmoid for one output, else softmax), 'softmax', 'sigmoid' or None (average raw outputs)
+                 activation:str='auto',
                 ):
     "Mean probabilities over the 8 dihedral views: a tensor for a batch, `(probs, targets)` for a DataLoader."
     if activation not in ('auto', 'softmax', 'sigmoid', None):
         raise ConfigError(f"activation={activation!r}; use 'auto', 'softmax', 'sigmoid' or None.")
     learn = model if hasattr(model, 'dls') and hasattr(model, 'model') else None
     net = learn.model if learn is not None else model
-    if not isinstance(net, nn.Module): raise ModelError(f"dihedral_tta needs a torch model or a fastai Learner, got a {type(model).__name__}.")
+    if not isinstance(net, nn.Module): raise ModelError(
+        f"dihedral_tta needs a torch model or a fastai Learner, got a {type(model).__name__}.")
     if x is None:
-        if learn is None: raise ConfigError("dihedral_tta(model) needs a batch or a DataLoader as `x` (only a Learner has a default).")
+        if learn is None: raise ConfigError(
+            "dihedral_tta(model) needs a batch or a DataLoader as `x` (only a Learner has a default).")
         x = learn.dls.valid
     device = next(net.parameters(), torch.empty(0)).device
     was_training = net.training
@@ -490,7 +521,8 @@ def dihedral_tta(model, # a torch model, or a fastai `Learner`
             for b in x:
                 xb = b[0] if isinstance(b, (tuple, list)) else b
                 probs.append(_tta_batch(net, xb, activation, device).cpu())
-                if isinstance(b, (tuple, list)) and len(b) > 1: targs.append(torch.as_tensor(b[1]).as_subclass(torch.Tensor).cpu())
+                if isinstance(b, (tuple, list)) and len(b) > 1: targs.append(
+                    torch.as_tensor(b[1]).as_subclass(torch.Tensor).cpu())
             if not probs: raise DataError("dihedral_tta: the DataLoader yielded no batches.")
             return torch.cat(probs), (torch.cat(targs) if targs else None)
     finally: net.train(was_training)

@@ -94,7 +94,8 @@ def check_labels(labels, n, n_classes, what='labels'):
     labels = np.asarray(labels).reshape(-1) if np.ndim(labels) else np.asarray([labels])
     if len(labels) != n: raise DataError(f"{what} has {len(labels)} entries but there are {n} images.")
     if len(labels) and not np.issubdtype(labels.dtype, np.integer):
-        if np.issubdtype(labels.dtype, np.floating) and np.all(labels == np.round(labels)): labels = labels.astype(np.int64)
+        if np.issubdtype(labels.dtype, np.floating) and np.all(labels == np.round(labels)): labels = labels.astype(
+            np.int64)
         else: raise DataError(f"{what} has dtype {labels.dtype}; expected integer class indices.")
     if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
         raise DataError(f"{what} has values in [{labels.min()}, {labels.max()}] but there are {n_classes} classes "
@@ -121,7 +122,8 @@ class HistoSubset(HistoDataset):
         super().__init__(ds.transform, ds.target_transform)
         self.ds, self.idxs = ds, np.asarray(idxs, dtype=np.int64).reshape(-1)
         if len(self.idxs) and (self.idxs.min() < 0 or self.idxs.max() >= len(ds)):
-            raise DataError(f"HistoSubset: indices must be in [0, {len(ds)}), got [{self.idxs.min()}, {self.idxs.max()}].")
+            raise DataError(
+                f"HistoSubset: indices must be in [0, {len(ds)}), got [{self.idxs.min()}, {self.idxs.max()}].")
         self.classes, self.targets = list(ds.classes), np.asarray(ds.targets)[self.idxs]
     def read(self, i): return self.ds.read(int(self.idxs[i]))
     def read_many(self, idxs): return self.ds.read_many(self.idxs[np.asarray(idxs, dtype=np.int64)])
@@ -149,13 +151,15 @@ def channel_stats(ds:HistoDataset, # any pcam_xai dataset
     "Per-channel mean and std of `ds` in [0,1] units, streamed in chunks."
     n = len(ds)
     if n == 0: raise DataError(f"channel_stats: {type(ds).__name__} is empty.")
-    idxs = np.arange(n) if max_items is None or max_items >= n else np.linspace(0, n - 1, max_items).round().astype(int)
+    idxs = np.arange(n) if max_items is None or max_items >= n else np.linspace(0, n - 1, max_items).round().astype(
+        int)
     s, s2, cnt = np.zeros(3), np.zeros(3), 0
     for i in range(0, len(idxs), chunk):
         x = ds.read_many(idxs[i:i + chunk]).reshape(-1, 3).astype(np.float64) / 255
         s += x.sum(0); s2 += (x * x).sum(0); cnt += len(x)
     mean = s / cnt
-    return torch.tensor(mean, dtype=torch.float32), torch.tensor(np.sqrt(np.maximum(s2 / cnt - mean**2, 0)), dtype=torch.float32)
+    return torch.tensor(mean, dtype=torch.float32), torch.tensor(np.sqrt(np.maximum(s2 / cnt - mean**2, 0)),
+                                                                 dtype=torch.float32)
 
 # %% ../../nbs/01_data.core.ipynb #832d968d
 class _AsFastai(ItemTransform):
@@ -181,7 +185,8 @@ def as_batch_tfm(t):
 
 # %% ../../nbs/01_data.core.ipynb #d8c29e1f
 class HistoDL(TfmdDL):
-    "A fastai `TfmdDL` with an explicit `split_idx`, batched `read_many` fetching, seeded shuffling and optional class-weighted sampling."
+    ("A fastai `TfmdDL` with an explicit `split_idx`, batched `read_many` fetching, seeded shuffling and optional "
+     "class-weighted sampling.")
     def __init__(self, dataset, bs=64, split_idx:int|None=None, wgts=None, seed:int|None=None, **kwargs):
         self.split_idx_ = split_idx
         self.wgts = None if wgts is None else np.asarray(wgts, dtype=np.float64) / np.sum(wgts)
@@ -227,7 +232,8 @@ def norm_tfm(normalize, train_ds):
         else: raise ConfigError(f"normalize={normalize!r} is unknown; use 'imagenet', 'dataset', (mean, std) or None.")
     else: stats = normalize
     try: mean, std = (torch.as_tensor(s, dtype=torch.float32).reshape(3) for s in stats)
-    except Exception: raise ConfigError(f"normalize={normalize!r}: expected a (mean, std) pair of 3 values each.") from None
+    except Exception: raise ConfigError(
+        f"normalize={normalize!r}: expected a (mean, std) pair of 3 values each.") from None
     return [Normalize.from_stats(mean, std, cuda=False)]
 
 def make_dls(train_ds, # training dataset (items `(x, y)`: a `HistoDataset` or any torch dataset)
@@ -249,12 +255,14 @@ def make_dls(train_ds, # training dataset (items `(x, y)`: a `HistoDataset` or a
     ct, cv = getattr(train_ds, 'classes', None), getattr(valid_ds, 'classes', None)
     if ct is not None and cv is not None and list(ct) != list(cv):
         raise DataError(f"make_dls: train classes {list(ct)} differ from valid classes {list(cv)}.")
-    if bs < 1 or (val_bs is not None and val_bs < 1): raise ConfigError(f"bs must be >= 1, got bs={bs}, val_bs={val_bs}.")
+    if bs < 1 or (val_bs is not None and val_bs < 1): raise ConfigError(
+        f"bs must be >= 1, got bs={bs}, val_bs={val_bs}.")
     device = get_device(device)
     tfms = [IntToFloatTensor()] + [as_batch_tfm(t) for t in listify(batch_tfms)] + norm_tfm(normalize, train_ds)
     wgts = None
     if weighted:
-        t = np.asarray(getattr(train_ds, 'targets', None) if hasattr(train_ds, 'targets') else [int(o[1]) for o in train_ds])
+        t = np.asarray(getattr(train_ds, 'targets', None) if hasattr(train_ds, 'targets')
+                       else [int(o[1]) for o in train_ds])
         wgts = class_weights(t, len(ct) if ct is not None else None).numpy()[t]
     kw = dict(num_workers=num_workers, device=device, after_batch=tfms)
     if item_tfms: kw['after_item'] = [_AsFastai()] + listify(item_tfms)

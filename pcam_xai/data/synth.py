@@ -37,13 +37,15 @@ def _smooth(rng, n:int, S:int, g:int) -> np.ndarray:
     return _interp(S, g) @ rng.standard_normal((n, g, g), dtype=_f32) @ _interp(S, g).T
 
 def _blas1():
-    "Context manager: BLAS on one thread. The matrix products here are small; threaded, they run up to 20× slower on a busy machine."
+    ("Context manager: BLAS on one thread. The matrix products here are small; threaded, they run up to 20× slower on "
+     "a busy machine.")
     from threadpoolctl import threadpool_limits  # installed with scikit-learn
     return threadpool_limits(1, user_api='blas')
 
 # %% ../../nbs/01a_data.synth.ipynb #1d0319db
 def _sprites(rng, m:int, cell:int, r, h, elong=None, angles=None, spindle=0., irregular=0., chromatin=0.):
-    "Bank of nucleus sprites (A·m+1, cell, cell) and their centres (A·m+1, 2); sprite 0 is empty; A = len(angles) or 1."
+    ("Bank of nucleus sprites (A·m+1, cell, cell) and their centres (A·m+1, 2); sprite 0 is empty; A = len(angles) or "
+     "1.")
     A = 1 if angles is None else len(angles)
     sh = (A * m, 1, 1)
     rr = rng.uniform(*r, sh).astype(_f32)
@@ -53,7 +55,8 @@ def _sprites(rng, m:int, cell:int, r, h, elong=None, angles=None, spindle=0., ir
     a, b = np.minimum(rr * np.sqrt(el), lim), np.minimum(rr / np.sqrt(el), lim)
     mg = np.maximum(a, b)
     cy, cx = mg + rng.random((2,) + sh, dtype=_f32) * (cell - 2 * mg)
-    th = rng.uniform(0, np.pi, sh) if angles is None else np.repeat(np.asarray(angles), m).reshape(sh) + rng.normal(0, .15, sh)
+    th = rng.uniform(0, np.pi, sh) if angles is None else np.repeat(np.asarray(angles), m).reshape(sh) + rng.normal(0,
+        .15, sh)
     ct, st = np.cos(th).astype(_f32), np.sin(th).astype(_f32)
     ly = (np.arange(cell, dtype=_f32) + .5).reshape(1, cell, 1)
     dy, dx = ly - cy, ly.reshape(1, 1, cell) - cx
@@ -94,7 +97,8 @@ def _blob(rng, n:int, S:int, cy, cx, ry, rx, irregular:float=0.35, g:int=8) -> n
 
 # %% ../../nbs/01a_data.synth.ipynb #b625b96d
 def _lut(rng, k:int=8) -> np.ndarray:
-    "k colour look-up tables (k·Q·Q, 3) uint8 from (H, E) concentrations by Beer-Lambert, each with its own stain and light."
+    ("k colour look-up tables (k·Q·Q, 3) uint8 from (H, E) concentrations by Beer-Lambert, each with its own stain "
+     "and light.")
     c = (np.arange(_Q, dtype=_f32) + .5) * (_QMAX / _Q)
     he = _HE[None] * rng.uniform(0.9, 1.1, (k, 2, 1)) + rng.normal(0, 0.03, (k, 2, 3))  # stain vectors per table
     io = rng.uniform(235, 252, (k, 1, 1, 1))                                           # illumination
@@ -104,14 +108,17 @@ def _lut(rng, k:int=8) -> np.ndarray:
 _ANG = np.linspace(0, np.pi, 12, endpoint=False)  # fibre directions (spindle nuclei follow them)
 
 class _Kit:
-    "What is drawn once per call and shared by all patches: colour tables, grain, nucleus sprite banks (scaled by `z`)."
+    ("What is drawn once per call and shared by all patches: colour tables, grain, nucleus sprite banks (scaled by "
+     "`z`).")
     def __init__(self, rng, S:int, z:float=1., n_grain:int=64):
         c = lambda v: max(3, int(round(v * z)))
         self.lut, self.k = _lut(rng), 8
         self.grain = rng.random((n_grain, S, S), dtype=_f32) * _f32(1.5)
-        self.normal = _sprites(rng, 128, c(8), (1.5 * z, 2.4 * z), (0.8, 1.4), elong=(1, 1.4), angles=_ANG, spindle=0.4)
+        self.normal = _sprites(rng, 128, c(8), (1.5 * z, 2.4 * z), (0.8, 1.4), elong=(1, 1.4), angles=_ANG,
+                               spindle=0.4)
         self.lymph = _sprites(rng, 128, c(6), (1.8 * z, 2.5 * z), (1.5, 2.0))
-        self.tumour = _sprites(rng, 512, c(11), (3.2 * z, 4.6 * z), (1.4, 2.2), elong=(1, 1.5), irregular=0.35, chromatin=0.25)
+        self.tumour = _sprites(rng, 512, c(11), (3.2 * z, 4.6 * z), (1.4, 2.2), elong=(1, 1.5), irregular=0.35,
+                               chromatin=0.25)
 
 def _render(cH, cE, rng, kit, out=None) -> np.ndarray:
     "uint8 RGB (n,S,S,3) from hematoxylin and eosin concentration maps (changed in place), grained and stain-varied."
@@ -119,7 +126,8 @@ def _render(cH, cE, rng, kit, out=None) -> np.ndarray:
     q = _f32(_Q / _QMAX)
     for c in (cH, cE):
         c *= q * rng.uniform(0.8, 1.2, (n, 1, 1)).astype(_f32)  # per-patch stain strength
-        g = len(kit.grain)  # grain, which also dithers the table steps: a slice of the bank (no copy) if it is big enough
+        # grain, which also dithers the table steps: a slice of the bank (no copy) if it is big enough
+        g = len(kit.grain)
         c += kit.grain[(j := rng.integers(0, g - n + 1)):j + n] if n <= g else kit.grain[rng.integers(0, g, n)]
         np.clip(c, 0, _Q - 1, out=c)
     idx = cH.astype(np.intp); idx *= _Q; idx += cE.astype(np.intp)
@@ -165,7 +173,8 @@ def _patches(rng, y, S:int, box:int, kit, out, mask):
         L2 = _blob(rng, k, S, *rng.uniform(10, S - 10, (2, k)), *rng.uniform(8, 45, (2, k)), irregular=0.6)
         L2 = (L2 > 0) & (gap[ly] < 0.5) & ~mask[ly]
         occ = rng.uniform(0.3, 0.6, k)  # two offset grids look less like a grid than one
-        nuc[ly] = np.maximum(nuc[ly], np.maximum(_layer(rng, k, S, *kit.lymph, occ, gate=L2), _layer(rng, k, S, *kit.lymph, occ, gate=L2)))
+        nuc[ly] = np.maximum(nuc[ly], np.maximum(_layer(rng, k, S, *kit.lymph, occ, gate=L2),
+                                                 _layer(rng, k, S, *kit.lymph, occ, gate=L2)))
     if len(pos):  # tumour nuclei over the lesion, in purple cytoplasm; drawn over the centre box only
         k, sl, g = len(pos), np.s_[lo:lo + box], mask[pos, lo:lo + box, lo:lo + box]
         ln = np.maximum(_layer(rng, k, box, *kit.tumour, 0.75, gate=g), _layer(rng, k, box, *kit.tumour, 0.75, gate=g))
@@ -213,13 +222,15 @@ def synth_patches(n:int, # number of patches
                   seed:int=0, # the same seed gives the same patches, labels and masks
                   lesion_box:int=32, # side of the centre region that holds every lesion (PCam: 32)
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    "Synthetic H&E patches: images n×size×size×3 uint8, labels n int64 (1 = lesion in the centre box), lesion masks n×size×size bool."
+    ("Synthetic H&E patches: images n×size×size×3 uint8, labels n int64 (1 = lesion in the centre box), lesion masks "
+     "n×size×size bool.")
     n, seed = _check_int(n, 'n'), _check_int(seed, 'seed')
     size = _check_int(size, 'size', 16)
     if not isinstance(pos_frac, (int, float, np.number)) or isinstance(pos_frac, bool) or not 0 <= pos_frac <= 1:
         raise ConfigError(f"pos_frac is the fraction of positive patches and must be in [0, 1], got {pos_frac!r}.")
     lesion_box = _check_int(lesion_box, 'lesion_box', 8)
-    if lesion_box > size: raise ConfigError(f"lesion_box={lesion_box} is larger than the patch (size={size}); use lesion_box <= size.")
+    if lesion_box > size: raise ConfigError(
+        f"lesion_box={lesion_box} is larger than the patch (size={size}); use lesion_box <= size.")
     return _gen_patches(n, size, float(pos_frac), (seed,), lesion_box)
 
 # %% ../../nbs/01a_data.synth.ipynb #f1dfa3a8
@@ -245,7 +256,8 @@ def show_synth(x, # images N×H×W×3 uint8
 
 # %% ../../nbs/01a_data.synth.ipynb #3b5d5509
 def _simple_features(x, box:int=32) -> np.ndarray:
-    "Per patch: mean RGB, darkness and fraction of dark pixels in the centre box and outside it, and their differences."
+    ("Per patch: mean RGB, darkness and fraction of dark pixels in the centre box and outside it, and their "
+     "differences.")
     S = x.shape[1]; lo = (S - box) // 2
     g = x.astype(np.float32).mean(-1)
     inner = np.zeros((S, S), bool); inner[lo:lo + box, lo:lo + box] = True
@@ -269,15 +281,18 @@ def _write_h5(path:Path, key:str, a:np.ndarray, compression, overwrite:bool):
     import h5py
     kw = dict(chunks=(1,) + a.shape[1:], compression=compression) if compression and len(a) else {}
     if compression == 'gzip' and kw: kw['compression_opts'] = 4
-    with atomic_write(path, 'w+b', overwrite=overwrite) as f, h5py.File(f, 'w') as h: h.create_dataset(key, data=a, **kw)
+    with atomic_write(path, 'w+b', overwrite=overwrite) as f, h5py.File(f, 'w') as h: h.create_dataset(key, data=a,
+                                                                                                       **kw)
 
 def write_synth_pcam(root:str|Path, # folder that receives the h5 files (created if needed)
                      n:dict|int={'train': 512, 'valid': 128, 'test': 128}, # patches per split; an int for every split
                      seed:int=0, # the same seed writes the same files
-                     compression:str|None='gzip', # 'gzip' (one chunk per patch, like the shared sample), 'lzf', or None (contiguous, like PCam)
+                     # 'gzip' (one chunk per patch, like the shared sample), 'lzf', or None (contiguous, like PCam)
+                     compression:str|None='gzip',
                      overwrite:bool=False, # replace existing files
                     ) -> Path:
-    "Write synthetic patches in the exact PCam h5 layout (plus lesion masks in `*_mask.h5`, not part of PCam); returns `root`."
+    ("Write synthetic patches in the exact PCam h5 layout (plus lesion masks in `*_mask.h5`, not part of PCam); "
+     "returns `root`.")
     sizes, seed = _check_splits(n, PCAM_SPLITS), _check_int(seed, 'seed')
     if compression not in _COMPRESSIONS:
         raise ConfigError(f"compression={compression!r} is not supported; use 'gzip', 'lzf' or None.")
@@ -308,7 +323,8 @@ def write_synth_hcd(root:str|Path, # folder that receives `train/` and `train_la
     for i in ids: check_target(root/'train'/f'{i}.tif', overwrite)
     x, y, _ = _gen_patches(n, 96, 0.4, (seed, 2000), 32)
     for i, im in zip(ids, x):
-        with atomic_write(root/'train'/f'{i}.tif', overwrite=overwrite) as f: Image.fromarray(im).save(f, format='TIFF')
+        with atomic_write(root/'train'/f'{i}.tif', overwrite=overwrite) as f: Image.fromarray(im).save(f,
+                                                                                                       format='TIFF')
     with atomic_write(root/'train_labels.csv', 'w', overwrite=overwrite) as f:
         f.write('id,label\n' + ''.join(f'{i},{l}\n' for i, l in zip(ids, y)))
     return root
@@ -364,7 +380,8 @@ def _pm_tumour(rng, k, R, kit, z):
     nuc = np.maximum(_layer(rng, k, R, *kit.tumour, 0.65), _layer(rng, k, R, *kit.tumour, 0.65))
     return (0.4 + nuc) * (1 - lumen), (0.3 * (1 - 0.5 * np.minimum(nuc, 1))) * (1 - lumen) + 0.03
 
-_PM_TEXTURES = [_pm_adipose, _pm_background, _pm_debris, _pm_lymph, _pm_mucus, _pm_muscle, _pm_mucosa, _pm_stroma, _pm_tumour]
+_PM_TEXTURES = [_pm_adipose, _pm_background, _pm_debris, _pm_lymph, _pm_mucus, _pm_muscle, _pm_mucosa, _pm_stroma,
+                _pm_tumour]
 
 # %% ../../nbs/01a_data.synth.ipynb #32aac0c2
 def _pathmnist_images(y:np.ndarray, size:int, key:tuple) -> np.ndarray:
@@ -392,7 +409,8 @@ def _pm_draw(y, rng, kit, R, z, f, out):
             out[j] = im
 
 def write_synth_pathmnist(root:str|Path, # folder that receives the npz (created if needed)
-                          n:dict|int={'train': 270, 'val': 45, 'test': 45}, # images per split (only the splits named are written); an int for every split
+                          # images per split (only the splits named are written); an int for every split
+                          n:dict|int={'train': 270, 'val': 45, 'test': 45},
                           size:int=28, # 28 (pathmnist.npz), 64, 128 or 224 (pathmnist_{size}.npz)
                           seed:int=0, # the same seed writes the same file
                           overwrite:bool=False, # replace an existing file
@@ -421,7 +439,8 @@ BREAKHIS_SUBTYPES = {lab: [(s, _SUB_CODE[s]) for s in subs] for lab, subs in   #
 # per subtype: duct threshold (lower: more ducts), stroma nucleus occupancy, tumour nucleus radius, tumour occupancy,
 # tumour background hematoxylin, mucin (pale blue background), papillary cores
 _BH_LOOK = {'A': (0.4, 0.2, 0, 0, 0, 0, 0), 'F': (1.0, 0.25, 0, 0, 0, 0, 0), 'PT': (1.3, 0.6, 0, 0, 0, 0, 0),
-            'TA': (0.2, 0.15, 0, 0, 0, 0, 0), 'DC': (1.2, 0.2, (5, 8), 0.92, 0.35, 0, 0), 'LC': (1.2, 0.2, (3.5, 4.8), 0.85, 0.25, 0, 0),
+            'TA': (0.2, 0.15, 0, 0, 0, 0, 0), 'DC': (1.2, 0.2, (5, 8), 0.92, 0.35, 0, 0),
+            'LC': (1.2, 0.2, (3.5, 4.8), 0.85, 0.25, 0, 0),
             'MC': (1.2, 0.2, (5, 7.5), 0.35, 0.1, 1, 0), 'PC': (1.2, 0.2, (5, 7.5), 0.9, 0.3, 0, 1)}
 
 def _gauss_w(coords:np.ndarray, g:int, sigma:float=0.8) -> np.ndarray:
@@ -440,14 +459,16 @@ class _Region:
         self.H0, self.W0 = H0, W0
         self.lc = (H0 / 2 + rng.uniform(-60, 60) * u, W0 / 2 + rng.uniform(-60, 60) * u)  # lesion centre
         self.lr = rng.uniform(0.25, 0.4) * min(H0, W0)                                      # lesion radius
-        self.fib = (rng.uniform(0, np.pi), rng.uniform(14, 24) * u)                          # fibre direction, wavelength
+        # fibre direction, wavelength
+        self.fib = (rng.uniform(0, np.pi), rng.uniform(14, 24) * u)
         self.grids = {}
         occ, tr, tocc = look[1], look[2], look[3]
         self._grid('normal', 12 * u, (3.5 * u, 5 * u), (1, 2.5), (0.8, 1.3), occ)
         self._grid('duct', 10 * u, (3.5 * u, 4.5 * u), (1, 1.3), (1.0, 1.4), 0.85)
         if malignant:  # two grids, offset by half a cell, look less like a grid than one
             for k, off in (('tumour', 0), ('tumour2', 0.5)):
-                self._grid(k, 2.4 * tr[1] * u, (tr[0] * u, tr[1] * u), (1, 1.8), (1.5, 2.2), 1 - np.sqrt(1 - tocc), off)
+                self._grid(k, 2.4 * tr[1] * u, (tr[0] * u, tr[1] * u), (1, 1.8), (1.5, 2.2), 1 - np.sqrt(1 - tocc),
+                           off)
 
     def _grid(self, name, cell, r, elong, h, occ, off=0.):
         "A jittered grid of nuclei over the region: per cell (cy, cx, cos/a, sin/a, cos/b, sin/b, b, darkness)."
@@ -472,7 +493,8 @@ class _Region:
         return (1 - d - 0.35 * np.clip(self.field('lesion', ys, xs), -2, 2)).astype(_f32)
 
     def nuclei(self, name, ys, xs, px, gate):
-        "Hematoxylin of grid `name`'s nuclei at points ys × xs (pixel size `px` units); `gate(ys, xs)` > 0 keeps a cell."
+        ("Hematoxylin of grid `name`'s nuclei at points ys × xs (pixel size `px` units); `gate(ys, xs)` > 0 keeps a "
+         "cell.")
         P, c, off, (gy, gx) = self.grids[name]
         ys, xs = ys + off, xs + off
         ok = gate((np.arange(gy) + .5) * c - off, (np.arange(gx) + .5) * c - off) > 0
@@ -497,14 +519,17 @@ class _Region:
         lumen *= L < 0; rim *= L < 0
         th, lam = self.fib
         att = np.exp(-(px * 2 / lam) ** 2)  # fade fibres that the pixel grid cannot resolve
-        fib = np.sin((ys[:, None] * np.cos(th) - xs[None] * np.sin(th)) * (2 * np.pi / lam) + 2 * self.field('warp', ys, xs))
+        fib = np.sin((ys[:, None] * np.cos(th) - xs[None] * np.sin(th)) * (2 * np.pi / lam) + 2
+                     * self.field('warp', ys, xs))
         cE = 0.55 * (1 + 0.3 * att * fib + 0.12 * self.field('eosin', ys, xs))
         # nuclei, supersampled where a pixel is larger than a nucleus
         ss = int(min(2, max(1, np.ceil(px / (2.5 * u)))))
-        sy, sx = cy + (np.arange(H * ss) - H * ss / 2 + .5) * px / ss, cx + (np.arange(W * ss) - W * ss / 2 + .5) * px / ss
+        sy, sx = cy + (np.arange(H * ss) - H * ss / 2 + .5) * px / ss, cx + (np.arange(W * ss) - W * ss / 2
+                                                                             + .5) * px / ss
         notum = lambda yy, xx: -self.lesion(yy, xx)
         nuc = self.nuclei('normal', sy, sx, px / ss, lambda yy, xx: notum(yy, xx) * (duct_f(yy, xx) < 0))
-        nuc = np.maximum(nuc, self.nuclei('duct', sy, sx, px / ss, lambda yy, xx: ((duct_f(yy, xx) > 0) & (duct_f(yy, xx) < 0.45)) * notum(yy, xx)))
+        nuc = np.maximum(nuc, self.nuclei('duct', sy, sx, px / ss, lambda yy,
+                                          xx: ((duct_f(yy, xx) > 0) & (duct_f(yy, xx) < 0.45)) * notum(yy, xx)))
         tb = np.zeros_like(L)
         if self.malignant:
             inside = lambda yy, xx: self.lesion(yy, xx)
@@ -514,14 +539,16 @@ class _Region:
             if look[6]: tb = tb * (np.abs(self.field('core', ys, xs)) > 0.35)
         if ss > 1: nuc = nuc.reshape(H, ss, W, ss).mean((1, 3))
         cH = 0.07 + 0.25 * rim + look[4] * tb + nuc
-        if look[5]: cH = cH + 0.25 * np.clip(L * 4, 0, 1); cE = cE * (1 - 0.7 * np.clip(L * 4, 0, 1))  # mucin: pale blue
+        # mucin: pale blue
+        if look[5]: cH = cH + 0.25 * np.clip(L * 4, 0, 1); cE = cE * (1 - 0.7 * np.clip(L * 4, 0, 1))
         cE = cE * (1 - 0.6 * np.minimum(nuc, 1)) * (1 - 0.4 * tb)
         keep = (1 - gap) * (1 - lumen)
         return (cH * keep).astype(_f32), (cE * keep + 0.03).astype(_f32), L > 0
 
 # %% ../../nbs/01a_data.synth.ipynb #20066974
 def _bh_patients(n:int, rng) -> list[tuple]:
-    "(klass, subtype, code, patient id) of `n` patients: alternating classes, cycling subtypes, unique ids like '14-25197'."
+    ("(klass, subtype, code, patient id) of `n` patients: alternating classes, cycling subtypes, unique ids like "
+     "'14-25197'.")
     nums = rng.choice(np.arange(1000, 30000), n, replace=False)
     res = []
     for i in range(n):
@@ -543,21 +570,25 @@ def breakhis_path(klass:str, # 'benign' or 'malignant'
             f'SOB_{t}_{code}-{patient}-{mag}-{seq:03d}.png')
 
 def write_synth_breakhis(root:str|Path, # folder that receives `BreaKHis_v1/` and `masks/` (created if needed)
-                         n_patients:int=8, # patients, alternating benign/malignant (>= 10 gives 5 per class for 5-fold splits)
+                         # patients, alternating benign/malignant (>= 10 gives 5 per class for 5-fold splits)
+                         n_patients:int=8,
                          images_per_mag:int=2, # image sites per patient; each site is seen at every magnification
                          mags=BREAKHIS_MAGS, # magnifications to write, from 40, 100, 200, 400
                          size=(230, 350), # image (H, W) in pixels; the real ones are (460, 700)
                          seed:int=0, # the same seed writes the same files
                          overwrite:bool=False, # replace existing files
                         ) -> Path:
-    "Write synthetic biopsies in the official BreakHis folder tree, each lesion seen at every magnification, masks under `masks/`; returns `root`."
-    n_patients, ipm, seed = _check_int(n_patients, 'n_patients', 2), _check_int(images_per_mag, 'images_per_mag', 1), _check_int(seed, 'seed')
+    ("Write synthetic biopsies in the official BreakHis folder tree, each lesion seen at every magnification, masks "
+     "under `masks/`; returns `root`.")
+    n_patients, ipm, seed = _check_int(n_patients, 'n_patients', 2), _check_int(images_per_mag, 'images_per_mag',
+                                                                                1), _check_int(seed, 'seed')
     mags = [mags] if isinstance(mags, (int, np.integer)) else list(mags)
     if not mags or any(m not in BREAKHIS_MAGS for m in mags) or len(set(mags)) != len(mags):
         raise ConfigError(f"mags={mags!r}: give distinct magnifications from {', '.join(map(str, BREAKHIS_MAGS))}.")
     if (not isinstance(size, (tuple, list)) or len(size) != 2
         or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 32 for s in size)):
-        raise ConfigError(f"size={size!r} must be (height, width) in pixels, each an integer >= 32; the real images are (460, 700).")
+        raise ConfigError(
+            f"size={size!r} must be (height, width) in pixels, each an integer >= 32; the real images are (460, 700).")
     H, W = map(int, size)
     root = Path(root)
     rng = np.random.default_rng([seed, 4000])
@@ -584,7 +615,8 @@ def _bh_write(root, pats, ipm, mags, H, W, seed, overwrite):
                 im = _render(cH[None], cE[None], prng, stain)[0]
                 rel = breakhis_path(*p, m, s)
                 for path, a in ((root/rel, im), (root/'masks'/rel, mask.astype(np.uint8) * 255)):
-                    with atomic_write(path, overwrite=overwrite) as f: Image.fromarray(a).save(f, format='PNG', compress_level=1)
+                    with atomic_write(path, overwrite=overwrite) as f: Image.fromarray(a).save(f, format='PNG',
+                                                                                               compress_level=1)
 
 # %% ../../nbs/01a_data.synth.ipynb #137818fb
 def synth_multimag(root:str|Path, # folder that receives `BreaKHis_v1/` (and the lesion masks under `masks/`)
@@ -619,7 +651,8 @@ def _h5_shape(path:Path, key:str):
 def synth_demo_data(root:str|Path|None=None, # folder for the set; None: `default_cache_dir()/'synth'/'pcam'`
                     overwrite:bool=False, # rewrite it even if (partly) there
                    ) -> Path:
-    "The synthetic PCam-layout demo set (1024/256/256 patches with lesion masks), written on first use; returns its folder."
+    ("The synthetic PCam-layout demo set (1024/256/256 patches with lesion masks), written on first use; returns its "
+     "folder.")
     root = Path(root) if root is not None else default_cache_dir()/'synth'/'pcam'
     want = {s: {'x': (k, 96, 96, 3), 'y': (k, 1, 1, 1), 'mask': (k, 96, 96)} for s, k in SYNTH_DEMO_N.items()}
     files = {root/fn: (key, want[s][key]) for s in want for key, fn in synth_pcam_files(s).items()}
@@ -628,7 +661,8 @@ def synth_demo_data(root:str|Path|None=None, # folder for the set; None: `defaul
         bad = [p.name for p in have if _h5_shape(p, files[p][0]) != files[p][1]]
         if len(have) == len(files) and not bad: return root
         if have:
-            raise DataError(f"{root} holds an incomplete or different synthetic demo set ({len(have)} of {len(files)} files"
-                            + (f"; wrong content: {', '.join(bad)}" if bad else '') + "). "
-                            "Pass overwrite=True (--overwrite) to rewrite it, or delete the folder.")
+            raise DataError(
+                f"{root} holds an incomplete or different synthetic demo set ({len(have)} of {len(files)} files"
+                + (f"; wrong content: {', '.join(bad)}" if bad else '') + "). "
+                "Pass overwrite=True (--overwrite) to rewrite it, or delete the folder.")
     return write_synth_pcam(root, SYNTH_DEMO_N, seed=0, compression=None, overwrite=overwrite)
