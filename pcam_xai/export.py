@@ -77,8 +77,7 @@ def _resolve(checkpoint_or_model, card):
                           f"{type(checkpoint_or_model).__name__}.")
     if card is None:
         raise ConfigError("export_onnx(model, ...) needs card=: the model card (pcam_xai.training.model_card(arch, "
-                          "n_out, "
-                          "classes, input_size, normalize)) tells the predictor the classes, input size and "
+                          "n_out, classes, input_size, normalize)) tells the predictor the classes, input size and "
                           "normalisation.")
     return checkpoint_or_model, card
 

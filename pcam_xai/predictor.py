@@ -40,9 +40,8 @@ def _open_session(path:Path, threads:int|None=None, providers=None):
     meta = sess.get_modelmeta().custom_metadata_map
     if ONNX_CARD_KEY not in meta:
         raise ModelError(f"{path} is an ONNX model but was not exported by pcam_xai (it has no model card in its "
-                         f"metadata). "
-                         "Export the checkpoint with pcam-xai export, which stores the classes, input size and "
-                         "normalisation.")
+                         "metadata). Export the checkpoint with pcam-xai export, which stores the classes, input size "
+                         "and normalisation.")
     return sess, json.loads(meta[ONNX_CARD_KEY]), json.loads(meta.get(ONNX_EXPORT_KEY, '{}'))
 
 # %% ../nbs/09a_predictor.ipynb #eeb4d91d

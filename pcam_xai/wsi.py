@@ -50,8 +50,7 @@ class Slide:
 
     def _fail(self, what:str, e:Exception) -> DataError:
         return DataError(f"{self.path}: {what} failed ({type(e).__name__}: {e}). The slide file is damaged or "
-                         f"truncated; "
-                         "re-export or re-scan it.")
+                         "truncated; re-export or re-scan it.")
 
     def best_level(self, downsample:float) -> int:
         "The pyramid level with the largest downsample not above `downsample` (OpenSlide's choice)."
@@ -176,13 +175,13 @@ def open_slide(path:str|Path, # a whole-slide image OpenSlide reads (.svs, .tif/
             try: osr = TiffFileReader(path)   # a plain (stripped) TIFF
             except Exception: osr = None
         if osr is None: raise DataError(f"{path} is not a whole-slide image OpenSlide can read (unknown format). "
-                                        f"Supported: Aperio .svs, "
-                        "Hamamatsu, MIRAX, Leica, Philips, Ventana and generic tiled pyramidal TIFF; convert other "
+                        "Supported: Aperio .svs, Hamamatsu, MIRAX, Leica, Philips, Ventana and generic tiled "
+                        "pyramidal TIFF; convert other "
                         "files to a tiled pyramidal TIFF.") from None
     except Exception as e:
         raise DataError(f"{path} could not be opened as a slide ({type(e).__name__}: {e}). The file is damaged or "
-                        f"uses "
-                        "an encoding OpenSlide does not support; re-export it as a tiled pyramidal TIFF.") from None
+                        "uses an encoding OpenSlide does not support; re-export it as a tiled pyramidal "
+                        "TIFF.") from None
     if mpp is not None:
         try: mpp = float(mpp)
         except (TypeError, ValueError): mpp = float('nan')
@@ -239,8 +238,7 @@ def tile_grid(slide:Slide, # from `open_slide`
     nx, ny = int(W / size0 + 1e-6), int(H / size0 + 1e-6)
     if nx == 0 or ny == 0:
         raise DataError(f"{slide.path} is {W}×{H} px ({W*slide.mpp:.0f}×{H*slide.mpp:.0f} µm): smaller than one tile "
-                        f"of "
-                        f"{tile_px} px at {mpp:g} µm/px ({tile_px*mpp:.0f} µm); there is nothing to analyse.")
+                        f"of {tile_px} px at {mpp:g} µm/px ({tile_px*mpp:.0f} µm); there is nothing to analyse.")
     level = slide.best_level(ds)
     grid = dict(nx=nx, ny=ny, size0=size0, level=level, level_downsample=float(slide.level_downsamples[level]),
                 read_px=int(math.ceil(size0 / slide.level_downsamples[level] - 1e-6)), tile_px=int(tile_px), mpp=mpp)
@@ -449,8 +447,7 @@ def _prepare_out(out_dir:Path, name:str, overwrite:bool) -> tuple[Path, Path]:
     final = Path(out_dir)/name
     if final.exists() and not overwrite:
         raise ConfigError(f"{final} already exists (results of an earlier run). Choose another --out folder, delete "
-                          f"it, "
-                          "or pass overwrite=True (--overwrite).")
+                          "it, or pass overwrite=True (--overwrite).")
     final.parent.mkdir(parents=True, exist_ok=True)
     return final, Path(tempfile.mkdtemp(dir=final.parent, prefix=f'.{name}.', suffix='.tmp'))
 
@@ -599,8 +596,7 @@ def analyze_slides(paths:list, # slide files
     stems = [Path(p).stem for p in paths]
     dup = sorted({s for s in stems if stems.count(s) > 1})
     if dup: raise ConfigError(f"Several slides share the file name stem {dup[0]!r}, so their output folders would "
-                              f"collide; "
-                              "analyse them into different --out folders.")
+                              "collide; analyse them into different --out folders.")
     res = []
     for p in paths:
         try:
