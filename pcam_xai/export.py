@@ -21,7 +21,8 @@ __all__ = ['DEFAULT_OPSET', 'DeployedModel', 'export_onnx']
 
 # %% ../nbs/09_export.ipynb #5fd8e673
 class DeployedModel(nn.Module):
-    "`N×H×W×3 uint8` images → class probabilities `N×C`: scaling, normalisation and activation of the torch path around `model`."
+    ("`N×H×W×3 uint8` images → class probabilities `N×C`: scaling, normalisation and activation of the torch path "
+     "around `model`.")
     def __init__(self,
                  model:nn.Module, # a classifier returning logits
                  n_out:int, # its number of logits (1: one sigmoid logit, probabilities [1-p, p])
@@ -59,7 +60,8 @@ def _exported_program(net:nn.Module, example:torch.Tensor, max_batch:int):
 # %% ../nbs/09_export.ipynb #77145e99
 def _export_record(opset:int, max_diff:float|None) -> dict:
     import onnx, onnxscript, onnxruntime, pcam_xai
-    return dict(format='pcam_xai-onnx-1', opset=int(opset), input='images: N×H×W×3 uint8', output='probabilities: N×C float32',
+    return dict(format='pcam_xai-onnx-1', opset=int(opset), input='images: N×H×W×3 uint8', output='probabilities: N×C '
+                'float32',
                 max_abs_diff_vs_torch=max_diff, versions=dict(pcam_xai=pcam_xai.__version__, torch=torch.__version__,
                 onnx=onnx.__version__, onnxscript=onnxscript.__version__, onnxruntime=onnxruntime.__version__,
                 python=platform.python_version()))
@@ -71,10 +73,12 @@ def _resolve(checkpoint_or_model, card):
         model, ck_card = load_checkpoint(checkpoint_or_model)
         return model, {**ck_card, **(card or {})}
     if not isinstance(checkpoint_or_model, nn.Module):
-        raise ConfigError(f"export_onnx takes a checkpoint path or a torch model, got {type(checkpoint_or_model).__name__}.")
+        raise ConfigError(f"export_onnx takes a checkpoint path or a torch model, got "
+                          f"{type(checkpoint_or_model).__name__}.")
     if card is None:
-        raise ConfigError("export_onnx(model, ...) needs card=: the model card (pcam_xai.training.model_card(arch, n_out, "
-                          "classes, input_size, normalize)) tells the predictor the classes, input size and normalisation.")
+        raise ConfigError("export_onnx(model, ...) needs card=: the model card (pcam_xai.training.model_card(arch, "
+                          "n_out, classes, input_size, normalize)) tells the predictor the classes, input size and "
+                          "normalisation.")
     return checkpoint_or_model, card
 
 def _check_card(card:dict):
@@ -89,7 +93,8 @@ def _check_card(card:dict):
 # %% ../nbs/09_export.ipynb #93500f38
 def export_onnx(checkpoint_or_model, # a pcam_xai .safetensors checkpoint, or a torch model (then `card` is needed)
                 path:str|Path, # the .onnx file to write
-                card:dict|None=None, # model card (`pcam_xai.training.model_card`); with a checkpoint: fields to override
+                # model card (`pcam_xai.training.model_card`); with a checkpoint: fields to override
+                card:dict|None=None,
                 opset:int=DEFAULT_OPSET, # ONNX opset
                 overwrite:bool=False, # replace an existing file
                 check:bool=True, # run the file with onnxruntime and compare with torch before writing it
@@ -118,7 +123,8 @@ def export_onnx(checkpoint_or_model, # a pcam_xai .safetensors checkpoint, or a 
                          f"{type(e).__name__}: {str(e).strip().splitlines()[-1][:300]}") from None
     proto = prog.model_proto
     max_diff = _check_parity(proto, net, h, w, atol) if check else None
-    onnx.helper.set_model_props(proto, {ONNX_CARD_KEY: json.dumps(card), ONNX_EXPORT_KEY: json.dumps(_export_record(opset, max_diff))})
+    onnx.helper.set_model_props(proto, {ONNX_CARD_KEY: json.dumps(card),
+                                        ONNX_EXPORT_KEY: json.dumps(_export_record(opset, max_diff))})
     proto.doc_string = f"pcam_xai {card.get('arch')}: images N×{h}×{w}×3 uint8 -> probabilities of {card['classes']}"
     onnx.checker.check_model(proto)
     with atomic_write(path, 'wb', overwrite=overwrite) as f: f.write(proto.SerializeToString())

@@ -49,8 +49,8 @@ class Slide:
         self.vendor = osr.properties.get('openslide.vendor')
 
     def _fail(self, what:str, e:Exception) -> DataError:
-        return DataError(f"{self.path}: {what} failed ({type(e).__name__}: {e}). The slide file is damaged or truncated; "
-                         "re-export or re-scan it.")
+        return DataError(f"{self.path}: {what} failed ({type(e).__name__}: {e}). The slide file is damaged or "
+                         "truncated; re-export or re-scan it.")
 
     def best_level(self, downsample:float) -> int:
         "The pyramid level with the largest downsample not above `downsample` (OpenSlide's choice)."
@@ -82,7 +82,8 @@ class Slide:
 
 # %% ../nbs/11_wsi.ipynb #ceea2792
 class TiffFileReader:
-    "The part of OpenSlide's interface `Slide` uses, for plain (stripped or tiled) TIFFs, on tifffile: bounded-memory reads."
+    ("The part of OpenSlide's interface `Slide` uses, for plain (stripped or tiled) TIFFs, on tifffile: "
+     "bounded-memory reads.")
     def __init__(self, path:Path):
         import tifffile
         self.tf = tifffile.TiffFile(str(path))
@@ -173,12 +174,14 @@ def open_slide(path:str|Path, # a whole-slide image OpenSlide reads (.svs, .tif/
         if path.suffix.lower() in ('.tif', '.tiff'):
             try: osr = TiffFileReader(path)   # a plain (stripped) TIFF
             except Exception: osr = None
-        if osr is None: raise DataError(f"{path} is not a whole-slide image OpenSlide can read (unknown format). Supported: Aperio .svs, "
-                        "Hamamatsu, MIRAX, Leica, Philips, Ventana and generic tiled pyramidal TIFF; convert other "
+        if osr is None: raise DataError(f"{path} is not a whole-slide image OpenSlide can read (unknown format). "
+                        "Supported: Aperio .svs, Hamamatsu, MIRAX, Leica, Philips, Ventana and generic tiled "
+                        "pyramidal TIFF; convert other "
                         "files to a tiled pyramidal TIFF.") from None
     except Exception as e:
-        raise DataError(f"{path} could not be opened as a slide ({type(e).__name__}: {e}). The file is damaged or uses "
-                        "an encoding OpenSlide does not support; re-export it as a tiled pyramidal TIFF.") from None
+        raise DataError(f"{path} could not be opened as a slide ({type(e).__name__}: {e}). The file is damaged or "
+                        "uses an encoding OpenSlide does not support; re-export it as a tiled pyramidal "
+                        "TIFF.") from None
     if mpp is not None:
         try: mpp = float(mpp)
         except (TypeError, ValueError): mpp = float('nan')
@@ -188,7 +191,8 @@ def open_slide(path:str|Path, # a whole-slide image OpenSlide reads (.svs, .tif/
     found = _slide_mpp(osr, path)
     if found is None:
         osr.close()
-        raise DataError(f"{path} does not record its resolution (no {op.PROPERTY_NAME_MPP_X} property). Pass the scanner's "
+        raise DataError(f"{path} does not record its resolution (no {op.PROPERTY_NAME_MPP_X} property). Pass the "
+                        f"scanner's "
                         "µm per pixel: mpp=... (--mpp X), e.g. 0.25 for a 40× scan, 0.5 for 20×.")
     return Slide(path, osr, found, 'slide')
 
@@ -219,19 +223,22 @@ def tile_grid(slide:Slide, # from `open_slide`
               mpp:float=PCAM_MPP, # µm/px of the model's input
               tissue_threshold:float=0.5, # keep tiles whose tissue fraction is at least this
              ) -> tuple[pd.DataFrame, dict]:
-    "Tiles covering the tissue at the model's resolution: a table (col, row, x, y, size in level 0, tissue) and the grid."
-    if not 0 <= tissue_threshold <= 1: raise ConfigError(f"tissue_threshold must be in [0, 1], got {tissue_threshold}.")
+    ("Tiles covering the tissue at the model's resolution: a table (col, row, x, y, size in level 0, tissue) and the "
+     "grid.")
+    if not 0 <= tissue_threshold <= 1: raise ConfigError(f"tissue_threshold must be in [0, 1], "
+                                                             f"got {tissue_threshold}.")
     W, H = slide.dimensions
     ds = mpp / slide.mpp   # level-0 pixels per model pixel
     if ds < 0.5:
         raise DataError(f"{slide.path} is scanned at {slide.mpp:g} µm/px, more than twice coarser than the model's "
-                        f"{mpp:g} µm/px; tiles would be upsampled {1/ds:.1f}×. Use a model trained at this resolution, "
+                        f"{mpp:g} µm/px; tiles would be upsampled {1/ds:.1f}×. Use a model trained at this "
+                            f"resolution, "
                         "or pass the right mpp= (--mpp) if the file's resolution is wrong.")
     size0 = tile_px * ds
     nx, ny = int(W / size0 + 1e-6), int(H / size0 + 1e-6)
     if nx == 0 or ny == 0:
-        raise DataError(f"{slide.path} is {W}×{H} px ({W*slide.mpp:.0f}×{H*slide.mpp:.0f} µm): smaller than one tile of "
-                        f"{tile_px} px at {mpp:g} µm/px ({tile_px*mpp:.0f} µm); there is nothing to analyse.")
+        raise DataError(f"{slide.path} is {W}×{H} px ({W*slide.mpp:.0f}×{H*slide.mpp:.0f} µm): smaller than one tile "
+                        f"of {tile_px} px at {mpp:g} µm/px ({tile_px*mpp:.0f} µm); there is nothing to analyse.")
     level = slide.best_level(ds)
     grid = dict(nx=nx, ny=ny, size0=size0, level=level, level_downsample=float(slide.level_downsamples[level]),
                 read_px=int(math.ceil(size0 / slide.level_downsamples[level] - 1e-6)), tile_px=int(tile_px), mpp=mpp)
@@ -241,8 +248,10 @@ def tile_grid(slide:Slide, # from `open_slide`
     m = np.asarray(mask, bool)
     sy, sx = m.shape[0] / H, m.shape[1] / W   # mask pixels per level-0 pixel
     ii = np.pad(m.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    mx0 = np.clip(np.floor(x0 * sx), 0, m.shape[1]).astype(int); mx1 = np.clip(np.ceil((x0 + size0) * sx), 0, m.shape[1]).astype(int)
-    my0 = np.clip(np.floor(y0 * sy), 0, m.shape[0]).astype(int); my1 = np.clip(np.ceil((y0 + size0) * sy), 0, m.shape[0]).astype(int)
+    mx0 = np.clip(np.floor(x0 * sx), 0, m.shape[1]).astype(int)
+    mx1 = np.clip(np.ceil((x0 + size0) * sx), 0, m.shape[1]).astype(int)
+    my0 = np.clip(np.floor(y0 * sy), 0, m.shape[0]).astype(int)
+    my1 = np.clip(np.ceil((y0 + size0) * sy), 0, m.shape[0]).astype(int)
     area = np.maximum((mx1 - mx0) * (my1 - my0), 1)
     tissue = (ii[my1, mx1] - ii[my0, mx1] - ii[my1, mx0] + ii[my0, mx0]) / area
     df = pd.DataFrame(dict(col=cols, row=rows, x=x0, y=y0, size=np.round(size0).astype(np.int64), tissue=tissue))
@@ -251,7 +260,8 @@ def tile_grid(slide:Slide, # from `open_slide`
 # %% ../nbs/11_wsi.ipynb #7ac877e3
 def _read_tile(slide:Slide, x:int, y:int, grid:dict) -> np.ndarray:
     im = slide.read(x, y, grid['level'], grid['read_px'], grid['read_px'])
-    if im.size != (grid['tile_px'],) * 2: im = im.resize((grid['tile_px'],) * 2, Image.Resampling.BILINEAR, reducing_gap=None)
+    if im.size != (grid['tile_px'],) * 2: im = im.resize((grid['tile_px'],) * 2, Image.Resampling.BILINEAR,
+                                                         reducing_gap=None)
     return np.asarray(im)
 
 def iter_tile_batches(slide:Slide, # from `open_slide`
@@ -342,7 +352,8 @@ def tiles_geojson(tiles:pd.DataFrame, # `tiles.csv` table: x, y, size (level 0) 
         x, y, s = int(r.x), int(r.y), int(r.size)
         meas = {c: float(getattr(r, c)) for c in pcols}
         meas['tissue_fraction'] = float(r.tissue)
-        feats.append(dict(type='Feature', geometry=dict(type='Polygon', coordinates=[[[x, y], [x + s, y], [x + s, y + s],
+        feats.append(dict(type='Feature', geometry=dict(type='Polygon', coordinates=[[[x, y], [x + s, y], 
+                                                                                     [x + s, y + s],
                           [x, y + s], [x, y]]]), properties=dict(objectType='tile', isLocked=True,
                           name=f'tile {int(r.col)},{int(r.row)}',
                           classification=dict(name=str(classes[pos]), color=colors[pos % len(colors)]),
@@ -360,7 +371,8 @@ def heatmap_figure(thumb:np.ndarray, # H×W×3 thumbnail of the whole slide
                    grid:dict, # from `tile_grid`
                    dims:tuple, # slide level-0 (width, height)
                    title:str='', cmap:str='inferno', alpha:float=0.55):
-    "A matplotlib figure: the thumbnail beside the thumbnail with the tile probabilities laid over it, with a colour bar."
+    ("A matplotlib figure: the thumbnail beside the thumbnail with the tile probabilities laid over it, with a colour "
+     "bar.")
     import matplotlib.pyplot as plt
     h, w = thumb.shape[:2]
     ext = (0, grid['nx'] * grid['size0'] * w / dims[0], grid['ny'] * grid['size0'] * h / dims[1], 0)
@@ -382,7 +394,8 @@ def mask_figure(thumb:np.ndarray, mask:np.ndarray, tiles:pd.DataFrame, grid:dict
     from matplotlib.patches import Rectangle
     h, w = thumb.shape[:2]; sx, sy = w / dims[0], h / dims[1]
     fig, axs = plt.subplots(1, 3, figsize=(13, 4.5 * h / w + 0.6), layout='constrained')
-    axs[0].imshow(thumb); axs[0].set_title('thumbnail'); axs[1].imshow(mask, cmap='gray'); axs[1].set_title('tissue mask')
+    axs[0].imshow(thumb)
+    axs[0].set_title('thumbnail'); axs[1].imshow(mask, cmap='gray'); axs[1].set_title('tissue mask')
     axs[2].imshow(thumb); axs[2].set_title(f"{len(tiles)} tiles kept")
     rects = [Rectangle((x * sx, y * sy), grid['size0'] * sx, grid['size0'] * sy) for x, y in zip(tiles.x, tiles.y)]
     axs[2].add_collection(PatchCollection(rects, facecolor='none', edgecolor='lime', linewidth=0.4))
@@ -397,7 +410,8 @@ def _save_fig(fig, path:Path, dpi:int=100):
     plt.close(fig)
 
 def _write_json(path:Path, obj):
-    with atomic_write(path, 'w') as f: json.dump(obj, f, indent=1, default=lambda o: o.item() if hasattr(o, 'item') else str(o))
+    with atomic_write(path, 'w') as f: json.dump(obj, f, indent=1, 
+                                               default=lambda o: o.item() if hasattr(o, 'item') else str(o))
 
 def gradcam_topk(slide:Slide, tiles:pd.DataFrame, grid:dict, model, card:dict, pos:int, k:int=8):
     "Grad-CAM (`pcam_xai.explain`, in pixel space) of the `k` tiles with the highest tumour probability, as a figure."
@@ -411,11 +425,14 @@ def gradcam_topk(slide:Slide, tiles:pd.DataFrame, grid:dict, model, card:dict, p
     net = model.to(memory_format=torch.contiguous_format)
     if card.get('normalize'):
         net = PixelSpace(model, *card['normalize']).eval()
-        if not isinstance(getattr(net, 'default_cam_layer', None), str): net.default_cam_layer = f'model.{default_cam_layer(model)}'
+        if not isinstance(getattr(net, 'default_cam_layer', None),
+                          str): net.default_cam_layer = f'model.{default_cam_layer(model)}'
     maps = explain(net, x, method='gradcam', target=pos).detach().cpu().numpy()
-    fig = show_explanations(imgs, maps, preds=[pos] * len(top), probs=top[pcol].to_numpy(), class_names=card['classes'],
+    fig = show_explanations(imgs, maps, preds=[pos] * len(top), probs=top[pcol].to_numpy(),
+                            class_names=card['classes'],
                             center_box=round(32 * grid['tile_px'] / 96), ncols=4)
-    for ax, (c, r) in zip(fig.axes, zip(top.col, top.row)): ax.set_title(ax.get_title() + f"\ntile {c},{r}", fontsize=8)
+    for ax, (c, r) in zip(fig.axes, zip(top.col, top.row)): ax.set_title(ax.get_title() + f"\ntile {c},{r}",
+                                                                         fontsize=8)
     fig.suptitle(f"Grad-CAM of the top {len(top)} tiles — {slide.path.name}")
     return fig
 
@@ -429,8 +446,8 @@ def _load_model(checkpoint, device):
 def _prepare_out(out_dir:Path, name:str, overwrite:bool) -> tuple[Path, Path]:
     final = Path(out_dir)/name
     if final.exists() and not overwrite:
-        raise ConfigError(f"{final} already exists (results of an earlier run). Choose another --out folder, delete it, "
-                          "or pass overwrite=True (--overwrite).")
+        raise ConfigError(f"{final} already exists (results of an earlier run). Choose another --out folder, delete "
+                          "it, or pass overwrite=True (--overwrite).")
     final.parent.mkdir(parents=True, exist_ok=True)
     return final, Path(tempfile.mkdtemp(dir=final.parent, prefix=f'.{name}.', suffix='.tmp'))
 
@@ -448,7 +465,8 @@ def analyze_slide(path:str|Path, # a slide OpenSlide reads
                   overwrite:bool=False, # replace an existing output folder
                   progress:bool=True, # tqdm progress bar on stderr
                  ) -> dict:
-    "Triage one slide: tissue mask, tiles at the model's resolution, batched inference, and all outputs; returns the summary."
+    ("Triage one slide: tissue mask, tiles at the model's resolution, batched inference, and all outputs; returns the "
+     "summary.")
     for nm, v in (('threshold', threshold), ('tissue_threshold', tissue_threshold)):
         if not 0 <= v <= 1: raise ConfigError(f"{nm} must be in [0, 1], got {v}.")
     if int(top_k) < 0: raise ConfigError(f"top_k must be 0 or more, got {top_k}.")
@@ -515,14 +533,16 @@ def synthetic_slide(path:str|Path, # the .tif file to write
                     pos:np.ndarray, # N×96×96×3 uint8 tumour-positive patches (planted inside the region)
                     neg:np.ndarray, # M×96×96×3 uint8 negative patches (everywhere else)
                     grid:tuple=(21, 21), # tissue cells (rows, cols), one patch each
-                    region:tuple=(0.4, 0.6, 0.3, 0.35), # the ellipse: centre row, centre col, half-height, half-width (grid fractions)
+                    # the ellipse: centre row, centre col, half-height, half-width (grid fractions)
+                    region:tuple=(0.4, 0.6, 0.3, 0.35),
                     mpp:float=PCAM_MPP / 1.5, # µm/px of level 0: patches are resized by `PCAM_MPP / mpp`
                     margin:int=2, # cells of white glass around the tissue
                     patch_mpp:float=PCAM_MPP, # µm/px of the patches
                     seed:int=0, # which patches go where
                     overwrite:bool=False,
                    ) -> dict:
-    "Write a pyramidal TIFF with tumour patches in an off-centre ellipse among negatives; return its planted cell mask."
+    ("Write a pyramidal TIFF with tumour patches in an off-centre ellipse among negatives; return its planted cell "
+     "mask.")
     import tifffile
     path = Path(path)
     if path.exists() and not overwrite: raise ConfigError(f"{path} already exists; pass overwrite=True to replace it.")
@@ -570,12 +590,13 @@ def analyze_slides(paths:list, # slide files
                    on_result=None, # called with each result as it comes (the CLI prints it)
                    **kwargs, # `analyze_slide` options: mpp, tissue_threshold, bs, threshold, top_k, overwrite...
                   ) -> list[dict]:
-    "`analyze_slide` for each slide with one loaded model; failures become `{'slide', 'error'}` entries, not exceptions."
+    ("`analyze_slide` for each slide with one loaded model; failures become `{'slide', 'error'}` entries, not "
+     "exceptions.")
     model, card = _load_model(checkpoint, device)
     stems = [Path(p).stem for p in paths]
     dup = sorted({s for s in stems if stems.count(s) > 1})
-    if dup: raise ConfigError(f"Several slides share the file name stem {dup[0]!r}, so their output folders would collide; "
-                              "analyse them into different --out folders.")
+    if dup: raise ConfigError(f"Several slides share the file name stem {dup[0]!r}, so their output folders would "
+                              "collide; analyse them into different --out folders.")
     res = []
     for p in paths:
         try:

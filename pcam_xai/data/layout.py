@@ -52,7 +52,8 @@ def detect_layout(path:str|Path, # the data folder (`--data`)
     found = [(k, p) for k in kinds if k != 'folder' and _is_layout(p, k)]
     if not found:   # a data root holding one folder per dataset (pcam/, hcd/, ...)
         found = [(k, p/k) for k in kinds if k != 'folder' and _is_layout(p/k, k)]
-    if not found and 'folder' in kinds and _is_layout(p, 'folder'): found = [('folder', p)]   # only then: class folders
+    # only then: class folders
+    if not found and 'folder' in kinds and _is_layout(p, 'folder'): found = [('folder', p)]
     if layout and not found:
         raise DataError(f"{p} does not look like the {layout!r} layout. Expected:\n{_EXPECT}")
     if found and found[0][1] == p: return found[0]   # the folder itself (a named layout before 'folder')
@@ -212,7 +213,8 @@ def load_eval_split(data:str|Path, # the data folder (`--data`)
         got = ds.read_many([0])[0].shape[:2]
         if tuple(got) != tuple(hw):
             if not resize:
-                raise DataError(f"{root}: the {kind} images are {got[1]}×{got[0]} but the model takes {hw[1]}×{hw[0]}. "
+                raise DataError(f"{root}: the {kind} images are {got[1]}×{got[0]} but the model takes "
+                                f"{hw[1]}×{hw[0]}. "
                                 "Evaluate on data of the model's size, or resize them (--resize; bilinear).")
             ds, note = Resized(ds, hw), f"{kind} images resized from {got[1]}×{got[0]} to {hw[1]}×{hw[0]} (bilinear)"
         elif kind in ('breakhis', 'folder'): note = f"images resized to the model's input, {hw[1]}×{hw[0]}"
