@@ -27,7 +27,8 @@ __all__ = ['AUGS', 'TRAIN_DEFAULTS', 'DEMO_RECIPE', 'cmd_train', 'cmd_evaluate',
 AUGS = ('reference', 'dihedral', 'full', 'resnet', 'none')
 
 def _augs(name:str) -> list:
-    "Training augmentations by recipe name (all from `pcam_xai.preprocessing`; validation batches are never augmented)."
+    ("Training augmentations by recipe name (all from `pcam_xai.preprocessing`; validation batches are never "
+     "augmented).")
     from pcam_xai import preprocessing as pp
     recipes = {'reference': pp.reference_cnn_tfms,   # flips, brightness ±0.1, contrast 0.8-1.2 (the reference CNN)
                'dihedral': pp.dihedral_tfms,          # the 8 dihedral views
@@ -294,7 +295,8 @@ def cmd_export(a) -> Path:
     from pcam_xai.predictor import read_onnx_card
     out = export_onnx(a.checkpoint, a.out, opset=a.opset, overwrite=a.overwrite)
     card, rec = read_onnx_card(out)
-    print(f"{out} ({out.stat().st_size / 2**20:.1f} MiB): {card['arch']}, classes {card['classes']}, opset {rec['opset']}, "
+    print(f"{out} ({out.stat().st_size / 2**20:.1f} MiB): {card['arch']}, classes {card['classes']}, opset "
+          f"{rec['opset']}, "
           f"max |Δ probability| vs torch {rec['max_abs_diff_vs_torch']:.1e}")
     return out
 
@@ -315,9 +317,11 @@ def _add_serve(sub):
     q = sub.add_parser('serve', help=cmd_serve.__doc__, description=cmd_serve.__doc__)
     q.add_argument('--model', required=True, help="an .onnx file written by pcam-xai export")
     q.add_argument('--host', default='127.0.0.1', help="interface to listen on (0.0.0.0: every interface)")
-    q.add_argument('--port', type=int, default=8000); q.add_argument('--workers', type=int, default=1, help="uvicorn worker processes")
+    q.add_argument('--port', type=int, default=8000)
+    q.add_argument('--workers', type=int, default=1, help="uvicorn worker processes")
     q.add_argument('--threads', type=int, help="onnxruntime threads per inference (default: onnxruntime's choice)")
-    q.add_argument('--checkpoint', help="the checkpoint behind --model: enables POST /explain (Grad-CAM PNG; needs torch)")
+    q.add_argument('--checkpoint',
+                   help="the checkpoint behind --model: enables POST /explain (Grad-CAM PNG; needs torch)")
     q.set_defaults(func=cmd_serve)
 
 # %% ../nbs/10_cli.ipynb #35b59183
@@ -330,26 +334,32 @@ def _add_explore(sub):
     q = sub.add_parser('explore', help=cmd_explore.__doc__, description=cmd_explore.__doc__)
     q.add_argument('--data', required=True, help="data folder (any layout; see train)")
     q.add_argument('--checkpoint', required=True, help="a .safetensors checkpoint written by pcam-xai train")
-    q.add_argument('--layout', choices=LAYOUTS); q.add_argument('--split', choices=('train', 'valid', 'test'), default='test')
+    q.add_argument('--layout', choices=LAYOUTS)
+    q.add_argument('--split', choices=('train', 'valid', 'test'), default='test')
     q.add_argument('--port', type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
     q.add_argument('--no-browser', action='store_true', help="only print the URL")
     q.set_defaults(func=cmd_explore)
 
 # %% ../nbs/10_cli.ipynb #ecf85a9e
 def cmd_slide(a) -> list:
-    "Whole-slide triage: tissue mask, tiles at the model's resolution, heatmap, tile CSV, QuPath GeoJSON and a slide score."
+    ("Whole-slide triage: tissue mask, tiles at the model's resolution, heatmap, tile CSV, QuPath GeoJSON and a slide "
+     "score.")
     from pcam_xai.wsi import analyze_slides
     def show(r):
         if 'error' in r: print(f"pcam-xai slide: error: {r['error']}", file=sys.stderr, flush=True); return
         s = r['summary']
-        score = (f"max p {s['max']:.3f}, top-{s['top_k']} mean {s['top_k_mean']:.3f}, tumour tiles {s['tumour_tiles']} "
-                 f"({s['tumour_tile_fraction']:.1%}, {s['tumour_area_mm2']:.2f} mm²)") if s['tiles'] else "no tissue found"
-        print(f"{r['slide']}: {s['tiles']} tiles, {score}, {s['timings_s']['total']:.1f} s -> {s['out_dir']}", flush=True)
+        score = ((f"max p {s['max']:.3f}, top-{s['top_k']} mean {s['top_k_mean']:.3f}, tumour tiles "
+                  f"{s['tumour_tiles']} ({s['tumour_tile_fraction']:.1%}, {s['tumour_area_mm2']:.2f} mm²)")
+                 if s['tiles'] else "no tissue found")
+        print(f"{r['slide']}: {s['tiles']} tiles, {score}, {s['timings_s']['total']:.1f} s -> {s['out_dir']}",
+              flush=True)
     res = analyze_slides(a.slides, a.checkpoint, a.out, device=a.device, on_result=show, mpp=a.mpp,
                          tissue_threshold=a.tissue_threshold, bs=a.bs, threshold=a.threshold, top_k=a.top_k,
                          overwrite=a.overwrite, progress=not a.quiet)
     bad = [r['slide'] for r in res if 'error' in r]
-    if bad: raise DataError(f"{len(bad)} of {len(res)} slides failed ({', '.join(Path(b).name for b in bad)}); see the errors above.")
+    if bad:
+        raise DataError(f"{len(bad)} of {len(res)} slides failed ({', '.join(Path(b).name for b in bad)}); see the "
+                        f"errors above.")
     return res
 
 def _add_slide(sub):
@@ -357,12 +367,15 @@ def _add_slide(sub):
     q.add_argument('slides', nargs='+', help="whole-slide images OpenSlide reads (.svs, .tif, .ndpi, .mrxs, ...)")
     q.add_argument('--checkpoint', required=True, help="a .safetensors checkpoint written by pcam-xai train")
     q.add_argument('--out', required=True, help="output folder; one sub-folder per slide")
-    q.add_argument('--mpp', type=float, help="the slides' µm per pixel, when a file does not record it (or records it wrong)")
+    q.add_argument('--mpp', type=float,
+                   help="the slides' µm per pixel, when a file does not record it (or records it wrong)")
     q.add_argument('--tissue-threshold', type=float, default=0.5, help="keep tiles with at least this tissue fraction")
     q.add_argument('--threshold', type=float, default=0.5, help="tumour probability that counts a tile as tumour")
-    q.add_argument('--top-k', type=int, default=8, help="tiles in the top-k mean and the Grad-CAM figure (0: no Grad-CAM)")
+    q.add_argument('--top-k', type=int, default=8,
+                   help="tiles in the top-k mean and the Grad-CAM figure (0: no Grad-CAM)")
     q.add_argument('--bs', type=int, default=64, help="tiles per inference batch"); q.add_argument('--device')
-    q.add_argument('--quiet', action='store_true', help="no progress bar"); q.add_argument('--overwrite', action='store_true')
+    q.add_argument('--quiet', action='store_true', help="no progress bar")
+    q.add_argument('--overwrite', action='store_true')
     q.set_defaults(func=cmd_slide)
 
 # %% ../nbs/10_cli.ipynb #c3695157

@@ -28,12 +28,14 @@ def as_logits(out) -> torch.Tensor:
                          "Wrap the model so that it returns B×n_classes logits.")
     if out.ndim == 1: out = out[:, None]
     if out.ndim != 2:
-        raise ModelError(f"The model output has shape {tuple(out.shape)}; explanations need B×n_classes logits (or B×1). "
+        raise ModelError(f"The model output has shape {tuple(out.shape)}; explanations need B×n_classes logits (or "
+                         f"B×1). "
                          "Wrap the model so that it returns one row of logits per image.")
     return out
 
 def class_scores(out) -> torch.Tensor:
-    "`B×K` class scores: logits, with a single-logit head `z` expanded to `[-z, z]` (class 0 = normal, 1 = metastatic)."
+    ("`B×K` class scores: logits, with a single-logit head `z` expanded to `[-z, z]` (class 0 = normal, 1 = "
+     "metastatic).")
     out = as_logits(out)
     return torch.cat([-out, out], 1) if out.shape[1] == 1 else out
 
@@ -49,9 +51,10 @@ def class_probs(out, # the model's output: B×K or B×1 logits, a 1-D single-log
 # %% ../nbs/06_explain.ipynb #9de12db8
 def _ncls(out): return class_scores(out).shape[1]
 
-def resolve_target(target, # None (predicted class), int, sequence/array/tensor of ints, a callable, or a list of callables
-                   out, # the model's output for the batch (B×K or B×1 logits)
-                  ) -> torch.Tensor|list:
+def resolve_target(
+    target, # None (predicted class), int, sequence/array/tensor of ints, a callable, or a list of callables
+    out, # the model's output for the batch (B×K or B×1 logits)
+) -> torch.Tensor|list:
     "One target per image: a `LongTensor` of class indices, or a list of per-image callables."
     s = class_scores(out); B, K = s.shape
     if target is None: return s.argmax(1)
@@ -71,7 +74,8 @@ def resolve_target(target, # None (predicted class), int, sequence/array/tensor 
     t = t.long().reshape(-1).to(s.device)
     if t.numel() == 1: t = t.expand(B)
     if t.numel() != B:
-        raise ModelError(f"target has {t.numel()} entries for a batch of {B} images; pass one per image or a single int.")
+        raise ModelError(f"target has {t.numel()} entries for a batch of {B} images; pass one per image or a single "
+                         f"int.")
     bad = (t < 0) | (t >= K)
     if bad.any():
         extra = " (a single-logit head: 1 explains the logit, 0 its negation)" if as_logits(out).shape[1] == 1 else ""
@@ -108,7 +112,8 @@ def model_device(model:nn.Module) -> torch.device:
 
 @contextlib.contextmanager
 def eval_mode(model:nn.Module):
-    "Context manager: `model` in eval mode inside, every module's own train/eval flag restored on exit (even on error)."
+    ("Context manager: `model` in eval mode inside, every module's own train/eval flag restored on exit (even on "
+     "error).")
     modes = [(m, m.training) for m in model.modules()]
     try:
         model.eval()
@@ -175,7 +180,8 @@ class Hooks:
 
     def forward(self, x:torch.Tensor) -> torch.Tensor:
         "Run the model on `x`, autograd on only above the hooked layer; returns the model output."
-        if self.handle is None: raise ModelError("Hooks.forward must be called inside `with Hooks(model, layer) as h:`.")
+        if self.handle is None:
+            raise ModelError("Hooks.forward must be called inside `with Hooks(model, layer) as h:`.")
         self.acts, self.n_calls = None, 0
         with torch.no_grad(): out = self.model(x)
         if self.n_calls != 1:
@@ -185,7 +191,8 @@ class Hooks:
 
 # %% ../nbs/06_explain.ipynb #99cb5909
 class Explainer:
-    "Base of every method: input checks, device, eval mode, optional chunking; subclasses implement `_explain(x, target)`."
+    ("Base of every method: input checks, device, eval mode, optional chunking; subclasses implement `_explain(x, "
+     "target)`.")
     def __init__(self, model:nn.Module): self.model = model
 
     def _explain(self, x:torch.Tensor, target) -> torch.Tensor: raise NotImplementedError
@@ -223,16 +230,19 @@ def tokens_to_grid(t:torch.Tensor, # B×N×C tokens
         if h > 0 and M % h == 0 and (M // h) * H == h * W:
             return t[:, p:].transpose(1, 2).reshape(B, C, h, M // h)
     raise ModelError(f"Cannot lay {N} tokens out on a grid with the input's {H}×{W} aspect ratio"
-                     f"{f' after {n_prefix} prefix tokens' if n_prefix is not None else ''}. Pick a layer with a B×C×h×w output.")
+                     f"{f' after {n_prefix} prefix tokens' if n_prefix is not None else ''}. Pick a layer with a "
+                     f"B×C×h×w output.")
 
 def upsample_maps(maps:torch.Tensor, # B×h×w maps
                   size:tuple, # (H, W)
                  ) -> torch.Tensor:
-    "Bilinear resizing of `B×h×w` maps to `size` (half-pixel centres, as OpenCV's `cv2.resize` that pytorch-grad-cam uses)."
+    ("Bilinear resizing of `B×h×w` maps to `size` (half-pixel centres, as OpenCV's `cv2.resize` that pytorch-grad-cam "
+     "uses).")
     return F.interpolate(maps[:, None], size=tuple(size), mode='bilinear', align_corners=False)[:, 0]
 
 class BaseCAM(Explainer):
-    "Class activation map: hooks → gradients → `get_weights` → `combine` → ReLU → upsample; subclasses override one step."
+    ("Class activation map: hooks → gradients → `get_weights` → `combine` → ReLU → upsample; subclasses override one "
+     "step.")
     def __init__(self, model:nn.Module, # the model
                  layer:str|nn.Module|None=None, # the layer to explain at; None: `auto_layer(model)`
                 ):
@@ -308,13 +318,16 @@ def make_baseline(x:torch.Tensor, # B×C×H×W images
     "The reference image(s) standing for 'no signal', same shape as `x`."
     if isinstance(baseline, torch.Tensor):
         try: return baseline.to(x).expand_as(x)
-        except RuntimeError: raise ConfigError(f"{what} tensor of shape {tuple(baseline.shape)} does not broadcast to the "
+        except RuntimeError:
+            raise ConfigError(f"{what} tensor of shape {tuple(baseline.shape)} does not broadcast to the "
                                                f"input shape {tuple(x.shape)}.") from None
-    if isinstance(baseline, (int, float)) and not isinstance(baseline, bool): return torch.full_like(x, float(baseline))
+    if isinstance(baseline, (int, float)) and not isinstance(baseline, bool):
+        return torch.full_like(x, float(baseline))
     if baseline in ('black', 'zero', 'zeros'): return torch.zeros_like(x)
     if baseline == 'blur': return blur(x)
     if baseline == 'mean': return x.mean((2, 3), keepdim=True).expand_as(x).clone()
-    raise ConfigError(f"{what}={baseline!r} is not known. Use 'black' (or 'zero'), 'blur', 'mean', a number or a tensor.")
+    raise ConfigError(f"{what}={baseline!r} is not known. Use 'black' (or 'zero'), 'blur', 'mean', a number or a "
+                      f"tensor.")
 
 # %% ../nbs/06_explain.ipynb #3631d280
 _REDUCE = {'sum': lambda a: a.sum(1), 'abs_sum': lambda a: a.abs().sum(1),
@@ -333,7 +346,8 @@ class CaptumExplainer(Explainer):
         "`(forward_func, captum_target)`: class scores and class indices, or a single callable applied per row."
         if isinstance(target, (list, tuple)) and len(target) and all(callable(t) for t in target):
             raise ModelError(f"{type(self).__name__} cannot take a list of per-image callable targets (captum "
-                             "mixes images in its internal batches). Pass class indices, or one callable for all images.")
+                             "mixes images in its internal batches). Pass class indices, or one callable for all "
+                             "images.")
         if callable(target) and not isinstance(target, torch.Tensor):
             return (lambda inp: torch.stack([target(o).reshape(()) for o in as_logits(self.model(inp))])), None
         with torch.no_grad(): out = self.model(x)
@@ -349,13 +363,15 @@ class CaptumExplainer(Explainer):
 class IntegratedGradients(CaptumExplainer):
     "Integrated Gradients (captum), with a bounded internal batch and a black / blur / mean / custom baseline."
     def __init__(self, model:nn.Module, # the model
-                 baseline='blur', # see `make_baseline`; 'blur' suits H&E far better than 'black' (`pcam_xai.explain_metrics`)
+                 # see `make_baseline`; 'blur' suits H&E far better than 'black' (`pcam_xai.explain_metrics`)
+                 baseline='blur',
                  n_steps:int=32, # points on the path from baseline to image
                  method:str='gausslegendre', # captum's integral approximation
                  internal_batch_size:int|None=64, # path points per forward pass (memory bound); None: all at once
                  reduce:str|None=None): # channel reduction; default 'sum'
         super().__init__(model, reduce)
-        if not isinstance(n_steps, int) or n_steps < 1: raise ConfigError(f"n_steps must be a positive int, got {n_steps!r}.")
+        if not isinstance(n_steps, int) or n_steps < 1:
+            raise ConfigError(f"n_steps must be a positive int, got {n_steps!r}.")
         self.baseline, self.n_steps, self.method, self.ibs = baseline, n_steps, method, internal_batch_size
 
     def _attribute(self, fwd, x, t):
@@ -387,7 +403,8 @@ class SmoothGrad(CaptumExplainer):
         devs = [x.device] if x.device.type == 'cuda' else []
         with torch.random.fork_rng(devices=devs, enabled=self.seed is not None):
             if self.seed is not None: torch.manual_seed(self.seed)
-            return NoiseTunnel(S(fwd)).attribute(x, nt_type='smoothgrad', nt_samples=self.nt_samples, stdevs=self.stdevs,
+            return NoiseTunnel(S(fwd)).attribute(x, nt_type='smoothgrad', nt_samples=self.nt_samples,
+                                                 stdevs=self.stdevs,
                                                  nt_samples_batch_size=self.ntbs, target=t, abs=True)
 
 # %% ../nbs/06_explain.ipynb #b775cdb1
@@ -399,7 +416,8 @@ class AttentionMap(Explainer):
                 ):
         super().__init__(model)
         if not callable(getattr(model, 'attention_map', None)):
-            raise ModelError(f"{type(model).__name__} has no attention_map(x) method; method='attention' needs a model "
+            raise ModelError(f"{type(model).__name__} has no attention_map(x) method; method='attention' needs a "
+                             f"model "
                              "with self-attention such as pcam_xai.models.ReferenceCNN. Use a CAM or gradient method.")
         if mode not in ('received', 'centre', 'center'):
             raise ConfigError(f"mode={mode!r} is not known for attention maps. Use 'received' or 'centre'.")
@@ -410,7 +428,8 @@ class AttentionMap(Explainer):
         B, N = A.shape[0], A.shape[-1]
         g = math.isqrt(N)
         if A.shape != (B, N, N) or g * g != N:
-            raise ModelError(f"attention_map returned shape {tuple(A.shape)}; expected B×N×N with N a square grid size.")
+            raise ModelError(f"attention_map returned shape {tuple(A.shape)}; expected B×N×N with N a square grid "
+                             f"size.")
         if self.mode == 'received': w = A.mean(1)
         else:
             H, W = x.shape[-2:]
@@ -441,12 +460,15 @@ def get_explainer(model:nn.Module, # the model to explain
     cls = EXPLAINERS[method]
     if layer is not None:
         if not issubclass(cls, BaseCAM):
-            raise ConfigError(f"layer= is only used by CAM methods ({', '.join(k for k, v in EXPLAINERS.items() if issubclass(v, BaseCAM))}); "
+            raise ConfigError(f"layer= is only used by CAM methods "
+                              f"({', '.join(k for k, v in EXPLAINERS.items() if issubclass(v, BaseCAM))}); "
                               f"method={method!r} explains the input directly. Drop layer=.")
         kw['layer'] = layer
     ok = [p for p in inspect.signature(cls.__init__).parameters if p not in ('self', 'model')]
     bad = [k for k in kw if k not in ok]
-    if bad: raise ConfigError(f"method={method!r} does not take {', '.join(bad)}. It takes: {', '.join(ok) or 'no options'}.")
+    if bad:
+        raise ConfigError(f"method={method!r} does not take {', '.join(bad)}. It takes: "
+                          f"{', '.join(ok) or 'no options'}.")
     return cls(model, **kw)
 
 def explain(model:nn.Module, # the model (switched to eval mode for the call, then restored)
@@ -483,7 +505,8 @@ class PixelSpace(nn.Module):
     def attention_map(self, x:torch.Tensor) -> torch.Tensor:
         "The wrapped model's `attention_map` on the normalised images."
         if not callable(getattr(self.model, 'attention_map', None)):
-            raise ModelError(f"{type(self.model).__name__} has no attention_map(x) method; method='attention' needs a model "
+            raise ModelError(f"{type(self.model).__name__} has no attention_map(x) method; method='attention' needs a "
+                             f"model "
                              "with self-attention such as pcam_xai.models.ReferenceCNN.")
         return self.model.attention_map(self.normalize(x))
 
@@ -542,7 +565,8 @@ def show_explanations(imgs, # N images (N×H×W×3 uint8, or N×3×H×W float in
     for nm, v in (('preds', preds), ('labels', labels), ('probs', probs)):
         if v is not None and len(v) != n: raise DataError(f"{nm} has {len(v)} entries for {n} images.")
     ncols = max(1, min(ncols, n)); nrows = math.ceil(n / ncols)
-    fig, axs = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False, layout='constrained')
+    fig, axs = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False,
+                            layout='constrained')
     for i, ax in enumerate(axs.flat):
         ax.axis('off')
         if i >= n: continue

@@ -33,7 +33,8 @@ def read_upload(name:str, # the file's name as the browser sent it (used in mess
     "An uploaded PNG/JPEG/TIFF held in memory as an H×W×3 uint8 RGB array; a `DataError` saying why otherwise."
     ext = Path(name).suffix.lower()
     if ext not in UPLOAD_EXTS:
-        raise DataError(f"{name}: only {', '.join(UPLOAD_EXTS)} files can be uploaded. Convert it to PNG or TIFF first.")
+        raise DataError(f"{name}: only {', '.join(UPLOAD_EXTS)} files can be uploaded. Convert it to PNG or TIFF "
+                        f"first.")
     n = len(content)
     if n == 0: raise DataError(f"{name} is empty (0 bytes). Upload the image file itself.")
     if n > max_bytes:
@@ -52,9 +53,11 @@ def read_upload(name:str, # the file's name as the browser sent it (used in mess
             return np.array(to_rgb(ImageOps.exif_transpose(im)))
     except DataError: raise
     except Image.DecompressionBombError:
-        raise DataError(f"{name} has far more pixels than the limit (a decompression bomb). Crop or downscale it.") from None
+        raise DataError(f"{name} has far more pixels than the limit (a decompression bomb). "
+                        "Crop or downscale it.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise DataError(f"{name} cannot be read as an image ({type(e).__name__}). Upload a PNG, JPEG or TIFF file.") from None
+        raise DataError(f"{name} cannot be read as an image ({type(e).__name__}). "
+                        "Upload a PNG, JPEG or TIFF file.") from None
 
 # %% ../nbs/08_explorer.ipynb #2e774e53
 SORTS = ('index', 'confidently wrong', 'uncertain', 'probability of class', 'random')
@@ -100,7 +103,8 @@ class Explorer:
         self.hw = tuple(self.card['input_size'][1:])
         self.ds, self.source = _load_data(data, split, layout, self.card)
         if len(getattr(self.ds, 'classes', self.classes)) != len(self.classes):
-            raise ConfigError(f"The model was trained on classes {self.classes} but the data has {list(self.ds.classes)}. "
+            raise ConfigError(f"The model was trained on classes {self.classes} but the data has "
+                              f"{list(self.ds.classes)}. "
                               "Pick the checkpoint trained on this dataset.")
         self.net = self.model   # explained in pixel space: baselines (IG, deletion) are in image units
         if self.card.get('normalize'):
@@ -143,7 +147,8 @@ def predict(self:Explorer, progress=None, # called as progress(done, total) afte
 # %% ../nbs/08_explorer.ipynb #55b85328
 @patch
 def table(self:Explorer) -> pd.DataFrame:
-    "One row per item of the split: index, true and predicted class, confidence, correctness and every class probability."
+    ("One row per item of the split: index, true and predicted class, confidence, correctness and every class "
+     "probability.")
     p = self.predict()
     pred = p.argmax(1) if len(p) else np.zeros(0, np.int64)
     df = pd.DataFrame({'index': np.arange(len(self)), 'label': [self.classes[i] for i in self.labels],
@@ -163,7 +168,8 @@ def select(self:Explorer, true:str|None=None, # keep this true class (None: all)
           ) -> np.ndarray:
     "Indices of the items passing the filters, in the chosen order."
     for nm, v in (('true', true), ('pred', pred), ('sort_class', sort_class)):
-        if v is not None and v not in self.classes: raise ConfigError(f"{nm}={v!r} is not a class; classes: {self.classes}.")
+        if v is not None and v not in self.classes:
+            raise ConfigError(f"{nm}={v!r} is not a class; classes: {self.classes}.")
     if sort not in SORTS: raise ConfigError(f"sort={sort!r} is unknown; use one of {', '.join(SORTS)}.")
     lo, hi = conf
     if not 0 <= lo <= hi <= 1: raise ConfigError(f"conf={conf!r} must be a range (lo, hi) with 0 <= lo <= hi <= 1.")
@@ -174,9 +180,11 @@ def select(self:Explorer, true:str|None=None, # keep this true class (None: all)
     if pred is not None: keep &= pr == self.classes.index(pred)
     if correct is not None: keep &= (pr == self.labels) == correct
     idx = np.flatnonzero(keep)
-    if sort == 'confidently wrong': key = np.lexsort((-cf[idx], pr[idx] == self.labels[idx]))   # wrong first, surest first
+    # wrong first, surest first
+    if sort == 'confidently wrong': key = np.lexsort((-cf[idx], pr[idx] == self.labels[idx]))
     elif sort == 'uncertain': key = np.argsort(cf[idx], kind='stable')
-    elif sort == 'probability of class': key = np.argsort(-p[idx, self.classes.index(sort_class or self.classes[-1])], kind='stable')
+    elif sort == 'probability of class':
+        key = np.argsort(-p[idx, self.classes.index(sort_class or self.classes[-1])], kind='stable')
     elif sort == 'random': key = np.random.default_rng(seed).permutation(len(idx))
     else: key = np.arange(len(idx))
     return idx[key]
@@ -187,9 +195,11 @@ def to_png(a:np.ndarray) -> bytes:
     buf = io.BytesIO(); Image.fromarray(a).save(buf, format='PNG'); return buf.getvalue()
 
 def _scale_to(a:np.ndarray, side:int) -> np.ndarray:
-    "`a` enlarged by a whole factor (nearest neighbour, pixels stay visible) to about `side` pixels; never shrunk below 1×."
+    ("`a` enlarged by a whole factor (nearest neighbour, pixels stay visible) to about `side` pixels; never shrunk "
+     "below 1×.")
     f = max(1, round(side / max(a.shape[:2])))
-    return a if f == 1 else np.asarray(Image.fromarray(a).resize((a.shape[1] * f, a.shape[0] * f), Image.Resampling.NEAREST))
+    return a if f == 1 else np.asarray(Image.fromarray(a).resize((a.shape[1] * f, a.shape[0] * f),
+                                                                 Image.Resampling.NEAREST))
 
 @patch
 def image(self:Explorer, key) -> np.ndarray:
@@ -210,7 +220,8 @@ def caption(self:Explorer, key) -> str:
     "A one-line description of `key`: name, predicted class and probability, true class when known, and any note."
     p = self.item_probs(key); c = int(p.argmax())
     s = f"{key if isinstance(key, str) else f'#{key}'}: pred {self.classes[c]} ({p[c]:.2f})"
-    if not isinstance(key, str): s += f", true {self.classes[self.labels[key]]}" + ('' if c == self.labels[key] else ' ✗')
+    if not isinstance(key, str):
+        s += f", true {self.classes[self.labels[key]]}" + ('' if c == self.labels[key] else ' ✗')
     elif self.uploads[key][2]: s += f" — {self.uploads[key][2]}"
     return s
 
@@ -235,8 +246,10 @@ def explanation(self:Explorer, key, # split index or upload name
                ) -> np.ndarray:
     "The H×W map of `method` for `key`, computed once per (item, method, target, layer) and cached."
     from pcam_xai.explain import explain, list_methods, EXPLAINERS, BaseCAM
-    if method not in list_methods(): raise ConfigError(f"method={method!r} is unknown; use one of {', '.join(list_methods())}.")
-    if target is not None and target not in self.classes: raise ConfigError(f"target={target!r} is not a class: {self.classes}.")
+    if method not in list_methods():
+        raise ConfigError(f"method={method!r} is unknown; use one of {', '.join(list_methods())}.")
+    if target is not None and target not in self.classes:
+        raise ConfigError(f"target={target!r} is not a class: {self.classes}.")
     t = int(self.item_probs(key).argmax()) if target is None else self.classes.index(target)
     layer = (layer or None) if issubclass(EXPLAINERS[method], BaseCAM) else None
     ck = (key, method, t, layer)
@@ -252,7 +265,8 @@ def _box(a:np.ndarray, f:int, side:int=32) -> np.ndarray:
     "Draw the centre `side`×`side` box (PCam's label region) of the original image on `a`, enlarged `f`×."
     im = Image.fromarray(a); d = ImageDraw.Draw(im)
     H, W = a.shape[:2]; s = side * f
-    d.rectangle([(W - s) // 2, (H - s) // 2, (W + s) // 2 - 1, (H + s) // 2 - 1], outline=(255, 255, 255), width=max(1, f // 2 + 1))
+    d.rectangle([(W - s) // 2, (H - s) // 2, (W + s) // 2 - 1, (H + s) // 2 - 1], outline=(255, 255, 255),
+                width=max(1, f // 2 + 1))
     return np.asarray(im)
 
 @patch
@@ -272,7 +286,8 @@ def render(self:Explorer, key, # split index or upload name
 
 @patch
 def compare(self:Explorer, key, methods:list, # 1-4 methods shown side by side
-            target:str|None=None, alpha:float=0.5, cmap:str='jet', box:bool=False, side:int=192, # see `Explorer.render`
+            # see `Explorer.render`
+            target:str|None=None, alpha:float=0.5, cmap:str='jet', box:bool=False, side:int=192,
            ) -> np.ndarray:
     "Several methods' overlays of `key` side by side (default layers), separated by white gaps."
     if not 1 <= len(methods) <= 4: raise ConfigError(f"Compare 1 to 4 methods at once, got {len(methods)}.")
@@ -310,7 +325,8 @@ def add_uploads(self:Explorer, files, # `(name, bytes)` pairs, or a `FileUpload`
     for name, content in _upload_items(files):
         try:
             a = read_upload(name, content, self.max_upload_bytes)
-            note = '' if a.shape[:2] == self.hw else f"resized from {a.shape[1]}×{a.shape[0]} to {self.hw[1]}×{self.hw[0]}"
+            note = '' if a.shape[:2] == self.hw else (f"resized from {a.shape[1]}×{a.shape[0]} to "
+                                                      f"{self.hw[1]}×{self.hw[0]}")
             a = fit_size(name, a, self.hw, resize=True)
             self.uploads[name] = (a, self._probs_of(a[None])[0], note)
             self.maps = {k: v for k, v in self.maps.items() if k[0] != name}   # a re-upload replaces the old maps
@@ -371,10 +387,13 @@ class ExplorerUI:
                                     layout=lay('200px'))
         self.f_conf = W.FloatRangeSlider(value=(0.0, 1.0), min=0, max=1, step=0.01, description='confidence')
         self.sort = W.Dropdown(options=SORTS, description='sort', layout=lay('270px'))
-        self.sort_class = W.Dropdown(options=ex.classes, value=ex.classes[-1], description='class', layout=lay('200px'))
+        self.sort_class = W.Dropdown(options=ex.classes, value=ex.classes[-1], description='class',
+                                     layout=lay('200px'))
         self.seed = W.IntText(0, description='seed', layout=lay('150px'))
-        self.page_size = W.Dropdown(options=[8, 16, 32, 48], value=page_size, description='per page', layout=lay('160px'))
-        self.prev, self.next = W.Button(description='◀ prev', layout=lay('80px')), W.Button(description='next ▶', layout=lay('80px'))
+        self.page_size = W.Dropdown(options=[8, 16, 32, 48], value=page_size, description='per page',
+                                    layout=lay('160px'))
+        self.prev, self.next = W.Button(description='◀ prev', layout=lay('80px')), W.Button(description='next ▶',
+                                                                                            layout=lay('80px'))
         self.count = W.HTML(''); self.count.add_class('pcx-count')
         self.gallery = W.GridBox(layout=W.Layout(grid_template_columns='repeat(8, 112px)', grid_gap='4px'))
         self.gallery.add_class('pcx-gallery')
@@ -390,19 +409,23 @@ class ExplorerUI:
         self.caption = W.HTML('select a thumbnail'); self.caption.add_class('pcx-caption')
         self.cmp_methods = W.SelectMultiple(options=ms, value=('gradcam', 'ig'), rows=5, description='compare')
         self.cmp_btn = W.Button(description='compare side by side', layout=lay('180px'))
-        self.cmp_image = W.Image(format='png', layout=W.Layout(display='none')); self.cmp_image.add_class('pcx-compare')
+        self.cmp_image = W.Image(format='png', layout=W.Layout(display='none'))
+        self.cmp_image.add_class('pcx-compare')
         self.faith_btn = W.Button(description='faithfulness', layout=lay('120px'))
         self.faith = W.HTML('')
         self.upload = W.FileUpload(accept=','.join(UPLOAD_EXTS), multiple=True, description='upload images')
         self.upload_msg = W.HTML(''); self.upload_msg.add_class('pcx-upload-msg')
         self.uploads = W.HBox(); self.uploads.add_class('pcx-uploads')
-        self.png_path, self.csv_path = W.Text('explorer_view.png', description='PNG'), W.Text('explorer_table.csv', description='CSV')
+        self.png_path, self.csv_path = W.Text('explorer_view.png', description='PNG'), W.Text('explorer_table.csv',
+                                                                                              description='CSV')
         self.overwrite = W.Checkbox(False, description='overwrite')
         self.png_btn, self.csv_btn = W.Button(description='export view'), W.Button(description='export table')
         self.export_msg = W.HTML('')
-        for nm in ('f_true', 'f_pred', 'f_correct', 'sort', 'method', 'target', 'alpha', 'upload', 'next', 'cmp_btn', 'faith_btn'):
+        for nm in ('f_true', 'f_pred', 'f_correct', 'sort', 'method', 'target', 'alpha', 'upload', 'next', 'cmp_btn',
+                   'faith_btn'):
             getattr(self, nm).add_class(f"pcx-{nm.replace('_', '-')}")   # handles for the browser test
-        for w in (self.f_true, self.f_pred, self.f_correct, self.f_conf, self.sort, self.sort_class, self.seed, self.page_size):
+        for w in (self.f_true, self.f_pred, self.f_correct, self.f_conf, self.sort, self.sort_class, self.seed,
+                  self.page_size):
             w.observe(lambda ch: self.refresh(), names='value')
         for w in (self.method, self.target, self.layer, self.alpha, self.cmap, self.box):
             w.observe(lambda ch: self.show_detail(), names='value')
@@ -432,7 +455,8 @@ class ExplorerUI:
 
     def params(self) -> dict:
         "The current filter and sort settings as `Explorer.select` arguments."
-        return dict(true=self.f_true.value, pred=self.f_pred.value, correct=self.f_correct.value, conf=self.f_conf.value,
+        return dict(true=self.f_true.value, pred=self.f_pred.value, correct=self.f_correct.value,
+                    conf=self.f_conf.value,
                     sort=self.sort.value, sort_class=self.sort_class.value, seed=self.seed.value)
 
     @_safe
@@ -494,7 +518,8 @@ class ExplorerUI:
         if self.key is None: return
         s = self.settings()
         a = self.ex.compare(self.key, list(self.cmp_methods.value), s['target'], s['alpha'], s['cmap'], s['box'])
-        self.cmp_image.value, self.cmp_image.width = to_png(a), str(a.shape[1])   # shown at its own size, not stretched
+        # shown at its own size, not stretched
+        self.cmp_image.value, self.cmp_image.width = to_png(a), str(a.shape[1])
         self.cmp_image.layout.display = ''   # hidden until there is something to show
 
     @_safe
@@ -502,7 +527,8 @@ class ExplorerUI:
         if self.key is None: return
         s = self.settings()
         r = self.ex.faithfulness(self.key, s['method'], s['target'], s['layer'])
-        self.faith.value = f"deletion AUC {r['deletion_auc']:.3f} (lower is better), insertion AUC {r['insertion_auc']:.3f}"
+        self.faith.value = (f"deletion AUC {r['deletion_auc']:.3f} (lower is better), insertion AUC "
+                            f"{r['insertion_auc']:.3f}")
 
     @_safe
     def on_upload(self):
@@ -561,12 +587,15 @@ def app_notebook() -> dict:
 def explorer_from_env() -> Explorer:
     "The `Explorer` the app notebook shows, from the environment `pcam-xai explore` sets."
     miss = [k for k in (ENV_DATA, ENV_CHECKPOINT) if not os.environ.get(k)]
-    if miss: raise ConfigError(f"{', '.join(miss)} not set: start this page with `pcam-xai explore --data DIR --checkpoint F`.")
+    if miss:
+        raise ConfigError(f"{', '.join(miss)} not set: start this page with `pcam-xai explore --data DIR --checkpoint "
+                          f"F`.")
     return Explorer(os.environ[ENV_DATA], os.environ[ENV_CHECKPOINT], split=os.environ.get(ENV_SPLIT, 'test'),
                     layout=os.environ.get(ENV_LAYOUT) or None)
 
 # %% ../nbs/08_explorer.ipynb #ea4e4b55
-WS_MAX_MESSAGE_BYTES = 100 * 2**20   # tornado's websocket message limit raised from 10 MB: a 20 MB upload arrives whole
+# tornado's websocket message limit raised from 10 MB: a 20 MB upload arrives whole
+WS_MAX_MESSAGE_BYTES = 100 * 2**20
 
 # Voilà started with its websocket limit set in a traitlets Config: on the command line a dict setting is either
 # deprecated (a Python literal) or turns the number into a string (key=value), which tornado would not compare.
@@ -578,7 +607,8 @@ def voila_command(port:int, # the port to listen on
                   open_browser:bool=False, # let Voilà open a browser
                   notebook:str|Path=APP_NOTEBOOK, # the app notebook
                  ) -> list[str]:
-    "The Voilà command line serving the explorer on 127.0.0.1:`port`, websocket limit raised to `WS_MAX_MESSAGE_BYTES`."
+    ("The Voilà command line serving the explorer on 127.0.0.1:`port`, websocket limit raised to "
+     "`WS_MAX_MESSAGE_BYTES`.")
     return [sys.executable, '-c', _VOILA_MAIN, str(WS_MAX_MESSAGE_BYTES), str(notebook), f'--port={port}',
             '--Voila.ip=127.0.0.1', '--Voila.port_retries=0', f'--Voila.open_browser={open_browser}']
 

@@ -53,7 +53,9 @@ async def _limited(stream, limit:int):
     n = 0
     async for chunk in stream:
         n += len(chunk)
-        if n > limit: raise UploadError(413, f"The request body is over the limit of {_mib(limit)}. Send fewer or smaller files per request.")
+        if n > limit:
+            raise UploadError(413,
+                    f"The request body is over the limit of {_mib(limit)}. Send fewer or smaller files per request.")
         yield chunk
 
 async def _uploads(request:Request, max_files:int, max_request_bytes:int) -> list[tuple[str, bytes]]:
@@ -63,16 +65,20 @@ async def _uploads(request:Request, max_files:int, max_request_bytes:int) -> lis
         raise UploadError(415, "POST the images as multipart/form-data in the field 'files' "
                                "(curl -F files=@patch.png http://HOST/predict).")
     try:
-        parser = MultiPartParser(request.headers, _limited(request.stream(), max_request_bytes), max_files=max_files, max_fields=16)
+        parser = MultiPartParser(request.headers, _limited(request.stream(), max_request_bytes), max_files=max_files,
+                                 max_fields=16)
         form = await parser.parse()
     except MultiPartException as e:
         too_many = 'files' in str(e).lower()
-        raise UploadError(413 if too_many else 400, f"More than {max_files} files in one request; send at most {max_files} per request."
-                          if too_many else "The multipart body could not be parsed; send the images as multipart/form-data in the field 'files'.")
+        raise UploadError(413 if too_many else 400,
+                          f"More than {max_files} files in one request; send at most {max_files} per request."
+                          if too_many else "The multipart body could not be parsed; send the images as "
+                                           "multipart/form-data in the field 'files'.")
     try:
         files = [f for f in form.getlist('files') if isinstance(f, UploadFile)]
         if not files:
-            raise UploadError(400, f"No files in the field 'files' (fields sent: {sorted(set(form.keys())) or 'none'}). "
+            raise UploadError(400,
+                              f"No files in the field 'files' (fields sent: {sorted(set(form.keys())) or 'none'}). "
                                    "Send them with curl -F files=@patch.png.")
         return [(f.filename or f'files[{i}]', await f.read()) for i, f in enumerate(files)]
     finally: await form.close()
@@ -83,7 +89,8 @@ def _decode(uploads:list, hw:tuple, resize:bool, max_file_bytes:int) -> np.ndarr
     for name, data in uploads:
         if not data: raise UploadError(400, f"{name} is empty (0 bytes).", name)
         if len(data) > max_file_bytes:
-            raise UploadError(413, f"{name} is {_mib(len(data))}, over the limit of {_mib(max_file_bytes)} per file.", name)
+            raise UploadError(413, f"{name} is {_mib(len(data))}, over the limit of {_mib(max_file_bytes)} per file.",
+                              name)
         try: out.append(fit_size(name, read_image(_Named(data, name)), hw, resize))
         except DataError as e: raise UploadError(400, str(e), name) from None
     return np.stack(out)
@@ -99,8 +106,10 @@ class CamExplainer:
         from pcam_xai.explain import PixelSpace
         self.model, ck_card = load_checkpoint(checkpoint)
         if ck_card['classes'] != card['classes'] or ck_card['arch'] != card['arch']:
-            raise ConfigError(f"--checkpoint {checkpoint} is a {ck_card['arch']} with classes {ck_card['classes']}, but the served model "
-                              f"is a {card['arch']} with classes {card['classes']}. Pass the checkpoint the .onnx file was exported from.")
+            raise ConfigError(f"--checkpoint {checkpoint} is a {ck_card['arch']} with classes {ck_card['classes']}, "
+                              f"but the served model "
+                              f"is a {card['arch']} with classes {card['classes']}. Pass the checkpoint the .onnx "
+                              f"file was exported from.")
         self.net = PixelSpace(self.model, *ck_card['normalize']).eval() if ck_card.get('normalize') else self.model
         self.lock = threading.Lock()
 
@@ -127,14 +136,18 @@ def create_app(model:str|Path|Predictor, # an exported .onnx file, or a `Predict
                max_file_bytes:int=MAX_FILE_BYTES, # bytes per file
                max_request_bytes:int=MAX_REQUEST_BYTES, # bytes per request body
                threads:int|None=None, # onnxruntime threads per inference (None: onnxruntime's default)
-               checkpoint:str|Path|None=None, # the checkpoint behind the .onnx file: enables `POST /explain` (needs torch)
+               # the checkpoint behind the .onnx file: enables `POST /explain` (needs torch)
+               checkpoint:str|Path|None=None,
               ) -> Starlette:
-    "The prediction service: `GET /health`, `GET /model`, `POST /predict` (multipart field `files`), optional `POST /explain`."
+    ("The prediction service: `GET /health`, `GET /model`, `POST /predict` (multipart field `files`), optional `POST "
+     "/explain`.")
     pred = model if isinstance(model, Predictor) else Predictor(model, threads=threads)
     cams = CamExplainer(checkpoint, pred.card) if checkpoint else None
-    for v, n in ((max_files, 'max_files'), (max_file_bytes, 'max_file_bytes'), (max_request_bytes, 'max_request_bytes')):
+    for v, n in ((max_files, 'max_files'), (max_file_bytes, 'max_file_bytes'),
+                 (max_request_bytes, 'max_request_bytes')):
         if not isinstance(v, int) or v < 1: raise ConfigError(f"{n} must be a positive integer, got {v!r}.")
-    info = dict(card=pred.card, export=pred.export_info, input=f"{pred.hw[0]}×{pred.hw[1]} RGB images", classes=pred.classes,
+    info = dict(card=pred.card, export=pred.export_info, input=f"{pred.hw[0]}×{pred.hw[1]} RGB images",
+                classes=pred.classes,
                 limits=dict(max_files=max_files, max_file_bytes=max_file_bytes, max_request_bytes=max_request_bytes))
 
     async def health(request): return JSONResponse({'status': 'ok', 'model': pred.path.name})
@@ -149,13 +162,17 @@ def create_app(model:str|Path|Predictor, # an exported .onnx file, or a `Predict
             log.info("predict refused (%d): %s", e.status, e.message[:300])
             return _error(e.status, e.message, e.file)
         p = await run_in_threadpool(pred.predict_batch, x, tta)
-        preds = [dict(file=name, label=pred.classes[int(i)], probabilities={c: float(v) for c, v in zip(pred.classes, row)})
+        preds = [dict(file=name, label=pred.classes[int(i)],
+                      probabilities={c: float(v) for c, v in zip(pred.classes, row)})
                  for (name, _), row, i in zip(uploads, p, p.argmax(1))]
-        log.info("predict: %d file(s), %d bytes, %.1f ms", len(uploads), sum(len(d) for _, d in uploads), 1e3 * (time.perf_counter() - t0))
+        log.info("predict: %d file(s), %d bytes, %.1f ms", len(uploads), sum(len(d) for _, d in uploads),
+                 1e3 * (time.perf_counter() - t0))
         return JSONResponse({'predictions': preds})
 
     async def explain(request):
-        if cams is None: return _error(404, "POST /explain needs the checkpoint: start the service with --checkpoint best.safetensors "
+        if cams is None:
+            return _error(404,
+                          "POST /explain needs the checkpoint: start the service with --checkpoint best.safetensors "
                                             "(and torch installed).")
         try:
             resize, method = _flag(request, 'resize'), request.query_params.get('method', 'gradcam')
@@ -181,8 +198,10 @@ def create_app(model:str|Path|Predictor, # an exported .onnx file, or a `Predict
 # %% ../nbs/09b_serve.ipynb #f08a5c83
 def app_from_env() -> Starlette:
     "The app for uvicorn's `--factory`: model and limits from `$PCAM_XAI_MODEL` and `$PCAM_XAI_SERVE_*`."
-    if not os.environ.get(MODEL_ENV): raise ConfigError(f"${MODEL_ENV} is not set; start the service with pcam-xai serve --model model.onnx.")
-    kw = {k: int(os.environ[f'PCAM_XAI_SERVE_{k.upper()}']) for k in ('max_files', 'max_file_bytes', 'max_request_bytes', 'threads')
+    if not os.environ.get(MODEL_ENV):
+        raise ConfigError(f"${MODEL_ENV} is not set; start the service with pcam-xai serve --model model.onnx.")
+    kw = {k: int(os.environ[f'PCAM_XAI_SERVE_{k.upper()}'])
+          for k in ('max_files', 'max_file_bytes', 'max_request_bytes', 'threads')
           if os.environ.get(f'PCAM_XAI_SERVE_{k.upper()}')}
     return create_app(os.environ[MODEL_ENV], checkpoint=os.environ.get('PCAM_XAI_SERVE_CHECKPOINT') or None, **kw)
 
@@ -201,14 +220,18 @@ def serve(model:str|Path, # an exported .onnx file
     if checkpoint is not None:
         if not Path(checkpoint).exists(): raise ModelError(f"--checkpoint {checkpoint} does not exist.")
         os.environ['PCAM_XAI_SERVE_CHECKPOINT'] = str(Path(checkpoint).resolve())
-    if not isinstance(workers, int) or workers < 1: raise ConfigError(f"--workers must be a positive integer, got {workers!r}.")
+    if not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"--workers must be a positive integer, got {workers!r}.")
     os.environ[MODEL_ENV] = str(Path(model).resolve())
-    env = dict(max_files=max_files, max_file_bytes=max_file_bytes, max_request_bytes=max(MAX_REQUEST_BYTES, max_files * max_file_bytes),
+    env = dict(max_files=max_files, max_file_bytes=max_file_bytes,
+               max_request_bytes=max(MAX_REQUEST_BYTES, max_files * max_file_bytes),
                threads=threads)
     for k, v in env.items():
         if v is not None: os.environ[f'PCAM_XAI_SERVE_{k.upper()}'] = str(int(v))
-    log.warning("serving %r on http://%s:%d (%d worker(s)): GET /health, GET /model, POST /predict", pred, host, port, workers)
-    uvicorn.run('pcam_xai.serve:app_from_env', factory=True, host=host, port=port, workers=workers, log_level=log_level)
+    log.warning("serving %r on http://%s:%d (%d worker(s)): GET /health, GET /model, POST /predict", pred, host, port,
+                workers)
+    uvicorn.run('pcam_xai.serve:app_from_env', factory=True, host=host, port=port, workers=workers,
+                log_level=log_level)
 
 def main(argv:list|None=None):
     "`pcam-xai-serve --model model.onnx`: the service without the torch-based `pcam-xai` command."

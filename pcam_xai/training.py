@@ -493,8 +493,10 @@ def report_figures(results:dict, # `evaluate_model` output: {'plain': ..., 'tta'
     for ax, v in zip(axs[0], variants):
         cm = np.array(results[v]['confusion'])
         ax.imshow(cm, cmap='Blues')
-        for (i, j), n in np.ndenumerate(cm): ax.text(j, i, n, ha='center', va='center', color='white' if n > cm.max() / 2 else 'black')
-        ax.set_xticks(range(len(classes)), classes, rotation=30, ha='right'); ax.set_yticks(range(len(classes)), classes)
+        for (i, j), n in np.ndenumerate(cm):
+            ax.text(j, i, n, ha='center', va='center', color='white' if n > cm.max() / 2 else 'black')
+        ax.set_xticks(range(len(classes)), classes, rotation=30, ha='right')
+        ax.set_yticks(range(len(classes)), classes)
         ax.set_xlabel('predicted'); ax.set_ylabel('true'); ax.set_title(f"{v}: acc {results[v]['accuracy']:.3f}")
     figs['confusion'] = fig
     if all('roc_curve' in results[v] for v in variants):
@@ -502,20 +504,25 @@ def report_figures(results:dict, # `evaluate_model` output: {'plain': ..., 'tta'
         for v in variants:
             r = results[v]
             a1.plot(r['roc_curve']['fpr'], r['roc_curve']['tpr'], label=f"{v} (AUC {r['roc_auc']:.3f})")
-            a2.plot(r['pr_curve']['recall'], r['pr_curve']['precision'], label=f"{v} (AP {r['pr_curve']['average_precision']:.3f})")
-        a1.plot([0, 1], [0, 1], 'k:', lw=1); a1.set(xlabel='false positive rate', ylabel='true positive rate', title='ROC')
+            a2.plot(r['pr_curve']['recall'], r['pr_curve']['precision'],
+                    label=f"{v} (AP {r['pr_curve']['average_precision']:.3f})")
+        a1.plot([0, 1], [0, 1], 'k:', lw=1)
+        a1.set(xlabel='false positive rate', ylabel='true positive rate', title='ROC')
         a2.set(xlabel='recall', ylabel='precision', title='precision-recall'); a1.legend(); a2.legend()
         figs['roc_pr'] = fig
     fig, ax = plt.subplots(figsize=(4.2, 3.8))
     for v in variants:
         t = pd.DataFrame(results[v]['reliability']).dropna()
         ax.plot(t.confidence, t.accuracy, 'o-', label=f"{v} (ECE {results[v]['ece']:.3f})")
-    ax.plot([0, 1], [0, 1], 'k:', lw=1); ax.set(xlabel='confidence', ylabel='accuracy', title='reliability'); ax.legend()
+    ax.plot([0, 1], [0, 1], 'k:', lw=1)
+    ax.set(xlabel='confidence', ylabel='accuracy', title='reliability')
+    ax.legend()
     figs['reliability'] = fig
     if history is not None and len(history):
         cols = [c for c in ('accuracy', 'balanced_accuracy', 'roc_auc') if c in history]
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4))
-        a1.plot(history.epoch, history.train_loss, 'o-', label='train'); a1.plot(history.epoch, history.valid_loss, 'o-', label='valid')
+        a1.plot(history.epoch, history.train_loss, 'o-', label='train')
+        a1.plot(history.epoch, history.valid_loss, 'o-', label='valid')
         a1.set(xlabel='epoch', ylabel='loss', title='loss'); a1.legend()
         for c in cols: a2.plot(history.epoch, history[c], 'o-', label=c)
         a2.set(xlabel='epoch', title='validation metrics'); a2.legend()
@@ -537,7 +544,8 @@ def write_report(results:dict, # `evaluate_model` output
                  extra_figs:dict|None=None, # more figures `{name: matplotlib figure}` (written as `name.png`)
                  overwrite:bool=False, # replace an earlier report in `out_dir` (as a whole)
                 ) -> Path:
-    "Write metrics.json, PNG figures and a self-contained report.html to `out_dir`, all or nothing; returns the HTML path."
+    ("Write metrics.json, PNG figures and a self-contained report.html to `out_dir`, all or nothing; returns the HTML "
+     "path.")
     names = REPORT_FILES + tuple(f'{k}.png' for k in (extra_figs or {}))
     with staged_outputs(out_dir, names, overwrite) as out:   # checked before anything is drawn; nothing half-written
         with atomic_write(out/'metrics.json', 'w') as f: json.dump(dict(results=results, card=card), f, indent=1)
@@ -550,19 +558,24 @@ def write_report(results:dict, # `evaluate_model` output
         rows = ''.join(f"<tr><td>{v}</td><td>{_fmt_ci(r, 'accuracy')}</td><td>{r['balanced_accuracy']:.3f}</td>"
                        f"<td>{r['f1']:.3f}</td><td>{r['precision']:.3f}</td><td>{r['recall']:.3f}</td>"
                        f"<td>{_fmt_ci(r, 'roc_auc')}</td><td>{r['ece']:.3f}</td></tr>" for v, r in results.items())
-        pc = ''.join(f"<tr><td>{c}</td>" + ''.join(f"<td>{r0['per_class'][str(c)][k]:.3f}</td>" for k in ('precision', 'recall', 'f1-score'))
+        pc = ''.join(f"<tr><td>{c}</td>"
+                + ''.join(f"<td>{r0['per_class'][str(c)][k]:.3f}</td>" for k in ('precision', 'recall', 'f1-score'))
                      + f"<td>{int(r0['per_class'][str(c)]['support'])}</td></tr>" for c in classes)
-        meta = '' if card is None else '<pre>' + json.dumps({k: card[k] for k in card if k not in ('versions',)}, indent=1)[:3000] + '</pre>'
-        page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title><style>
+        meta = '' if card is None else '<pre>' + json.dumps({k: card[k] for k in card if k not in ('versions',)},
+                                                            indent=1)[:3000] + '</pre>'
+        page = (f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title><style>
 body{{font-family:system-ui,sans-serif;max-width:1000px;margin:2rem auto;color:#222}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}td:first-child{{text-align:left}}img{{max-width:100%}}</style></head><body>
-<h1>{title}</h1><p>Split <b>{r0['split']}</b>, n = {r0['n']} ({', '.join(f'{k}: {v}' for k, v in r0['class_counts'].items())}).
+td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}td:first-child{{text-align:left}}"""
+f"""img{{max-width:100%}}</style></head><body>
+<h1>{title}</h1><p>Split <b>{r0['split']}</b>, n = {r0['n']} """
+f"""({', '.join(f'{k}: {v}' for k, v in r0['class_counts'].items())}).
 Intervals: percentile bootstrap, {r0['ci']['n_boot']} resamples, {int(r0['ci']['level']*100)}%.</p>
 <table><tr><th>variant</th><th>accuracy [95% CI]</th><th>balanced acc.</th><th>F1</th><th>precision</th><th>recall</th>
 <th>ROC-AUC [95% CI]</th><th>ECE</th></tr>{rows}</table>
-<h2>Per class ({next(iter(results))})</h2><table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>{pc}</table>
+<h2>Per class ({next(iter(results))})</h2><table>"""
+f"""<tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>{pc}</table>
 {''.join(f'<h2>{k.replace("_", " ")}</h2><img src="data:image/png;base64,{b}">' for k, b in imgs.items())}
-<h2>Model card</h2>{meta}</body></html>"""
+<h2>Model card</h2>{meta}</body></html>""")
         with atomic_write(out/'report.html', 'w') as f: f.write(page)
     return Path(out_dir)/'report.html'
 
@@ -585,7 +598,8 @@ def _kept_checkpoint(tmp:Path) -> str|None:
     if not ck.exists(): return None
     c = read_card(ck)
     v = (c.get('valid_metrics') or {}).get(c.get('monitor'))
-    return f"best checkpoint so far (epoch {c.get('best_epoch')}" + (f", valid {c['monitor']} {v:.3f})" if v is not None else ')')
+    return f"best checkpoint so far (epoch {c.get('best_epoch')}" + (f", valid {c['monitor']} {v:.3f})"
+                                                                     if v is not None else ')')
 
 def train_and_evaluate(train_ds, valid_ds, test_ds, # datasets (`pcam_xai.data`) for training, selection, evaluation
                        out_dir:str|Path, # where checkpoint, history and report go (all of them, or none)
@@ -605,19 +619,23 @@ def train_and_evaluate(train_ds, valid_ds, test_ds, # datasets (`pcam_xai.data`)
                        data_info:dict|None=None, # where the data came from (stored in the model card)
                        overwrite:bool=False, # replace an earlier run in `out_dir` as a whole
                        progress:bool=True, # show fastai's progress bar and per-epoch table
-                       extra_figs:dict|None=None, # `{name: f(model, card, test_ds) -> figure}`: more figures for the report
+                       # `{name: f(model, card, test_ds) -> figure}`: more figures for the report
+                       extra_figs:dict|None=None,
                        cbs:list|None=None, # more fastai callbacks for the fit
                        **learner_kwargs) -> dict:
     "Train `arch`, reload the best checkpoint and evaluate it on `test_ds`; returns metrics and output paths."
-    if schedule not in ('one_cycle', 'constant'): raise ConfigError(f"schedule={schedule!r}: use 'one_cycle' or 'constant'.")
+    if schedule not in ('one_cycle', 'constant'):
+        raise ConfigError(f"schedule={schedule!r}: use 'one_cycle' or 'constant'.")
     out = Path(out_dir)
     check_outputs(out, RUN_FILES, overwrite)   # before any work
     seed_everything(seed)
     dls = make_dls(train_ds, valid_ds, bs=bs, batch_tfms=batch_tfms, normalize=normalize, seed=seed, device=device)
-    info = dict(data=data_info or {}, recipe=dict(arch=arch, epochs=epochs, bs=bs, lr=lr, schedule=schedule, monitor=monitor,
+    info = dict(data=data_info or {},
+                recipe=dict(arch=arch, epochs=epochs, bs=bs, lr=lr, schedule=schedule, monitor=monitor,
                 precision=precision, seed=seed, batch_tfms=[repr(t) for t in (batch_tfms or [])]),
                 splits=dict(train=len(train_ds), valid=len(valid_ds), test=len(test_ds)))
-    with staged_outputs(out, RUN_FILES + tuple(f'{k}.png' for k in (extra_figs or {})), overwrite, keep=_kept_checkpoint) as tmp:
+    with staged_outputs(out, RUN_FILES + tuple(f'{k}.png' for k in (extra_figs or {})), overwrite,
+                        keep=_kept_checkpoint) as tmp:
         learn = make_learner(dls, arch, lr=lr, out_dir=tmp, monitor=monitor, patience=patience, precision=precision,
                              card_info=info, overwrite=True, **learner_kwargs)
         cbs = ([TimeBudget(time_budget)] if time_budget else []) + list(cbs or [])
@@ -627,14 +645,18 @@ def train_and_evaluate(train_ds, valid_ds, test_ds, # datasets (`pcam_xai.data`)
             if schedule == 'one_cycle': learn.fit_one_cycle(epochs, lr, cbs=cbs)
             else: learn.fit(epochs, lr, cbs=cbs)
         train_s = time.monotonic() - t0
-        model, card = load_checkpoint(tmp/'best.safetensors', device=dls.device)   # evaluate what was saved, not the last epoch
+        # evaluate what was saved, not the last epoch
+        model, card = load_checkpoint(tmp/'best.safetensors', device=dls.device)
         test_dl = dls.valid.new(test_ds, bs=2 * bs, shuffle=False, drop_last=False)
         classes = card['classes']
-        res = evaluate_model(model, test_dl, classes, split=f"test (n={len(test_ds)})", tta=(False, True) if tta else (False,),
+        res = evaluate_model(model, test_dl, classes, split=f"test (n={len(test_ds)})", tta=(False, True) if tta
+                             else (False,),
                              n_boot=n_boot, seed=seed)
         hist = pd.read_csv(tmp/'history.csv')
         figs = {k: f(model, card, test_ds) for k, f in (extra_figs or {}).items()}
         write_report(res, tmp, classes, history=hist, card=card, overwrite=True, extra_figs=figs,
                      title=f"{card['arch']} — best epoch {card.get('best_epoch')} by {monitor}")
-    return dict(out_dir=str(out), report=str(out/'report.html'), checkpoint=str(out/'best.safetensors'), train_seconds=train_s,
-                epochs_run=len(hist), best_epoch=card.get('best_epoch'), valid_metrics=card.get('valid_metrics'), results=res)
+    return dict(out_dir=str(out), report=str(out/'report.html'), checkpoint=str(out/'best.safetensors'),
+                train_seconds=train_s,
+                epochs_run=len(hist), best_epoch=card.get('best_epoch'), valid_metrics=card.get('valid_metrics'),
+                results=res)
