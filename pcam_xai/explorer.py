@@ -7,14 +7,14 @@ Docs: https://pcam-xai.github.io/pcam_xai/explorer.html.md"""
 # %% ../nbs/08_explorer.ipynb #cdf4648f
 from __future__ import annotations
 from html import escape as html_escape
-import importlib.resources, io, os, signal, socket, subprocess, sys, tempfile, warnings
+import importlib.resources, io, os, signal, socket, subprocess, sys, tempfile
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from fastcore.basics import patch
-from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw
 from .core import ConfigError, DataError, PcamXaiError, atomic_write
-from .data.images import MAX_PIXELS, fit_size, to_rgb
+from .data.images import MAX_PIXELS, fit_size, read_image
 
 # %% auto #0
 __all__ = ['MAX_UPLOAD_BYTES', 'UPLOAD_EXTS', 'SORTS', 'CMAPS', 'DETAIL_SIDE', 'ENV_DATA', 'ENV_CHECKPOINT', 'ENV_SPLIT',
@@ -40,24 +40,8 @@ def read_upload(name:str, # the file's name as the browser sent it (used in mess
     if n > max_bytes:
         raise DataError(f"{name} is {n / 2**20:.1f} MB, over the upload limit of {max_bytes / 2**20:.0f} MB. "
                         "Crop the region of interest first.")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(bytes(content)))
-        with im:
-            w, h = im.size
-            if max_pixels and w * h > max_pixels:
-                raise DataError(f"{name} is {w}×{h} pixels ({w * h / 1e6:.0f} megapixels), over the limit of "
-                                f"{max_pixels / 1e6:.0f} megapixels (a decompression bomb, or a whole slide). "
-                                "Crop or downscale it first.")
-            return np.array(to_rgb(ImageOps.exif_transpose(im)))
-    except DataError: raise
-    except Image.DecompressionBombError:
-        raise DataError(f"{name} has far more pixels than the limit (a decompression bomb). "
-                        "Crop or downscale it.") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise DataError(f"{name} cannot be read as an image ({type(e).__name__}). "
-                        "Upload a PNG, JPEG or TIFF file.") from None
+    # the pixel limit, mode conversion and error wording are `read_image`'s, as for files on disk
+    return read_image(io.BytesIO(bytes(content)), max_pixels=max_pixels, name=name)
 
 # %% ../nbs/08_explorer.ipynb #2e774e53
 SORTS = ('index', 'confidently wrong', 'uncertain', 'probability of class', 'random')

@@ -47,37 +47,40 @@ def _check_pixels(path, im, max_pixels):
     w, h = im.size
     if max_pixels and w * h > max_pixels:
         raise DataError(f"{path} is {w}×{h} pixels ({w * h / 1e6:.0f} megapixels), over the limit of "
-                        f"{max_pixels / 1e6:.0f} megapixels for one image. Crop or downscale it first (whole slides: "
+                        f"{max_pixels / 1e6:.0f} megapixels for one image (a decompression bomb, or a whole slide). "
+                        "Crop or downscale it first (whole slides: "
                         "use `pcam-xai slide`), or pass a larger max_pixels if you trust the file.")
 
-def read_image(path:str|Path, # an image file
+def read_image(path, # an image file, or a binary file object (e.g. `io.BytesIO` of an upload)
                size:int|tuple|None=None, # resize (squash) to `size` or (height, width); None keeps the file's size
                # refuse images with more pixels than this (decompression bombs); None: no limit
                max_pixels:int|None=MAX_PIXELS,
+               name:str|None=None, # how the image is named in messages (default: `path`)
               ) -> np.ndarray:
     "An image file as an HxWx3 uint8 RGB array (see `to_rgb`), optionally resized."
     hw = size_hw(size)
+    label = path if name is None else name
     try:
         with warnings.catch_warnings():
             # the size is checked here, with the file's name
             warnings.simplefilter('ignore', Image.DecompressionBombWarning)
             im = Image.open(path)
         with im:
-            _check_pixels(path, im, max_pixels)
+            _check_pixels(label, im, max_pixels)
             im = to_rgb(ImageOps.exif_transpose(im))
             if hw is not None and im.size != hw[::-1]: im = im.resize(hw[::-1], Image.Resampling.BILINEAR)
             return np.array(im)
-    except FileNotFoundError: raise DataNotFoundError(f"{path} does not exist (it did when the dataset was created). "
+    except FileNotFoundError: raise DataNotFoundError(f"{label} does not exist (it did when the dataset was created). "
                                                       "Restore it or rebuild the dataset.") from None
     except DataError: raise
     except Image.DecompressionBombError:
-        raise DataError(f"{path} has far more pixels than the limit of {(max_pixels or MAX_PIXELS) / 1e6:.0f} "
+        raise DataError(f"{label} has far more pixels than the limit of {(max_pixels or MAX_PIXELS) / 1e6:.0f} "
                         "megapixels for one image (a decompression bomb, or a whole slide). Crop or downscale it "
                         "first "
                         "(whole slides: use `pcam-xai slide`).") from None
-    except IsADirectoryError: raise DataError(f"{path} is a folder, not an image file.") from None
+    except IsADirectoryError: raise DataError(f"{label} is a folder, not an image file.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise DataError(f"{path} cannot be read as an image ({type(e).__name__}: {e}). "
+        raise DataError(f"{label} cannot be read as an image ({type(e).__name__}: {e}). "
                         "Remove or replace the file.") from None
 
 # %% ../../nbs/01_data.images.ipynb #87ac0804
