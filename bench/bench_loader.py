@@ -151,7 +151,7 @@ def main(argv=None):
     print('|---|---:|---:|---:|---:|---:|')
     for name, v in rows.items():
         if name.endswith('load time, s'):
-            print(f"| {name} | {v['contiguous']:.2f} s | | | {v['gzip']:.2f} s | |"); continue
+            print(f"| {name} | {v['contiguous']:.3g} s | | | {v['gzip']:.3g} s | |"); continue
         cells = []
         for layout in ('contiguous', 'gzip'):
             cells.append(f'{v[layout]:,.0f}')
