@@ -56,7 +56,8 @@ def _widths(s:str|None):
 TRAIN_DEFAULTS = dict(arch='reference_cnn', pretrained=False, widths=None, epochs=10, bs=64, lr=1e-3,
                       schedule='one_cycle',
                       aug='reference', normalize='auto', monitor='roc_auc', patience=None, precision='auto',
-                      time_budget=None, n_boot=1000, no_tta=False)
+                      time_budget=None, n_boot=1000, no_tta=False, ema=None,
+                      label_smoothing=0.)
 DEMO_RECIPE = {**TRAIN_DEFAULTS, 'widths': '32,64,128', 'epochs': 6, 'bs': 32, 'lr': 3e-3, 'aug': 'dihedral',
                'n_boot': 500}
 
@@ -74,6 +75,10 @@ def _training_args(q, defaults:dict=TRAIN_DEFAULTS):
     q.add_argument('--monitor', help="validation metric that selects the checkpoint")
     q.add_argument('--patience', type=int, help="early stopping patience (epochs)")
     q.add_argument('--precision', choices=('auto', 'fp32', 'bf16', 'fp16'), help="numeric precision of training")
+    q.add_argument('--ema', type=float, metavar='DECAY', help="validate and keep an exponential moving average of "
+                   "the weights with this decay per step, e.g. 0.995 (timm's ModelEmaV3)")
+    q.add_argument('--label-smoothing', type=float, metavar='EPS', help="label smoothing of the cross-entropy, "
+                   "e.g. 0.1 (a binary task then gets two logits)")
     q.add_argument('--time-budget', type=float, help="stop before an epoch that would end past this many minutes")
     q.add_argument('--n-boot', type=int, help="bootstrap resamples for the confidence intervals")
     q.add_argument('--no-tta', action='store_true', help="skip the dihedral test-time-augmentation evaluation")
@@ -125,7 +130,8 @@ def _train(a, extra_figs:dict|None=None) -> dict:
                              normalize=_normalize(a.normalize, a.pretrained), monitor=a.monitor, patience=a.patience,
                              precision=a.precision, seed=a.seed, tta=not a.no_tta, n_boot=a.n_boot,
                              time_budget=a.time_budget, device=a.device, data_info=s['info'], overwrite=a.overwrite,
-                             pretrained=a.pretrained, model_kwargs=mk or None, extra_figs=extra_figs)
+                             pretrained=a.pretrained, model_kwargs=mk or None, extra_figs=extra_figs,
+                             ema=a.ema, label_smoothing=a.label_smoothing)
     print(f"trained {res['epochs_run']} epochs in {res['train_seconds']:.0f} s; "
           f"best epoch {res['best_epoch']} by {a.monitor} "
           f"(valid: {', '.join(f'{k} {v:.3f}' for k, v in (res['valid_metrics'] or {}).items())})")

@@ -18,7 +18,7 @@ from fastai.callback.tracker import TrackerCallback, EarlyStoppingCallback
 from fastai.callback.progress import CSVLogger
 from fastai.callback.fp16 import MixedPrecision
 import fastai.callback.schedule  # noqa: F401  (adds Learner.fit_one_cycle)
-from fastai.losses import BCEWithLogitsLossFlat, CrossEntropyLossFlat, FocalLossFlat
+from fastai.losses import BCEWithLogitsLossFlat, CrossEntropyLossFlat, FocalLossFlat, LabelSmoothingCrossEntropyFlat
 from fastai.metrics import AccumMetric, ActivationType
 from fastai.optimizer import Adam
 from fastai.torch_core import to_float
@@ -32,7 +32,7 @@ from .data.core import make_dls, class_weights
 # %% auto #0
 __all__ = ['CARD_KEY', 'to_probs', 'REPORT_FILES', 'RUN_FILES', 'BinaryFocalLoss', 'loss_for', 'roc_auc', 'metrics_for',
            'cpu_has_bf16', 'CPUMixedPrecision', 'precision_cbs', 'model_card', 'save_checkpoint', 'read_card',
-           'load_checkpoint', 'BestCheckpoint', 'add_checkpoint', 'make_learner', 'predict',
+           'load_checkpoint', 'BestCheckpoint', 'add_checkpoint', 'WeightEMA', 'make_learner', 'predict',
            'expected_calibration_error', 'bootstrap_ci', 'evaluate', 'evaluate_model', 'report_figures', 'write_report',
            'TimeBudget', 'train_and_evaluate']
 
@@ -60,6 +60,7 @@ def loss_for(n_out:int, # number of logits of the model
              weights=None, # per-class weights (tensor of `max(n_out,2)` values) or None
              alpha:float|None=0.25, # focal loss: weight of the positive class (None: no weighting)
              gamma:float=2.0, # focal loss: focusing parameter
+             smoothing:float=0., # label smoothing of the cross-entropy (needs one logit per class)
             ):
     "The fastai loss for a model with `n_out` logits."
     check_choice(kind, 'loss', ('auto', 'bce', 'ce', 'focal'))
@@ -67,6 +68,10 @@ def loss_for(n_out:int, # number of logits of the model
         raise ConfigError("loss='ce' needs one logit per class; a single-logit model uses 'bce' or 'focal'.")
     if kind == 'bce' and n_out > 1:
         raise ConfigError(f"loss='bce' needs a single-logit model, not n_out={n_out}; use 'ce'.")
+    check_range(smoothing, 'smoothing', 0, 0.99)
+    if smoothing and (n_out == 1 or kind not in ('auto', 'ce')):
+        raise ConfigError(f"label smoothing={smoothing} smooths the cross-entropy over one logit per class, not "
+                          f"loss={kind!r} with n_out={n_out}; use n_out=2 (two logits) for a binary task.")
     w = None if weights is None else torch.as_tensor(weights, dtype=torch.float32)
     if n_out == 1:
         if kind == 'focal': return BinaryFocalLoss(alpha, gamma)
@@ -74,7 +79,7 @@ def loss_for(n_out:int, # number of logits of the model
         if w is not None: l.func.pos_weight = (w[1] / w[0]).reshape(1)
         return l
     if kind == 'focal': return FocalLossFlat(gamma=gamma, weight=w)
-    return CrossEntropyLossFlat(weight=w)
+    return LabelSmoothingCrossEntropyFlat(eps=smoothing, weight=w) if smoothing else CrossEntropyLossFlat(weight=w)
 
 # %% ../nbs/05_training.ipynb #bf4d72f5
 def roc_auc(y, # N integer labels
@@ -318,6 +323,29 @@ def add_checkpoint(learn:Learner, # the Learner whose best epoch is kept
                    CSVLogger(fname=str((out/'history.csv').resolve()))])
     return card
 
+# %% ../nbs/05_training.ipynb #d8faec18
+class WeightEMA(Callback):
+    "Validate, checkpoint and keep an exponential moving average of the weights (timm's `ModelEmaV3`)."
+    order = 11   # after CPUMixedPrecision's channels-last conversion, so the average has the model's memory layout
+    def __init__(self, decay:float=0.999, # weight of the running average at each optimizer step (0 < decay < 1)
+                 warmup:bool=True, # timm's warm-up: a smaller decay over the first steps
+                ):
+        check_range(decay, 'decay', 0, 1)
+        if not 0 < decay < 1: raise ConfigError(f"EMA decay={decay} must be between 0 and 1 (exclusive), e.g. 0.999.")
+        self.decay, self.warmup, self.ema, self.raw = decay, warmup, None, None
+    def before_fit(self):
+        from timm.utils import ModelEmaV3
+        self.ema, self.raw, self.steps = ModelEmaV3(self.learn.model, decay=self.decay, use_warmup=self.warmup), None, 0
+    def after_step(self): self.steps += 1; self.ema.update(self.learn.model, step=self.steps)
+    def before_validate(self):
+        if self.ema is None: return   # `learn.validate()` outside fit: the model as it is
+        self.raw = {k: v.detach().clone() for k, v in self.learn.model.state_dict().items()}
+        self.learn.model.load_state_dict(self.ema.module.state_dict())
+    def before_train(self):
+        if self.raw is not None: self.learn.model.load_state_dict(self.raw); self.raw = None
+    def after_fit(self): self.ema = self.raw = None
+    def __repr__(self): return f"WeightEMA(decay={self.decay})"
+
 # %% ../nbs/05_training.ipynb #781f059a
 def make_learner(dls, # fastai DataLoaders from `pcam_xai.data` (`dls.c`, `dls.vocab` give the classes)
                  arch:str|nn.Module='reference_cnn', # a `create_model` name, or a model
@@ -341,11 +369,13 @@ def make_learner(dls, # fastai DataLoaders from `pcam_xai.data` (`dls.c`, `dls.v
                  loss_func=None, # a loss module used instead of `loss` (e.g. a multi-head loss)
                  metrics:list|None=None, # fastai metrics used instead of `metrics_for(n_out)`
                  cbs:list|None=None, # extra callbacks (e.g. `ReseedEachEpoch`)
+                 ema:float|None=None, # decay of an exponential moving average of the weights (`WeightEMA`)
+                 label_smoothing:float=0., # label smoothing (a binary task then gets two logits)
                 ) -> Learner:
     "A fastai `Learner` with the right loss, metrics, optimizer, precision and checkpointing for `dls` and `arch`."
     classes = list(classes or getattr(dls, 'vocab', None) or range(dls.c))
     n_cls = len(classes)
-    n_out = n_out or (1 if n_cls == 2 else n_cls)
+    n_out = n_out or (2 if n_cls == 2 and label_smoothing else 1 if n_cls == 2 else n_cls)
     if (n_cls == 2 and n_out not in (1, 2)) or (n_cls != 2 and n_out != n_cls):
         raise ConfigError(f"n_out={n_out} does not match the data: it has {n_cls} classes {classes}; "
                           f"use n_out={1 if n_cls == 2 else n_cls}.")
@@ -357,14 +387,17 @@ def make_learner(dls, # fastai DataLoaders from `pcam_xai.data` (`dls.c`, `dls.v
     w = None
     if weighted_loss:
         w = class_weights(dls.train.dataset.targets, max(n_cls, 2))
-    lf = loss_func if loss_func is not None else loss_for(n_out, loss, w, focal_alpha, focal_gamma)
+    lf = loss_func if loss_func is not None else loss_for(n_out, loss, w, focal_alpha, focal_gamma, label_smoothing)
+    avg = [WeightEMA(ema)] if ema is not None else []
     learn = Learner(dls, model.to(device), loss_func=lf, opt_func=Adam, lr=lr, wd=wd, wd_bn_bias=False, train_bn=True,
                     metrics=metrics_for(n_out) if metrics is None else metrics,
-                    cbs=precision_cbs(precision, device) + list(cbs or []))
+                    cbs=precision_cbs(precision, device) + avg + list(cbs or []))
     learn.true_wd = true_wd
     if hasattr(learn.loss_func, 'to'): learn.loss_func.to(device)
-    if n_out > 1 and n_cls == 2 and loss == 'auto' and loss_func is None: learn.loss_func = loss_for(2, 'ce', w)
+    if n_out > 1 and n_cls == 2 and loss == 'auto' and loss_func is None: learn.loss_func = loss_for(2, 'ce', w, smoothing=label_smoothing)
     if patience is not None: learn.add_cb(EarlyStoppingCallback(monitor=monitor, patience=patience))
+    training = {k: v for k, v in dict(ema=ema, label_smoothing=label_smoothing).items() if v}
+    if training: card_info = {**(card_info or {}), 'training': training}
     if out_dir is not None:
         add_checkpoint(learn, out_dir, classes, n_out, arch=name, model_kwargs=model_kwargs, monitor=monitor,
                        overwrite=overwrite, card_info=card_info)
