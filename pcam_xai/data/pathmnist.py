@@ -1,4 +1,4 @@
-"""PathMNIST (MedMNIST v2) in medmnist's own npz format, at 28, 64, 128 or 224 pixels: any split size, checked on load, memory-mapped when the file allows it.
+"""PathMNIST (MedMNIST v2) in medmnist's own npz format, at 28, 64, 128 or 224 pixels: any split size, checked on load, memory-mapped when the file allows it; scored with medmnist's own `Evaluator`.
 
 Docs: https://pcam-xai.github.io/pcam_xai/data.pathmnist.html.md"""
 
@@ -59,7 +59,7 @@ def _npz_member(path:Path, z:zipfile.ZipFile, key:str) -> np.ndarray:
                                      order='F' if fortran else 'C')
     with z.open(info) as f: return np.lib.format.read_array(f, allow_pickle=False)
 
-# %% ../../nbs/01d_data.pathmnist.ipynb #4416f678
+# %% ../../nbs/01d_data.pathmnist.ipynb #526b6dc1
 def _npz_arrays(path:Path, keys:list) -> list[np.ndarray]:
     "Arrays `keys` of npz `path` (memory-mapped when stored), with errors naming the file, what it holds and the fix."
     if not path.is_file(): raise DataNotFoundError(f"{path} does not exist. Pass the folder that holds {path.name}.")
@@ -166,7 +166,7 @@ def pathmnist_dls(root:str|Path|None=None, # folder holding the npz (default: `$
     tr = PathMNIST(root, 'train', size=size, download=download)
     return make_dls(tr, PathMNIST(tr.path.parent, 'val', size=size), bs=bs, **kwargs)
 
-# %% ../../nbs/01d_data.pathmnist.ipynb #44fe2660
+# %% ../../nbs/01d_data.pathmnist.ipynb #2bc69fad
 def medmnist_evaluate(probs, # N×9 class probabilities, one row per image in the order of the npz's split
                       split:str='test', # 'train', 'val' ('valid') or 'test'
                       root:str|Path|None=None, # folder holding the npz (or its parent, with `pathmnist/`)
@@ -182,7 +182,7 @@ def medmnist_evaluate(probs, # N×9 class probabilities, one row per image in th
     except (TypeError, ValueError): probs = np.zeros(0)
     if probs.shape != (n, c):
         raise DataError(f"probs has shape {probs.shape}, but {path} key '{key}' holds {n} labels of {c} classes. "
-                        f"Pass an {n}×{c} array of class probabilities, one row per image in the file's order "
+                        f"Pass class probabilities of shape ({n}, {c}), one row per image in the file's order "
                         f"(predict on PathMNIST(split='{split}') without shuffling).")
     if not np.isfinite(probs).all():
         raise DataError(f"probs has {(~np.isfinite(probs)).sum()} non-finite values (nan or inf); pass the model's "
