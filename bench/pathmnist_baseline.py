@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import capture, save_results
 
-SAMPLE_RECIPES = (   # small, because the sample is small: 28×28 (the reference CNN with 2 blocks: 28 = 4×7), 2 CPU cores
+SAMPLE_RECIPES = (   # small, as the sample is: 28×28 (the reference CNN with 2 blocks: 28 = 4×7), 2 CPU cores
     '--arch reference_cnn --widths 32,64 --epochs 30 --bs 32 --lr 3e-3 --aug dihedral',
     '--arch reference_cnn --widths 32,64 --epochs 30 --bs 32 --lr 1e-3 --aug dihedral',
     '--arch reference_cnn --widths 64,128 --epochs 30 --bs 32 --lr 1e-3 --aug dihedral',
