@@ -1,4 +1,4 @@
-"""PathMNIST (MedMNIST v2) in medmnist's own npz format, at 28, 64, 128 or 224 pixels: any split size, checked on load, memory-mapped when the file allows it.
+"""PathMNIST (MedMNIST v2) in medmnist's own npz format, at 28, 64, 128 or 224 pixels: any split size, checked on load, memory-mapped when the file allows it; scored with medmnist's own `Evaluator`.
 
 Docs: https://pcam-xai.github.io/pcam_xai/data.pathmnist.html.md"""
 
@@ -19,7 +19,7 @@ from .core import HistoDataset, make_dls, check_images, check_labels
 
 # %% auto #0
 __all__ = ['PATHMNIST_SIZES', 'PATHMNIST_SPLITS', 'pathmnist_file', 'read_pathmnist_npz', 'download_pathmnist', 'PathMNIST',
-           'pathmnist_dls']
+           'pathmnist_dls', 'medmnist_evaluate']
 
 # %% ../../nbs/01d_data.pathmnist.ipynb #c68b6da9
 PATHMNIST_SIZES = (28, 64, 128, 224)
@@ -59,28 +59,31 @@ def _npz_member(path:Path, z:zipfile.ZipFile, key:str) -> np.ndarray:
                                      order='F' if fortran else 'C')
     with z.open(info) as f: return np.lib.format.read_array(f, allow_pickle=False)
 
-# %% ../../nbs/01d_data.pathmnist.ipynb #b862d1c9
+# %% ../../nbs/01d_data.pathmnist.ipynb #526b6dc1
+def _npz_arrays(path:Path, keys:list) -> list[np.ndarray]:
+    "Arrays `keys` of npz `path` (memory-mapped when stored), with errors naming the file, what it holds and the fix."
+    if not path.is_file(): raise DataNotFoundError(f"{path} does not exist. Pass the folder that holds {path.name}.")
+    try:
+        with zipfile.ZipFile(path) as z:
+            have = sorted(n[:-4] for n in z.namelist() if n.endswith('.npy'))
+            missing = [k for k in keys if k not in have]
+            if missing:
+                raise DataError(f"{path} has no {' and no '.join(repr(k) for k in missing)}; it holds {have}. A "
+                                "MedMNIST npz holds train_/val_/test_ images and labels; "
+                                "re-download it or pass the right file.")
+            return [_npz_member(path, z, k) for k in keys]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        if isinstance(e, DataError): raise
+        raise DataError(f"{path} cannot be read as an npz file ({type(e).__name__}: {e}). Re-download it "
+                        "(download=True) or re-save it with np.savez.") from None
+
 def read_pathmnist_npz(path:str|Path, # a MedMNIST npz, e.g. `pathmnist.npz`
                        split:str='train', # 'train', 'val' ('valid') or 'test'
                        size:int=28, # the image size the file should hold
                       ) -> tuple[np.ndarray, np.ndarray]:
     "Images (N×S×S×3 uint8, memory-mapped when possible) and int64 labels of one split of a PathMNIST npz, checked."
     path, split, size = Path(path), _check_split(split), _check_size(size)
-    if not path.is_file(): raise DataNotFoundError(f"{path} does not exist. Pass the folder that holds {path.name}.")
-    try:
-        with zipfile.ZipFile(path) as z:
-            keys = sorted(n[:-4] for n in z.namelist() if n.endswith('.npy'))
-            want = [f'{split}_images', f'{split}_labels']
-            missing = [k for k in want if k not in keys]
-            if missing:
-                raise DataError(f"{path} has no {' and no '.join(repr(k) for k in missing)}; it holds {keys}. A "
-                                "MedMNIST npz holds train_/val_/test_ images and labels; "
-                                "re-download it or pass the right file.")
-            images, labels = (_npz_member(path, z, k) for k in want)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
-        if isinstance(e, DataError): raise
-        raise DataError(f"{path} cannot be read as an npz file ({type(e).__name__}: {e}). Re-download it "
-                        "(download=True) or re-save it with np.savez.") from None
+    images, labels = _npz_arrays(path, [f'{split}_images', f'{split}_labels'])
     images = check_images(images, f"{path} key '{split}_images'")
     if images.shape[1:3] != (size, size):
         raise DataError(f"{path} key '{split}_images' holds {images.shape[1]}×{images.shape[2]} images, but "
@@ -162,3 +165,34 @@ def pathmnist_dls(root:str|Path|None=None, # folder holding the npz (default: `$
     "fastai `DataLoaders` over PathMNIST's train and val splits."
     tr = PathMNIST(root, 'train', size=size, download=download)
     return make_dls(tr, PathMNIST(tr.path.parent, 'val', size=size), bs=bs, **kwargs)
+
+# %% ../../nbs/01d_data.pathmnist.ipynb #2bc69fad
+def medmnist_evaluate(probs, # N×9 class probabilities, one row per image in the order of the npz's split
+                      split:str='test', # 'train', 'val' ('valid') or 'test'
+                      root:str|Path|None=None, # folder holding the npz (or its parent, with `pathmnist/`)
+                      size:int=28, # image size of the npz: 28, 64, 128 or 224
+                     ) -> dict:
+    "ACC and AUC of `probs` on one split of PathMNIST as MedMNIST defines them, computed by `medmnist.Evaluator`."
+    split, size = _check_split(split), _check_size(size)
+    path, key, classes = _find_pathmnist(root, size, download=False), f'{split}_labels', class_names('pathmnist')
+    (labels,) = _npz_arrays(path, [key])
+    labels = check_labels(labels, len(labels), len(classes), f"{path} key '{key}'")
+    n, c = len(labels), len(classes)
+    try: probs = np.asarray(probs, dtype=np.float64)
+    except (TypeError, ValueError): probs = np.zeros(0)
+    if probs.shape != (n, c):
+        raise DataError(f"probs has shape {probs.shape}, but {path} key '{key}' holds {n} labels of {c} classes. "
+                        f"Pass class probabilities of shape ({n}, {c}), one row per image in the file's order "
+                        f"(predict on PathMNIST(split='{split}') without shuffling).")
+    if not np.isfinite(probs).all():
+        raise DataError(f"probs has {(~np.isfinite(probs)).sum()} non-finite values (nan or inf); pass the model's "
+                        "softmax probabilities.")
+    absent = [classes[i] for i in range(c) if not (labels == i).any()]
+    if absent:
+        raise DataError(f"{path} key '{key}' has no image of {', '.join(absent)}: MedMNIST's AUC averages the "
+                        f"one-vs-rest AUC of all {c} classes, which is undefined for a class with no image. Score a "
+                        "split that holds every class, or use pcam_xai.training.evaluate (AUC over the classes "
+                        "present).")
+    auc, acc = medmnist.Evaluator('pathmnist', split, size=size, root=str(path.parent)).evaluate(probs)
+    return dict(ACC=float(acc), AUC=float(auc), split=split, n=n,
+                official=n == medmnist.INFO['pathmnist']['n_samples'][split], file=str(path))
