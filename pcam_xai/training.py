@@ -30,11 +30,11 @@ from .models import create_model
 from .data.core import make_dls, class_weights
 
 # %% auto #0
-__all__ = ['CARD_KEY', 'to_probs', 'REPORT_FILES', 'RUN_FILES', 'BinaryFocalLoss', 'loss_for', 'roc_auc', 'metrics_for',
-           'cpu_has_bf16', 'CPUMixedPrecision', 'precision_cbs', 'model_card', 'save_checkpoint', 'read_card',
-           'load_checkpoint', 'BestCheckpoint', 'add_checkpoint', 'WeightEMA', 'make_learner', 'predict',
-           'expected_calibration_error', 'bootstrap_ci', 'evaluate', 'evaluate_model', 'report_figures', 'write_report',
-           'TimeBudget', 'train_and_evaluate']
+__all__ = ['CARD_KEY', 'to_probs', 'REPORT_FILES', 'RUN_FILES', 'BinaryFocalLoss', 'loss_for', 'roc_auc', 'DeviceAccumMetric',
+           'metrics_for', 'cpu_has_bf16', 'CPUMixedPrecision', 'ChannelsLastBatches', 'DeviceLosses', 'precision_cbs',
+           'model_card', 'save_checkpoint', 'read_card', 'load_checkpoint', 'BestCheckpoint', 'add_checkpoint',
+           'WeightEMA', 'make_learner', 'predict', 'expected_calibration_error', 'bootstrap_ci', 'evaluate',
+           'evaluate_model', 'report_figures', 'write_report', 'TimeBudget', 'train_and_evaluate']
 
 # %% ../nbs/05_training.ipynb #1e9a6273
 class BinaryFocalLoss(nn.Module):
@@ -98,6 +98,24 @@ def roc_auc(y, # N integer labels
     return float(skm.roc_auc_score(y, probs, multi_class='ovr', average='macro'))
 
 # %% ../nbs/05_training.ipynb #d702387e
+from fastai.torch_core import to_detach, flatten_check
+
+class DeviceAccumMetric(AccumMetric):
+    "fastai's `AccumMetric`, keeping predictions and targets where the model runs until its value is asked for."
+    def accum_values(self, preds, targs, learn=None):
+        "Store detached `preds` and `targs` without copying them to the host (no sync per batch)."
+        to_d = learn.to_detach if learn is not None else to_detach
+        preds, targs = to_d(preds, cpu=False), to_d(targs, cpu=False)
+        if self.flatten: preds, targs = flatten_check(preds, targs)
+        self.preds.append(preds); self.targs.append(targs)
+    @property
+    def value(self):
+        "The metric over everything accumulated: one copy to the host per validation, not per batch."
+        if len(self.preds) == 0: return
+        preds, targs = torch.cat(self.preds).cpu(), torch.cat(self.targs).cpu()
+        if self.to_np: preds, targs = preds.numpy(), targs.numpy()
+        return self.func(targs, preds, **self.kwargs) if self.invert_args else self.func(preds, targs, **self.kwargs)
+
 def _named(f, name): f.__name__ = name; return f
 
 def metrics_for(n_out:int, # number of logits of the model (1: a single binary logit)
@@ -112,12 +130,12 @@ def metrics_for(n_out:int, # number of logits of the model (1: a single binary l
         cls = dict(dim_argmax=-1, to_np=True, invert_arg=True)
         prob = dict(dim_argmax=-1, activation=ActivationType.Softmax, to_np=True, invert_arg=True, flatten=False)
         avg = dict(average='macro')
-    return [AccumMetric(_named(skm.accuracy_score, 'accuracy'), **cls),
-            AccumMetric(_named(lambda t, p: skm.balanced_accuracy_score(t, p), 'balanced_accuracy'), **cls),
-            AccumMetric(_named(lambda t, p: skm.f1_score(t, p, **avg, **zd), 'f1'), **cls),
-            AccumMetric(_named(lambda t, p: skm.precision_score(t, p, **avg, **zd), 'precision'), **cls),
-            AccumMetric(_named(lambda t, p: skm.recall_score(t, p, **avg, **zd), 'recall'), **cls),
-            AccumMetric(_named(roc_auc, 'roc_auc'), **prob)]
+    return [DeviceAccumMetric(_named(skm.accuracy_score, 'accuracy'), **cls),
+            DeviceAccumMetric(_named(lambda t, p: skm.balanced_accuracy_score(t, p), 'balanced_accuracy'), **cls),
+            DeviceAccumMetric(_named(lambda t, p: skm.f1_score(t, p, **avg, **zd), 'f1'), **cls),
+            DeviceAccumMetric(_named(lambda t, p: skm.precision_score(t, p, **avg, **zd), 'precision'), **cls),
+            DeviceAccumMetric(_named(lambda t, p: skm.recall_score(t, p, **avg, **zd), 'recall'), **cls),
+            DeviceAccumMetric(_named(roc_auc, 'roc_auc'), **prob)]
 
 # %% ../nbs/05_training.ipynb #89b40ab9
 def cpu_has_bf16(cpuinfo:str|Path='/proc/cpuinfo', # the kernel's CPU description (Linux); elsewhere: False
@@ -147,18 +165,59 @@ class CPUMixedPrecision(Callback):
         if getattr(self, 'autocast', None) is not None: self.autocast.__exit__(None, None, None)
     def after_fit(self): self.autocast = None
 
+# %% ../nbs/05_training.ipynb #b14b0003
+from fastai.callback.channelslast import ChannelsLast
+from fastai.learner import AvgLoss, AvgSmoothLoss
+from fastai.torch_core import find_bs
+
+def _is_image(x): return isinstance(x, torch.Tensor) and x.ndim == 4
+
+class ChannelsLastBatches(ChannelsLast):
+    "fastai's `ChannelsLast` (the model in channels-last layout) plus every 4-D input batch in channels-last."
+    def before_batch(self):
+        self.learn.xb = tuple(x.contiguous(memory_format=torch.channels_last) if _is_image(x) else x
+                              for x in self.learn.xb)
+
+class _DeviceAvgLoss(AvgLoss):
+    "fastai's `AvgLoss` (the validation loss), summed where the loss is: no copy to the host per batch."
+    def accumulate(self, learn):
+        bs = find_bs(learn.yb)
+        self.total += learn.to_detach(learn.loss.mean(), cpu=False).float() * bs
+        self.count += bs
+
+class _DeviceSmoothLoss(AvgSmoothLoss):
+    "fastai's `AvgSmoothLoss` (the smoothed training loss), kept where the loss is."
+    def accumulate(self, learn):
+        self.count += 1
+        loss = to_detach(learn.loss.mean(), cpu=False).float()
+        self.val = torch.lerp(loss, self.val.to(loss.device), self.beta)
+
+class DeviceLosses(Callback):
+    "Keep the `Recorder`'s training and validation losses on the device: no host sync per batch."
+    order = 40   # before the Recorder (50) starts the fit
+    def before_fit(self):
+        r = getattr(self.learn, 'recorder', None)
+        if r is None: return
+        if not isinstance(r.loss, _DeviceAvgLoss): r.loss = _DeviceAvgLoss()
+        if not isinstance(r.smooth_loss, _DeviceSmoothLoss): r.smooth_loss = _DeviceSmoothLoss(r.smooth_loss.beta)
+    def after_fit(self):
+        r = getattr(self.learn, 'recorder', None)
+        if r is not None and r.losses:   # the per-batch history, on the host once at the end
+            r.losses = list(torch.stack([l.reshape(()) for l in r.losses]).cpu().unbind())
+
 # %% ../nbs/05_training.ipynb #7efcaf6f
 def precision_cbs(precision:str,
                   # 'auto' (bf16 on a bf16 CPU or GPU, fp16 on older GPUs, else fp32), 'fp32', 'bf16', 'fp16'
                   device:torch.device, # where the model runs
                  ) -> list:
-    "Callbacks for `precision` ('auto', 'fp32', 'bf16' or 'fp16') on `device`."
+    "Callbacks for `precision` ('auto', 'fp32', 'bf16' or 'fp16') on `device` (and, off the CPU, no per-batch sync)."
     check_choice(precision, 'precision', ('auto', 'fp32', 'bf16', 'fp16'))
     if precision == 'auto':
         precision = ('bf16' if torch.cuda.is_bf16_supported() else 'fp16') if device.type == 'cuda' else \
                     'bf16' if device.type == 'cpu' and cpu_has_bf16() else 'fp32'
-    if precision == 'fp32': return []
-    if device.type == 'cuda': return [MixedPrecision(amp_mode=precision)]
+    sync_free = [] if device.type == 'cpu' else [DeviceLosses()]
+    if precision == 'fp32': return sync_free
+    if device.type == 'cuda': return [MixedPrecision(amp_mode=precision), ChannelsLastBatches()] + sync_free
     if device.type == 'cpu' and precision == 'bf16': return [CPUMixedPrecision()]
     raise ConfigError(f"precision={precision!r} is not available on {device.type}; use 'fp32'"
                       + (" or 'bf16'" if device.type == 'cpu' else '') + ".")

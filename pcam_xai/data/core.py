@@ -184,18 +184,23 @@ def as_batch_tfm(t):
     return t if isinstance(t, Transform) else _TrainOnly(t)
 
 # %% ../../nbs/01_data.core.ipynb #d8c29e1f
+def _pin(t:torch.Tensor) -> torch.Tensor: return t.pin_memory()   # page-locked host copy (keeps the strides)
+
 class HistoDL(TfmdDL):
     ("A fastai `TfmdDL` with an explicit `split_idx`, batched `read_many` fetching, seeded shuffling and optional "
      "class-weighted sampling.")
-    def __init__(self, dataset, bs=64, split_idx:int|None=None, wgts=None, seed:int|None=None, **kwargs):
-        self.split_idx_ = split_idx
+    def __init__(self, dataset, bs=64, split_idx:int|None=None, wgts=None, seed:int|None=None,
+                 non_blocking:bool|None=None, # pinned, non-blocking device copies (None: on CUDA)
+                 **kwargs):
+        self.split_idx_, self.non_blocking_ = split_idx, non_blocking
         self.wgts = None if wgts is None else np.asarray(wgts, dtype=np.float64) / np.sum(wgts)
         kwargs.setdefault('after_item', _AsFastai())
         super().__init__(dataset, bs=bs, **kwargs)
         if seed is not None: self.rng = random.Random(seed)
 
     def new(self, dataset=None, cls=None, **kwargs):
-        for k in ('split_idx', 'wgts'): kwargs.setdefault(k, getattr(self, k + ('_' if k == 'split_idx' else '')))
+        for k in ('split_idx', 'wgts', 'non_blocking'):
+            kwargs.setdefault(k, getattr(self, k + ('' if k == 'wgts' else '_')))
         return super().new(dataset=dataset, cls=cls, **kwargs)
 
     def before_iter(self):
@@ -214,12 +219,22 @@ class HistoDL(TfmdDL):
                 and getattr(ds, 'target_transform', 1) is None
                 and all(isinstance(t, _AsFastai) for t in self.after_item.fs))
 
+    @property
+    def async_copy(self) -> bool:
+        "True when fast-path batches go to the device from pinned memory without blocking the host (CUDA default)."
+        if not self.fast or self.device is None: return False
+        if self.non_blocking_ is not None: return bool(self.non_blocking_)
+        return torch.device(self.device).type == 'cuda'
+
     def create_batches(self, samps):
         if not self.fast: yield from super().create_batches(samps); return
+        # copied here, not by fastai's `to_device` (a blocking copy from pageable memory); never in a worker process
+        copy = self.async_copy and torch.utils.data.get_worker_info() is None
         for idxs in self.chunkify(samps):
             idxs = [int(i) for i in idxs]
             x = torch.from_numpy(np.ascontiguousarray(self.dataset.read_many(idxs))).permute(0, 3, 1, 2)
-            yield TensorImage(x), TensorCategory(torch.as_tensor(np.asarray(self.dataset.targets)[idxs]))
+            b = TensorImage(x), TensorCategory(torch.as_tensor(np.asarray(self.dataset.targets)[idxs]))
+            yield tuple(_pin(t).to(self.device, non_blocking=True) for t in b) if copy else b
 
 # %% ../../nbs/01_data.core.ipynb #bdf60532
 IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
@@ -248,6 +263,7 @@ def make_dls(train_ds, # training dataset (items `(x, y)`: a `HistoDataset` or a
              num_workers:int=0, # DataLoader worker processes
              device=None, # where batches go (default: `get_device()`)
              drop_last:bool=True, # drop the last incomplete training batch
+             non_blocking:bool|None=None, # pinned, non-blocking host→device batch copies (None: on CUDA)
             ) -> DataLoaders:
     "fastai `DataLoaders` over two datasets: batched reads, train-only augmentation, optional weighted sampling."
     for nm, d in (('train_ds', train_ds), ('valid_ds', valid_ds)):
@@ -264,7 +280,7 @@ def make_dls(train_ds, # training dataset (items `(x, y)`: a `HistoDataset` or a
         t = np.asarray(getattr(train_ds, 'targets', None) if hasattr(train_ds, 'targets')
                        else [int(o[1]) for o in train_ds])
         wgts = class_weights(t, len(ct) if ct is not None else None).numpy()[t]
-    kw = dict(num_workers=num_workers, device=device, after_batch=tfms)
+    kw = dict(num_workers=num_workers, device=device, after_batch=tfms, non_blocking=non_blocking)
     if item_tfms: kw['after_item'] = [_AsFastai()] + listify(item_tfms)
     train = HistoDL(train_ds, bs=min(bs, len(train_ds)), shuffle=True, drop_last=drop_last and len(train_ds) >= bs,
                     split_idx=0, wgts=wgts, seed=seed, **kw)
