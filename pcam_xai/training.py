@@ -34,7 +34,7 @@ __all__ = ['CARD_KEY', 'to_probs', 'REPORT_FILES', 'RUN_FILES', 'BinaryFocalLoss
            'cpu_has_bf16', 'CPUMixedPrecision', 'precision_cbs', 'model_card', 'save_checkpoint', 'read_card',
            'load_checkpoint', 'BestCheckpoint', 'add_checkpoint', 'make_learner', 'predict',
            'expected_calibration_error', 'bootstrap_ci', 'evaluate', 'evaluate_model', 'report_figures', 'write_report',
-           'TimeBudget', 'train_and_evaluate', 'launch_info', 'ShardDL', 'ShardTrainer', 'distributed_ctx']
+           'launch_info', 'ShardDL', 'ShardTrainer', 'distributed_ctx', 'TimeBudget', 'train_and_evaluate']
 
 # %% ../nbs/05_training.ipynb #1e9a6273
 class BinaryFocalLoss(nn.Module):
@@ -586,6 +586,63 @@ f"""<tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</t
         with atomic_write(out/'report.html', 'w') as f: f.write(page)
     return Path(out_dir)/'report.html'
 
+# %% ../nbs/05_training.ipynb #4833109a
+import os
+import torch.distributed as dist
+from fastai.distributed import DistributedDL, DistributedTrainer
+from fastai.callback.progress import ProgressCallback
+
+_LAUNCH_ENV = ('WORLD_SIZE', 'RANK', 'LOCAL_RANK')
+
+def launch_info() -> dict:
+    "`processes`, `rank` and `local_rank` of this process under `torchrun`/`accelerate launch` (1, 0, 0 otherwise)."
+    env = {k: os.environ.get(k, '') for k in _LAUNCH_ENV}
+    if not env['WORLD_SIZE']: return dict(processes=1, rank=0, local_rank=0)
+    shown = ', '.join(f'{k}={v!r}' for k, v in env.items())
+    try: n, r, lr = int(env['WORLD_SIZE']), int(env['RANK']), int(env['LOCAL_RANK'] or env['RANK'])
+    except ValueError: n = r = lr = -1
+    if n < 1 or not 0 <= r < n or lr < 0:
+        raise ConfigError(f"The distributed launch environment is inconsistent ({shown}): torchrun and accelerate "
+                          "launch set WORLD_SIZE, RANK and LOCAL_RANK in every process; unset them to train in one "
+                          "process.")
+    return dict(processes=n, rank=r, local_rank=lr)
+
+def _collective_device() -> torch.device:
+    "Where tensors for a collective call must be: on the GPU for NCCL, on the CPU for gloo."
+    return torch.device('cuda', torch.cuda.current_device()) if dist.get_backend() == 'nccl' else torch.device('cpu')
+
+def _rank0_says(flag:bool) -> bool:
+    "`flag` as rank 0 has it, in every process (`flag` itself when not distributed)."
+    if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1): return flag
+    t = torch.tensor([int(flag)], device=_collective_device())
+    dist.broadcast(t, 0)
+    return bool(t.item())
+
+class ShardDL(DistributedDL):
+    "fastai's `DistributedDL` (a shard per process, gathered outputs unpadded) that also broadcasts over gloo (CPU)."
+    def _broadcast(self, t, rank):
+        t = torch.as_tensor(t, dtype=torch.long, device=_collective_device())
+        dist.broadcast(t, rank)
+        return t.cpu().tolist()
+
+class ShardTrainer(DistributedTrainer):
+    "fastai's `DistributedTrainer` (DDP through accelerate) with `ShardDL` loaders on the accelerator's device."
+    def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else ShardDL(dl, device=self.accelerator.device)
+
+@contextlib.contextmanager
+def distributed_ctx(learn:Learner, # the Learner to train in every process
+                    sync_bn:bool|None=None, # batch-norm statistics over all processes (default: on GPUs only)
+                    **kwargs, # more `accelerate.Accelerator` options
+                   ):
+    "fastai's `distrib_ctx` with `ShardTrainer`: DDP, a data shard per process, progress on rank 0 (a no-op alone)."
+    if launch_info()['processes'] < 2: yield learn; return
+    cpu = learn.dls.device is None or learn.dls.device.type == 'cpu'
+    cb = ShardTrainer(sync_bn=not cpu if sync_bn is None else sync_bn, cpu=cpu, **kwargs)
+    bars = [c for c in learn.cbs if isinstance(c, ProgressCallback)] if rank_distrib() else []
+    learn.remove_cbs(bars); learn.add_cb(cb)
+    try: yield learn
+    finally: learn.remove_cb(cb); learn.add_cbs(bars)
+
 # %% ../nbs/05_training.ipynb #f4db81e5
 class TimeBudget(Callback):
     "Stop fitting (after an epoch) when the next epoch would end past `minutes` of training (rank 0's clock decides)."
@@ -697,60 +754,3 @@ def train_and_evaluate(train_ds, valid_ds, test_ds, # datasets (`pcam_xai.data`)
                 train_seconds=train_s, processes=n, backend=backend, valid_items=valid_n,
                 epochs_run=len(hist), best_epoch=card.get('best_epoch'), valid_metrics=card.get('valid_metrics'),
                 results=res)
-
-# %% ../nbs/05_training.ipynb #4833109a
-import os
-import torch.distributed as dist
-from fastai.distributed import DistributedDL, DistributedTrainer
-from fastai.callback.progress import ProgressCallback
-
-_LAUNCH_ENV = ('WORLD_SIZE', 'RANK', 'LOCAL_RANK')
-
-def launch_info() -> dict:
-    "`processes`, `rank` and `local_rank` of this process under `torchrun`/`accelerate launch` (1, 0, 0 otherwise)."
-    env = {k: os.environ.get(k, '') for k in _LAUNCH_ENV}
-    if not env['WORLD_SIZE']: return dict(processes=1, rank=0, local_rank=0)
-    shown = ', '.join(f'{k}={v!r}' for k, v in env.items())
-    try: n, r, lr = int(env['WORLD_SIZE']), int(env['RANK']), int(env['LOCAL_RANK'] or env['RANK'])
-    except ValueError: n = r = lr = -1
-    if n < 1 or not 0 <= r < n or lr < 0:
-        raise ConfigError(f"The distributed launch environment is inconsistent ({shown}): torchrun and accelerate "
-                          "launch set WORLD_SIZE, RANK and LOCAL_RANK in every process; unset them to train in one "
-                          "process.")
-    return dict(processes=n, rank=r, local_rank=lr)
-
-def _collective_device() -> torch.device:
-    "Where tensors for a collective call must be: on the GPU for NCCL, on the CPU for gloo."
-    return torch.device('cuda', torch.cuda.current_device()) if dist.get_backend() == 'nccl' else torch.device('cpu')
-
-def _rank0_says(flag:bool) -> bool:
-    "`flag` as rank 0 has it, in every process (`flag` itself when not distributed)."
-    if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1): return flag
-    t = torch.tensor([int(flag)], device=_collective_device())
-    dist.broadcast(t, 0)
-    return bool(t.item())
-
-class ShardDL(DistributedDL):
-    "fastai's `DistributedDL` (a shard per process, gathered outputs unpadded) that also broadcasts over gloo (CPU)."
-    def _broadcast(self, t, rank):
-        t = torch.as_tensor(t, dtype=torch.long, device=_collective_device())
-        dist.broadcast(t, rank)
-        return t.cpu().tolist()
-
-class ShardTrainer(DistributedTrainer):
-    "fastai's `DistributedTrainer` (DDP through accelerate) with `ShardDL` loaders on the accelerator's device."
-    def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else ShardDL(dl, device=self.accelerator.device)
-
-@contextlib.contextmanager
-def distributed_ctx(learn:Learner, # the Learner to train in every process
-                    sync_bn:bool|None=None, # batch-norm statistics over all processes (default: on GPUs only)
-                    **kwargs, # more `accelerate.Accelerator` options
-                   ):
-    "fastai's `distrib_ctx` with `ShardTrainer`: DDP, a data shard per process, progress on rank 0 (a no-op alone)."
-    if launch_info()['processes'] < 2: yield learn; return
-    cpu = learn.dls.device is None or learn.dls.device.type == 'cpu'
-    cb = ShardTrainer(sync_bn=not cpu if sync_bn is None else sync_bn, cpu=cpu, **kwargs)
-    bars = [c for c in learn.cbs if isinstance(c, ProgressCallback)] if rank_distrib() else []
-    learn.remove_cbs(bars); learn.add_cb(cb)
-    try: yield learn
-    finally: learn.remove_cb(cb); learn.add_cbs(bars)
