@@ -284,8 +284,8 @@ class BestCheckpoint(TrackerCallback):
         if rank_distrib(): return   # distributed: every rank tracks the (gathered) metrics, rank 0 writes
         names = self.recorder.metric_names[1:-1]
         vals = {n: float(v) for n, v in zip(names, self.recorder.values[-1])}
-        save_checkpoint(_unwrapped(self.learn.model), self.path, {**self.card, 'best_epoch': self.epoch, 'monitor': self.monitor,
-                                                       'valid_metrics': vals}, overwrite=True)
+        card = {**self.card, 'best_epoch': self.epoch, 'monitor': self.monitor, 'valid_metrics': vals}
+        save_checkpoint(_unwrapped(self.learn.model), self.path, card, overwrite=True)
 
     def after_fit(self):
         super().after_fit()
