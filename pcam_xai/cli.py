@@ -111,8 +111,15 @@ def _load(path, device):
 
 # %% ../nbs/10_cli.ipynb #b72960f2
 def _train(a, extra_figs:dict|None=None) -> dict:
-    "Train on `a.data` as the parsed options say (shared by `train` and `demo`) and print the outcome."
-    from pcam_xai.training import train_and_evaluate, RUN_FILES
+    ("Train on `a.data` as the parsed options say (shared by `train` and `demo`) and print the outcome (rank 0 of a "
+     "distributed launch prints; the other ranks are silent).")
+    from pcam_xai.training import train_and_evaluate, RUN_FILES, launch_info
+    li = launch_info()
+    say = print if li['rank'] == 0 else (lambda *args, **kw: None)
+    if a.download and li['processes'] > 1:
+        raise ConfigError(f"--download under {li['processes']} processes would fetch the data once per process, at "
+                          "the same time: download it first in one process (pcam-xai train --download without the "
+                          "launcher), then launch without --download.")
     from pcam_xai.models import create_model
     kind, _ = detect_layout(a.data, a.layout)
     out = Path(a.out) if a.out else _default_out(f"{kind}-{a.arch}")
@@ -122,7 +129,7 @@ def _train(a, extra_figs:dict|None=None) -> dict:
         raise ConfigError(f"--widths sets the conv blocks of reference_cnn, not of --arch {a.arch}.")
     create_model(a.arch, n_out=1, pretrained=False, **mk)   # fail fast on an unknown architecture
     s = load_splits(a.data, a.layout, a.size, a.seed, download=a.download)
-    print(f"data: {s['layout']} at {s['root']} ({s['info']['splits']}): train {len(s['train'])}, "
+    say(f"data: {s['layout']} at {s['root']} ({s['info']['splits']}): train {len(s['train'])}, "
           f"valid {len(s['valid'])}, "
           f"test {len(s['test'])}; classes {s['classes']}")
     res = train_and_evaluate(s['train'], s['valid'], s['test'], out, arch=a.arch, epochs=a.epochs, bs=a.bs, lr=a.lr,
@@ -132,7 +139,9 @@ def _train(a, extra_figs:dict|None=None) -> dict:
                              time_budget=a.time_budget, device=a.device, data_info=s['info'], overwrite=a.overwrite,
                              pretrained=a.pretrained, model_kwargs=mk or None, extra_figs=extra_figs,
                              ema=a.ema, label_smoothing=a.label_smoothing)
-    print(f"trained {res['epochs_run']} epochs in {res['train_seconds']:.0f} s; "
+    if li['rank']: return res   # rank 0 evaluates and writes; the others are done
+    on = f" on {res['processes']} processes ({res['backend']})" if res.get('processes', 1) > 1 else ''
+    print(f"trained {res['epochs_run']} epochs in {res['train_seconds']:.0f} s{on}; "
           f"best epoch {res['best_epoch']} by {a.monitor} "
           f"(valid: {', '.join(f'{k} {v:.3f}' for k, v in (res['valid_metrics'] or {}).items())})")
     print("best checkpoint evaluated on the held-out split:\n" + _summary(res['results']))
@@ -428,3 +437,6 @@ def main(argv:list|None=None, # arguments (tests, notebooks): the command's resu
     args = _parser().parse_args(argv)
     if argv is not None: return args.func(args)
     sys.exit(_run(args))
+
+# %% ../nbs/10_cli.ipynb #5f7e4604
+if __name__ == '__main__': main()   # `python -m pcam_xai.cli ...`: how torchrun and `accelerate launch -m` start it

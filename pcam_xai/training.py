@@ -21,7 +21,7 @@ import fastai.callback.schedule  # noqa: F401  (adds Learner.fit_one_cycle)
 from fastai.losses import BCEWithLogitsLossFlat, CrossEntropyLossFlat, FocalLossFlat, LabelSmoothingCrossEntropyFlat
 from fastai.metrics import AccumMetric, ActivationType
 from fastai.optimizer import Adam
-from fastai.torch_core import to_float
+from fastai.torch_core import to_float, rank_distrib
 from sklearn import metrics as skm
 from .core import (ConfigError, ModelError, DataError, atomic_write, get_device, seed_everything, check_choice,
                            check_int, check_range, check_fraction, check_path)
@@ -34,7 +34,8 @@ __all__ = ['CARD_KEY', 'to_probs', 'REPORT_FILES', 'RUN_FILES', 'BinaryFocalLoss
            'metrics_for', 'cpu_has_bf16', 'CPUMixedPrecision', 'ChannelsLastBatches', 'DeviceLosses', 'precision_cbs',
            'model_card', 'save_checkpoint', 'read_card', 'load_checkpoint', 'BestCheckpoint', 'add_checkpoint',
            'WeightEMA', 'make_learner', 'predict', 'expected_calibration_error', 'bootstrap_ci', 'evaluate',
-           'evaluate_model', 'report_figures', 'write_report', 'TimeBudget', 'train_and_evaluate']
+           'evaluate_model', 'report_figures', 'write_report', 'launch_info', 'ShardDL', 'ShardTrainer',
+           'distributed_ctx', 'TimeBudget', 'train_and_evaluate']
 
 # %% ../nbs/05_training.ipynb #1e9a6273
 class BinaryFocalLoss(nn.Module):
@@ -324,6 +325,10 @@ def load_checkpoint(path:str|Path, # a pcam_xai .safetensors checkpoint, or a .p
     return model.to(get_device(device or 'cpu')).eval(), card
 
 # %% ../nbs/05_training.ipynb #322a3337
+def _unwrapped(model:nn.Module) -> nn.Module:
+    "The model inside a `DistributedDataParallel`/`DataParallel` wrapper (its `state_dict` has no `module.` prefix)."
+    return model.module if isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)) else model
+
 class BestCheckpoint(TrackerCallback):
     "Save the best epoch (by `monitor`) as an atomic safetensors checkpoint and reload it after fitting."
     order = TrackerCallback.order + 1
@@ -341,14 +346,15 @@ class BestCheckpoint(TrackerCallback):
         super().after_epoch()
         if not self.new_best: return
         self.best_epoch = self.epoch
+        if rank_distrib(): return   # distributed: every rank tracks the (gathered) metrics, rank 0 writes
         names = self.recorder.metric_names[1:-1]
         vals = {n: float(v) for n, v in zip(names, self.recorder.values[-1])}
-        save_checkpoint(self.learn.model, self.path, {**self.card, 'best_epoch': self.epoch, 'monitor': self.monitor,
-                                                       'valid_metrics': vals}, overwrite=True)
+        card = {**self.card, 'best_epoch': self.epoch, 'monitor': self.monitor, 'valid_metrics': vals}
+        save_checkpoint(_unwrapped(self.learn.model), self.path, card, overwrite=True)
 
     def after_fit(self):
         super().after_fit()
-        if self.reload and self.best_epoch is not None and self.path.exists():
+        if self.reload and self.best_epoch is not None and not rank_distrib() and self.path.exists():
             from safetensors.torch import load_file
             sd = load_file(str(self.path), device=str(next(self.learn.model.parameters()).device))
             self.learn.model.load_state_dict(sd)
@@ -365,12 +371,12 @@ def add_checkpoint(learn:Learner, # the Learner whose best epoch is kept
                    overwrite:bool=False, # allow an `out_dir` that already holds a checkpoint
                    card_info:dict|None=None, # extra model-card fields (data, recipe, ...)
                   ) -> dict:
-    "Refuse an `out_dir` holding a checkpoint (unless `overwrite`); add `BestCheckpoint`, `CSVLogger`; return the card"
+    ("Refuse an `out_dir` holding a checkpoint (unless `overwrite`); add `BestCheckpoint`, `CSVLogger` (on rank 0); "
+     "return the card")
     out, model, dls = Path(out_dir), learn.model, learn.dls
     if (out/'best.safetensors').exists() and not overwrite:
         raise ConfigError(f"{out} already holds a checkpoint (best.safetensors). Choose another output folder "
                           "or pass overwrite=True (--overwrite).")
-    out.mkdir(parents=True, exist_ok=True)
     xb = dls.valid.dataset[0][0]
     if isinstance(xb, (tuple, list)): xb = xb[0]   # one image per input (e.g. per magnification): all the same size
     norm = next(((t.mean.reshape(-1).tolist(), t.std.reshape(-1).tolist()) for t in dls.after_batch.fs
@@ -378,6 +384,8 @@ def add_checkpoint(learn:Learner, # the Learner whose best epoch is kept
     arch = arch or getattr(model, 'arch', None) or type(model).__name__
     kw = model_kwargs if model_kwargs is not None else getattr(model, 'config', None)
     card = model_card(arch, n_out, classes, tuple(np.shape(xb)), norm, kw, **(card_info or {}))
+    if rank_distrib(): return card   # distributed: only rank 0 writes checkpoint and history
+    out.mkdir(parents=True, exist_ok=True)
     learn.add_cbs([BestCheckpoint(out/'best.safetensors', card, monitor=monitor),
                    CSVLogger(fname=str((out/'history.csv').resolve()))])
     return card
@@ -671,16 +679,73 @@ f"""<tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</t
         with atomic_write(out/'report.html', 'w') as f: f.write(page)
     return Path(out_dir)/'report.html'
 
+# %% ../nbs/05_training.ipynb #4833109a
+import os
+import torch.distributed as dist
+from fastai.distributed import DistributedDL, DistributedTrainer
+from fastai.callback.progress import ProgressCallback
+
+_LAUNCH_ENV = ('WORLD_SIZE', 'RANK', 'LOCAL_RANK')
+
+def launch_info() -> dict:
+    "`processes`, `rank` and `local_rank` of this process under `torchrun`/`accelerate launch` (1, 0, 0 otherwise)."
+    env = {k: os.environ.get(k, '') for k in _LAUNCH_ENV}
+    if not env['WORLD_SIZE']: return dict(processes=1, rank=0, local_rank=0)
+    shown = ', '.join(f'{k}={v!r}' for k, v in env.items())
+    try: n, r, lr = int(env['WORLD_SIZE']), int(env['RANK']), int(env['LOCAL_RANK'] or env['RANK'])
+    except ValueError: n = r = lr = -1
+    if n < 1 or not 0 <= r < n or lr < 0:
+        raise ConfigError(f"The distributed launch environment is inconsistent ({shown}): torchrun and accelerate "
+                          "launch set WORLD_SIZE, RANK and LOCAL_RANK in every process; unset them to train in one "
+                          "process.")
+    return dict(processes=n, rank=r, local_rank=lr)
+
+def _collective_device() -> torch.device:
+    "Where tensors for a collective call must be: on the GPU for NCCL, on the CPU for gloo."
+    return torch.device('cuda', torch.cuda.current_device()) if dist.get_backend() == 'nccl' else torch.device('cpu')
+
+def _rank0_says(flag:bool) -> bool:
+    "`flag` as rank 0 has it, in every process (`flag` itself when not distributed)."
+    if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1): return flag
+    t = torch.tensor([int(flag)], device=_collective_device())
+    dist.broadcast(t, 0)
+    return bool(t.item())
+
+class ShardDL(DistributedDL):
+    "fastai's `DistributedDL` (a shard per process, gathered outputs unpadded) that also broadcasts over gloo (CPU)."
+    def _broadcast(self, t, rank):
+        t = torch.as_tensor(t, dtype=torch.long, device=_collective_device())
+        dist.broadcast(t, rank)
+        return t.cpu().tolist()
+
+class ShardTrainer(DistributedTrainer):
+    "fastai's `DistributedTrainer` (DDP through accelerate) with `ShardDL` loaders on the accelerator's device."
+    def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else ShardDL(dl, device=self.accelerator.device)
+
+@contextlib.contextmanager
+def distributed_ctx(learn:Learner, # the Learner to train in every process
+                    sync_bn:bool|None=None, # batch-norm statistics over all processes (default: on GPUs only)
+                    **kwargs, # more `accelerate.Accelerator` options
+                   ):
+    "fastai's `distrib_ctx` with `ShardTrainer`: DDP, a data shard per process, progress on rank 0 (a no-op alone)."
+    if launch_info()['processes'] < 2: yield learn; return
+    cpu = learn.dls.device is None or learn.dls.device.type == 'cpu'
+    cb = ShardTrainer(sync_bn=not cpu if sync_bn is None else sync_bn, cpu=cpu, **kwargs)
+    bars = [c for c in learn.cbs if isinstance(c, ProgressCallback)] if rank_distrib() else []
+    learn.remove_cbs(bars); learn.add_cb(cb)
+    try: yield learn
+    finally: learn.remove_cb(cb); learn.add_cbs(bars)
+
 # %% ../nbs/05_training.ipynb #f4db81e5
 class TimeBudget(Callback):
-    "Stop fitting (after an epoch) when the next epoch would end past `minutes` of training."
+    "Stop fitting (after an epoch) when the next epoch would end past `minutes` of training (rank 0's clock decides)."
     order = 90
     def __init__(self, minutes:float): self.budget = minutes * 60
     def before_fit(self): self.t0 = time.monotonic()
     def after_epoch(self):
         from fastai.callback.core import CancelFitException
         elapsed = time.monotonic() - self.t0
-        if elapsed * (self.epoch + 2) / (self.epoch + 1) > self.budget: raise CancelFitException()
+        if _rank0_says(elapsed * (self.epoch + 2) / (self.epoch + 1) > self.budget): raise CancelFitException()
 
 RUN_FILES = ('best.safetensors', 'best.json', 'history.csv') + REPORT_FILES
 
@@ -692,6 +757,25 @@ def _kept_checkpoint(tmp:Path) -> str|None:
     v = (c.get('valid_metrics') or {}).get(c.get('monitor'))
     return f"best checkpoint so far (epoch {c.get('best_epoch')}" + (f", valid {c['monitor']} {v:.3f})"
                                                                      if v is not None else ')')
+
+def _process_device(device, li:dict, bs:int, n_train:int) -> torch.device:
+    "This process's device in a distributed launch (GPU `LOCAL_RANK`, or the CPU); refuses a batch it cannot split."
+    n = li['processes']
+    if bs % n or n_train < bs:
+        raise ConfigError(f"bs={bs} is the global batch, split over {n} processes: it must be a multiple of {n} and "
+                          f"at most the {n_train} training items; use e.g. bs={max(n, bs - bs % n)}.")
+    device = get_device(device)
+    if device.type == 'cuda':
+        device = torch.device('cuda', li['local_rank']); torch.cuda.set_device(device)
+    elif device.type != 'cpu':
+        raise ConfigError(f"Distributed training runs on CUDA GPUs or on the CPU, not on {device.type}: pass "
+                          "device='cuda' or 'cpu' (--device).")
+    return device
+
+def _valid_items(learn:Learner) -> int|None:
+    "How many validation predictions the last epoch's metrics were computed from (gathered over processes)."
+    accs = [m for m in learn.metrics if hasattr(m, 'targs')]
+    return sum(len(t) for t in accs[0].targs) if accs and accs[0].targs else None
 
 def train_and_evaluate(train_ds, valid_ds, test_ds, # datasets (`pcam_xai.data`) for training, selection, evaluation
                        out_dir:str|Path, # where checkpoint, history and report go (all of them, or none)
@@ -707,7 +791,7 @@ def train_and_evaluate(train_ds, valid_ds, test_ds, # datasets (`pcam_xai.data`)
                        tta:bool=True, # also evaluate with dihedral test-time augmentation
                        n_boot:int=1000, # bootstrap resamples for the confidence intervals
                        time_budget:float|None=None, # minutes: stop before an epoch that would end past it
-                       device=None, # where to train (default: best available)
+                       device=None, # where to train (default: best available; distributed: GPU LOCAL_RANK or CPU)
                        data_info:dict|None=None, # where the data came from (stored in the model card)
                        overwrite:bool=False, # replace an earlier run in `out_dir` as a whole
                        progress:bool=True, # show fastai's progress bar and per-epoch table
@@ -715,28 +799,39 @@ def train_and_evaluate(train_ds, valid_ds, test_ds, # datasets (`pcam_xai.data`)
                        extra_figs:dict|None=None,
                        cbs:list|None=None, # more fastai callbacks for the fit
                        **learner_kwargs) -> dict:
-    "Train `arch`, reload the best checkpoint and evaluate it on `test_ds`; returns metrics and output paths."
+    ("Train `arch` (on every process of a `torchrun`/`accelerate launch`), reload the best checkpoint and evaluate it "
+     "on `test_ds`; returns metrics and output paths.")
     if schedule not in ('one_cycle', 'constant'):
         raise ConfigError(f"schedule={schedule!r}: use 'one_cycle' or 'constant'.")
-    out = Path(out_dir)
+    out, li = Path(out_dir), launch_info()
+    n, rank = li['processes'], li['rank']
     check_outputs(out, RUN_FILES, overwrite)   # before any work
+    if n > 1: device = _process_device(device, li, bs, len(train_ds))
     seed_everything(seed)
-    dls = make_dls(train_ds, valid_ds, bs=bs, batch_tfms=batch_tfms, normalize=normalize, seed=seed, device=device)
+    dls = make_dls(train_ds, valid_ds, bs=bs // n, batch_tfms=batch_tfms, normalize=normalize, seed=seed,
+                   device=device)
     info = dict(data=data_info or {},
                 recipe=dict(arch=arch, epochs=epochs, bs=bs, lr=lr, schedule=schedule, monitor=monitor,
-                precision=precision, seed=seed, batch_tfms=[repr(t) for t in (batch_tfms or [])]),
+                precision=precision, seed=seed, batch_tfms=[repr(t) for t in (batch_tfms or [])],
+                **(dict(processes=n) if n > 1 else {})),
                 splits=dict(train=len(train_ds), valid=len(valid_ds), test=len(test_ds)))
-    with staged_outputs(out, RUN_FILES + tuple(f'{k}.png' for k in (extra_figs or {})), overwrite,
-                        keep=_kept_checkpoint) as tmp:
+    stage = (staged_outputs(out, RUN_FILES + tuple(f'{k}.png' for k in (extra_figs or {})), overwrite,
+                            keep=_kept_checkpoint) if rank == 0 else contextlib.nullcontext(None))
+    with stage as tmp:   # rank 0 stages the outputs; other ranks write nothing (out_dir=None)
         learn = make_learner(dls, arch, lr=lr, out_dir=tmp, monitor=monitor, patience=patience, precision=precision,
                              card_info=info, overwrite=True, **learner_kwargs)
         cbs = ([TimeBudget(time_budget)] if time_budget else []) + list(cbs or [])
         t0 = time.monotonic()
         quiet = contextlib.nullcontext
-        with (learn.no_bar() if not progress else quiet()), (learn.no_logging() if not progress else quiet()):
+        with (learn.no_bar() if not progress else quiet()), (learn.no_logging() if not progress else quiet()), \
+             distributed_ctx(learn):
             if schedule == 'one_cycle': learn.fit_one_cycle(epochs, lr, cbs=cbs)
             else: learn.fit(epochs, lr, cbs=cbs)
+            backend = dist.get_backend() if n > 1 else None
         train_s = time.monotonic() - t0
+        valid_n = _valid_items(learn)
+        if rank: return dict(out_dir=str(out), rank=rank, processes=n, backend=backend, train_seconds=train_s,
+                             epochs_run=len(learn.recorder.values), valid_items=valid_n)
         # evaluate what was saved, not the last epoch
         model, card = load_checkpoint(tmp/'best.safetensors', device=dls.device)
         test_dl = dls.valid.new(test_ds, bs=2 * bs, shuffle=False, drop_last=False)
@@ -749,6 +844,6 @@ def train_and_evaluate(train_ds, valid_ds, test_ds, # datasets (`pcam_xai.data`)
         write_report(res, tmp, classes, history=hist, card=card, overwrite=True, extra_figs=figs,
                      title=f"{card['arch']} — best epoch {card.get('best_epoch')} by {monitor}")
     return dict(out_dir=str(out), report=str(out/'report.html'), checkpoint=str(out/'best.safetensors'),
-                train_seconds=train_s,
+                train_seconds=train_s, processes=n, backend=backend, valid_items=valid_n,
                 epochs_run=len(hist), best_epoch=card.get('best_epoch'), valid_metrics=card.get('valid_metrics'),
                 results=res)
