@@ -214,7 +214,9 @@ def precision_cbs(precision:str,
     "Callbacks for `precision` ('auto', 'fp32', 'bf16' or 'fp16') on `device` (and, off the CPU, no per-batch sync)."
     check_choice(precision, 'precision', ('auto', 'fp32', 'bf16', 'fp16'))
     if precision == 'auto':
-        precision = ('bf16' if torch.cuda.is_bf16_supported() else 'fp16') if device.type == 'cuda' else \
+        # native bf16 only (Ampere and later): a T4 (Kaggle, Colab) emulates bf16 slowly, so it gets fp16
+        precision = ('bf16' if torch.cuda.is_bf16_supported(including_emulation=False) else 'fp16') \
+                    if device.type == 'cuda' else \
                     'bf16' if device.type == 'cpu' and cpu_has_bf16() else 'fp32'
     sync_free = [] if device.type == 'cpu' else [DeviceLosses()]
     if precision == 'fp32': return sync_free
