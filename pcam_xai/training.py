@@ -404,7 +404,8 @@ class WeightEMA(Callback):
         self.decay, self.warmup, self.ema, self.raw = decay, warmup, None, None
     def before_fit(self):
         from timm.utils import ModelEmaV3
-        self.ema, self.raw, self.steps = ModelEmaV3(self.learn.model, decay=self.decay, use_warmup=self.warmup), None, 0
+        self.ema = ModelEmaV3(self.learn.model, decay=self.decay, use_warmup=self.warmup)
+        self.raw, self.steps = None, 0
     def after_step(self): self.steps += 1; self.ema.update(self.learn.model, step=self.steps)
     def before_validate(self):
         if self.ema is None: return   # `learn.validate()` outside fit: the model as it is
@@ -463,7 +464,8 @@ def make_learner(dls, # fastai DataLoaders from `pcam_xai.data` (`dls.c`, `dls.v
                     cbs=precision_cbs(precision, device) + avg + list(cbs or []))
     learn.true_wd = true_wd
     if hasattr(learn.loss_func, 'to'): learn.loss_func.to(device)
-    if n_out > 1 and n_cls == 2 and loss == 'auto' and loss_func is None: learn.loss_func = loss_for(2, 'ce', w, smoothing=label_smoothing)
+    if n_out > 1 and n_cls == 2 and loss == 'auto' and loss_func is None:
+        learn.loss_func = loss_for(2, 'ce', w, smoothing=label_smoothing)
     if patience is not None: learn.add_cb(EarlyStoppingCallback(monitor=monitor, patience=patience))
     training = {k: v for k, v in dict(ema=ema, label_smoothing=label_smoothing).items() if v}
     if training: card_info = {**(card_info or {}), 'training': training}
