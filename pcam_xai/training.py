@@ -404,15 +404,16 @@ class WeightEMA(Callback):
         self.decay, self.warmup, self.ema, self.raw = decay, warmup, None, None
     def before_fit(self):
         from timm.utils import ModelEmaV3
-        self.ema = ModelEmaV3(self.learn.model, decay=self.decay, use_warmup=self.warmup)
+        self.ema = ModelEmaV3(_unwrapped(self.learn.model), decay=self.decay, use_warmup=self.warmup)
         self.raw, self.steps = None, 0
-    def after_step(self): self.steps += 1; self.ema.update(self.learn.model, step=self.steps)
+    def after_step(self): self.steps += 1; self.ema.update(_unwrapped(self.learn.model), step=self.steps)
     def before_validate(self):
         if self.ema is None: return   # `learn.validate()` outside fit: the model as it is
-        self.raw = {k: v.detach().clone() for k, v in self.learn.model.state_dict().items()}
-        self.learn.model.load_state_dict(self.ema.module.state_dict())
+        net = _unwrapped(self.learn.model)   # under DistributedDataParallel: the network inside it
+        self.raw = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        net.load_state_dict(self.ema.module.state_dict())
     def before_train(self):
-        if self.raw is not None: self.learn.model.load_state_dict(self.raw); self.raw = None
+        if self.raw is not None: _unwrapped(self.learn.model).load_state_dict(self.raw); self.raw = None
     def after_fit(self): self.ema = self.raw = None
     def __repr__(self): return f"WeightEMA(decay={self.decay})"
 
