@@ -17,6 +17,7 @@ import argparse, json, os, subprocess, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import capture, save_results
+from pcam_xai.training import _fmt_ci   # the report's 'value [low, high]'
 
 COMMON = ['--aug', 'dihedral', '--normalize', 'dataset', '--time-budget', '10']
 STAGE1 = {   # from scratch (no weights can be downloaded here); epochs sized to ~8-9 minutes on 2 cores
@@ -65,8 +66,6 @@ def _test(name:str, runs:Path) -> dict:
     "The test metrics (plain and TTA) of a selected recipe's saved best checkpoint."
     return json.loads((runs/name/'metrics.json').read_text())['results']
 
-def _fmt_ci(r:dict, k:str) -> str: return f"{r[k]:.3f} [{r['ci'][k][0]:.3f}, {r['ci'][k][1]:.3f}]"
-
 def child(argv:list):
     "Run one recipe: `pcam-xai train`, or for --stain the same training with a stain normaliser added."
     from pcam_xai import cli
@@ -109,17 +108,21 @@ def main():
     print('| stage | recipe | epochs (best) | train min | valid accuracy | valid ROC-AUC |')
     print('|---:|---|---:|---:|---:|---:|')
     for r in rows:
-        print(f"| {r['stage']} | {r['name']}{' (selected)' if r is best else ''} | {r['epochs_run']} ({r['best_epoch']}) "
+        sel = ' (selected)' if r is best else ''
+        print(f"| {r['stage']} | {r['name']}{sel} | {r['epochs_run']} ({r['best_epoch']}) "
               f"| {r['train_seconds'] / 60:.1f} | {r['valid']['accuracy']:.3f} | {r['valid']['roc_auc']:.3f} |")
     chosen = [best] + ([r for r in rows if r['name'] == REFERENCE] if best['name'] != REFERENCE else [])
-    print('\nThe chosen recipes on the test split (n=500), best checkpoint by validation ROC-AUC, 95% bootstrap CIs:\n')
+    print('\nThe chosen recipes on the test split (n=500), best checkpoint by validation ROC-AUC, '
+          '95% bootstrap CIs:\n')
     print('| recipe | command | test accuracy | test ROC-AUC | with TTA: accuracy | with TTA: ROC-AUC |')
     print('|---|---|---:|---:|---:|---:|')
     tests = {}
     for r in chosen:
         t = tests[r['name']] = _test(r['name'], runs)
-        print(f"| {r['name']} | `pcam-xai train --data {a.data} {' '.join(r['args'])}` | {_fmt_ci(t['plain'], 'accuracy')} "
-              f"| {_fmt_ci(t['plain'], 'roc_auc')} | {_fmt_ci(t['tta'], 'accuracy')} | {_fmt_ci(t['tta'], 'roc_auc')} |")
+        print(f"| {r['name']} | `pcam-xai train --data {a.data} {' '.join(r['args'])}` "
+              f"| {_fmt_ci(t['plain'], 'accuracy')} "
+              f"| {_fmt_ci(t['plain'], 'roc_auc')} | {_fmt_ci(t['tta'], 'accuracy')} "
+              f"| {_fmt_ci(t['tta'], 'roc_auc')} |")
     save_results('pcam_recipe_study', runs=rows, selected=best['name'],
                  test={k: {v: {m: t[v][m] for m in ('split', 'accuracy', 'roc_auc', 'balanced_accuracy', 'ece', 'ci')}
                            for v in ('plain', 'tta')} for k, t in tests.items()})

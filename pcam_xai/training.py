@@ -147,6 +147,11 @@ def cpu_has_bf16(cpuinfo:str|Path='/proc/cpuinfo', # the kernel's CPU descriptio
     return any(f in flags for f in (' avx512_bf16', ' amx_bf16'))
 
 # %% ../nbs/05_training.ipynb #6a319c20
+def _channels_last_inputs(xb:tuple) -> tuple:
+    "Every 4-D tensor of a batch's inputs in channels-last layout (several inputs too, e.g. one per magnification)."
+    return tuple(x.contiguous(memory_format=torch.channels_last) if isinstance(x, torch.Tensor) and x.ndim == 4 else x
+                 for x in xb)
+
 class CPUMixedPrecision(Callback):
     "bfloat16 autocast + channels-last for training and inference on the CPU."
     order = 10
@@ -155,10 +160,7 @@ class CPUMixedPrecision(Callback):
     def before_fit(self):
         if self.channels_last: self.learn.model.to(memory_format=torch.channels_last)
     def before_batch(self):
-        if self.channels_last:   # every 4-D input (models with several inputs, e.g. one per magnification, too)
-            cl = lambda x: isinstance(x, torch.Tensor) and x.ndim == 4
-            self.learn.xb = tuple(x.contiguous(memory_format=torch.channels_last) if cl(x)
-                                  else x for x in self.learn.xb)
+        if self.channels_last: self.learn.xb = _channels_last_inputs(self.learn.xb)
         self.autocast = torch.autocast('cpu', dtype=torch.bfloat16); self.autocast.__enter__()
     def after_pred(self): self.learn.pred = to_float(self.learn.pred)   # tensors, or tuples of them (several heads)
     def after_loss(self): self.autocast.__exit__(None, None, None)
@@ -171,13 +173,9 @@ from fastai.callback.channelslast import ChannelsLast
 from fastai.learner import AvgLoss, AvgSmoothLoss
 from fastai.torch_core import find_bs
 
-def _is_image(x): return isinstance(x, torch.Tensor) and x.ndim == 4
-
 class ChannelsLastBatches(ChannelsLast):
     "fastai's `ChannelsLast` (the model in channels-last layout) plus every 4-D input batch in channels-last."
-    def before_batch(self):
-        self.learn.xb = tuple(x.contiguous(memory_format=torch.channels_last) if _is_image(x) else x
-                              for x in self.learn.xb)
+    def before_batch(self): self.learn.xb = _channels_last_inputs(self.learn.xb)
 
 class _DeviceAvgLoss(AvgLoss):
     "fastai's `AvgLoss` (the validation loss), summed where the loss is: no copy to the host per batch."
