@@ -82,7 +82,7 @@ _CSS = """:root{--jp-cell-prompt-width:0px;--jp-cell-padding:0px}.jp-Notebook{pa
 .sidebar{position:fixed;top:0;left:0;bottom:0;width:220px;overflow:auto;background:#f5f6f8;border-right:1px solid #ddd;padding:1rem}
 .sidebar .brand{font-weight:700;font-size:1.3rem;color:#2780e3;text-decoration:none}.sidebar ul{list-style:none;padding:0}
 .sidebar li{margin:.35rem 0}.sidebar li a{color:#333;text-decoration:none}.sidebar li.active a{font-weight:700;color:#2780e3}
-main{margin-left:250px;max-width:1000px;padding:1rem 2rem}h1.title{margin-bottom:0}p.subtitle{font-style:italic;opacity:.7;font-size:1.2rem}
+body>main{margin-left:250px;max-width:1000px;padding:1rem 2rem}main main{margin:0;padding:0}h1.title{margin-bottom:0}p.subtitle{font-style:italic;opacity:.7;font-size:1.2rem}
 .jp-InputArea-prompt,.jp-OutputArea-prompt{display:none}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:2px 6px}
 pre{background:#f8f8f8;padding:.5rem;overflow:auto}img{max-width:100%}"""
 
@@ -121,6 +121,10 @@ def _copy_assets(body:str, src_dir:Path, docs:Path) -> list:
             (docs/ref).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, docs/ref); copied.append(ref)
     return copied
 
+def _inline_code(text:str) -> str:
+    "Escape `text` for HTML, with Markdown `code` spans as <code> (Quarto renders the description as Markdown)."
+    return re.sub(r'`([^`]+)`', r'<code>\1</code>', html.escape(text))
+
 def render(proc:Path=PROC, docs:Path=DOCS, quiet=False):
     "Render every processed notebook in `proc` to `docs`/<page>.html with a sidebar, copying the files pages use."
     from nbconvert import HTMLExporter
@@ -138,7 +142,7 @@ def render(proc:Path=PROC, docs:Path=DOCS, quiet=False):
         body = re.sub(r'<title>.*?</title>', f'<title>{html.escape(title)} – pcam_xai</title>', body, count=1, flags=re.S)
         body = _quarto_ids(_MATHJAX.sub('', body))   # the docs hold no TeX: no MathJax from a CDN
         head = (f'<h1 class="title">{html.escape(title)}</h1>' +
-                (f'<p class="subtitle">{html.escape(fm["description"])}</p>' if fm.get('description') else ''))
+                (f'<p class="subtitle">{_inline_code(fm["description"])}</p>' if fm.get('description') else ''))
         body = body.replace('</head>', f'<style>{_CSS}</style></head>', 1)
         body = re.sub(r'(<body[^>]*>)', lambda m: m.group(1) + _sidebar(pages, fname) + '<main>' + head, body, count=1)
         body = body.replace('</body>', '</main></body>', 1)
