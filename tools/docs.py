@@ -59,7 +59,8 @@ def _clean_nb(nb):
             if d.get('include') == 'false': continue
             if d.get('output') == 'false': c['outputs'] = []
             c['source'] = '\n'.join(l for l in c['source'].splitlines() if not l.startswith('#|'))
-            if d.get('echo') == 'false' or not c['source'].strip(): c['metadata'].setdefault('tags', []).append('remove_input')
+            if d.get('echo') == 'false' or not c['source'].strip():
+                c['metadata'].setdefault('tags', []).append('remove_input')
             for o in c.get('outputs', []):
                 data = o.get('data', {})
                 if 'text/markdown' in data: data['text/markdown'] = _strip_quarto(data['text/markdown'])
@@ -74,7 +75,8 @@ def _exporter(exp):
     return exp
 
 def _sidebar(pages:list, current:str) -> str:
-    items = ''.join(f'<li{" class=active" if f == current else ""}><a href="{f}">{html.escape(t)}</a></li>' for f, t in pages)
+    items = ''.join(f'<li{" class=active" if f == current else ""}><a href="{f}">{html.escape(t)}</a></li>'
+                    for f, t in pages)
     return f'<nav class="sidebar"><a class="brand" href="index.html">pcam_xai</a><ul>{items}</ul></nav>'
 
 _CSS = """:root{--jp-cell-prompt-width:0px;--jp-cell-padding:0px}.jp-Notebook{padding:0}.jp-Cell{padding:0 0 .6rem 0}
@@ -92,7 +94,7 @@ def site_url(root:Path=ROOT) -> str:
     return yaml.safe_load((root/'nbs'/'nbdev.yml').read_text())['website']['site-url'].rstrip('/')
 
 def pandoc_id(text:str) -> str:
-    "The id pandoc (so Quarto) gives a heading: lower case, spaces -> '-', only alphanumerics/_/-/. kept, from a letter."
+    "The id pandoc (so Quarto) gives a heading: lower case, spaces -> '-', alphanumerics and _-. kept, from a letter."
     t = re.sub(r'[^\w\s.-]', '', html.unescape(text).strip().lower())
     t = re.sub(r'\s+', '-', t)
     return re.sub(r'^[^a-z\u00c0-\uffff]+', '', t) or 'section'
@@ -139,7 +141,8 @@ def render(proc:Path=PROC, docs:Path=DOCS, quiet=False):
     for (p, nb), (fname, title) in zip(loaded, pages):
         fm = _frontmatter(nb)
         body, _ = exp.from_notebook_node(_clean_nb(nb))
-        body = re.sub(r'<title>.*?</title>', f'<title>{html.escape(title)} – pcam_xai</title>', body, count=1, flags=re.S)
+        body = re.sub(r'<title>.*?</title>', f'<title>{html.escape(title)} – pcam_xai</title>', body, count=1,
+                      flags=re.S)
         body = _quarto_ids(_MATHJAX.sub('', body))   # the docs hold no TeX: no MathJax from a CDN
         head = (f'<h1 class="title">{html.escape(title)}</h1>' +
                 (f'<p class="subtitle">{_inline_code(fm["description"])}</p>' if fm.get('description') else ''))
@@ -198,8 +201,9 @@ def _internal(href:str, docs:Path, site:str):
             return unquote(u.path) or 'index.html', unquote(u.fragment)
     return None
 
-def check_site(docs:Path=DOCS, shots=SHOTS, site:str=None, api=('core.html', 'get_device', 'device'), driver=None) -> list:
-    "Problems a reader would see on the pages in `docs`: broken images, dead internal links, raw TeX, raw markup."
+def check_site(docs:Path=DOCS, shots=SHOTS, site:str=None, api=('core.html', 'get_device', 'device'),
+               driver=None) -> list:
+    "Problems a reader would see in `docs`: broken images, dead links (in the site or out of it), raw TeX, raw markup."
     site = site or site_url()
     pages = sorted(p.name for p in docs.glob('*.html'))
     if not pages: sys.exit(f"FAIL: no pages in {docs}: run `python tools/docs.py render` first.")
@@ -224,7 +228,9 @@ def check_site(docs:Path=DOCS, shots=SHOTS, site:str=None, api=('core.html', 'ge
         for name, info in seen.items():
             for raw, href in info['links']:
                 tgt = _internal(href, docs, site)
-                if tgt is None: continue
+                if tgt is None:
+                    if href.startswith('file:'): fails.append(f"{name}: dead link {raw!r}: it leaves the site")
+                    continue
                 page, anchor = tgt
                 if page.endswith('.html'):
                     if page not in seen: fails.append(f"{name}: dead link {raw!r}: there is no page {page}")
@@ -244,8 +250,9 @@ def self_test(driver=None) -> None:
     filler = 'Text a reader sees on the pcam_xai site. ' * 20
     bad = ["# A page with faults\n\n> the docs check must report each of them",
            "![an image that exists](images/ok.png) ![a missing image](images/missing.png)",
-           f"Links: [a page that exists](b.html#a-heading), [a dead page](nowhere.html), [a dead anchor](b.html#nowhere), "
-           f"[a dead site link]({site}/b.html#gone) and [a live one]({site}/b.html).",
+           f"Links: [a page that exists](b.html#a-heading), [a dead page](nowhere.html), "
+           f"[a dead anchor](b.html#nowhere), [a dead site link]({site}/b.html#gone), "
+           f"[a file outside the site](../README.md) and [a live one]({site}/b.html).",
            "Raw TeX: $OD = -\\ln I$. Prices are not TeX: $5 and $10.", filler]
     with tempfile.TemporaryDirectory() as d:
         proc, docs = Path(d)/'proc', Path(d)/'docs'; (proc/'images').mkdir(parents=True)
@@ -258,13 +265,14 @@ def self_test(driver=None) -> None:
         fails = check_site(docs, shots=(), site=site, api=None, driver=driver)
     want = ["index.html: broken image 'images/missing.png'", "dead link 'nowhere.html': there is no page nowhere.html",
             "dead link 'b.html#nowhere': b.html has no anchor #nowhere", f"dead link '{site}/b.html#gone'",
+            "dead link '../README.md': it leaves the site",
             "raw TeX is visible: '$OD = -\\\\ln I$'"]
     missed = [w for w in want if not any(w in f for f in fails)]
     extra = [f for f in fails if not any(w in f for w in want)]
     if missed or extra:
         sys.exit("FAIL: docs check self-test: " + '; '.join([f"not reported: {w}" for w in missed] +
                                                             [f"wrongly reported: {f}" for f in extra]))
-    print(f"docs check self-test passed: a page with a broken image, 3 dead links and raw TeX gave {len(fails)} failures")
+    print(f"docs check self-test passed: a page with a broken image, 4 dead links and raw TeX: {len(fails)} failures")
 
 def check(self_test_only=False):
     "Prove the check fails on a faulty page, then check every page in _docs/ as a reader sees it."
@@ -276,8 +284,9 @@ def check(self_test_only=False):
     finally: driver.quit()
     n = len(list(DOCS.glob('*.html')))
     if fails: sys.exit(f"FAIL: {len(fails)} problem(s) on {n} pages:\n  " + "\n  ".join(fails))
-    shots = ', '.join(str((DOCS/f'screenshot-{Path(s).stem}.png').relative_to(ROOT)) for s in SHOTS if (DOCS/s).exists())
-    print(f"docs check passed: {n} pages, no broken image, dead internal link, raw TeX or raw markup; screenshots {shots}")
+    shots = ', '.join(f'screenshot-{Path(s).stem}.png' for s in SHOTS if (DOCS/s).exists())
+    print(f"docs check passed: {n} pages, no broken image, dead link, raw TeX or raw markup; screenshots in "
+          f"{DOCS.relative_to(ROOT)}/: {shots}")
 
 _REL_LINK = re.compile(r'(\]\(|href=")(?![a-zA-Z][\w+.-]*:|#|/)([^)"\s]+\.html(?:#[^)"\s]*)?)')
 def absolute_links(md:str, site:str) -> str:
@@ -292,7 +301,8 @@ def readme():
     if not src.exists(): sys.exit(f"{src} missing: run `nbdev-proc-nbs` first.")
     nb = nbformat.read(src, as_version=4); fm = _frontmatter(nb)
     nb = _clean_nb(nb)
-    nb['cells'] = [c for c in nb['cells'] if not (c['cell_type'] == 'code' and not c.get('outputs') and 'remove_input' in c['metadata'].get('tags', []))]
+    nb['cells'] = [c for c in nb['cells'] if not (c['cell_type'] == 'code' and not c.get('outputs')
+                                                  and 'remove_input' in c['metadata'].get('tags', []))]
     exp = _exporter(MarkdownExporter())
     md, _ = exp.from_notebook_node(nb)
     head = f"# {fm.get('title', 'pcam_xai')}\n\n"
