@@ -11,6 +11,9 @@ What is checked:
 - Unbacked figures: a table row in README.md or a notebook's markdown that quotes a ratio (`2.1×`), a rate (images/s),
   a confidence interval or a row of 3-decimal metrics and names no results file (in its row, or in its cell for
   notebooks) is an error: every such figure needs its file.
+- README.md links to documentation pages: a relative `page.html` link resolves neither in a clone nor on a package
+  index, so each must be absolute (`https://pcam-xai.github.io/pcam_xai/page.html`; `python tools/docs.py readme`
+  writes them so).
 Numbers in a results file are its JSON numbers and every number written in its strings (the table the script printed,
 its full output), so a pasted table row always matches the run that printed it.
 """
@@ -23,6 +26,7 @@ REF = re.compile(r'results/([\w.-]+)\.json')
 FIGURE = re.compile(r'\d(?:\.\d+)?×(?!\s*\d)|images/s|img/s|patches/s|tiles/s|req/s|\[-?\d\.\d+, -?\d\.\d+\]'
                     r'|(?:\| *-?\d\.\d{3,} *){2,}\|')   # ratios, rates, confidence intervals, rows of 3-decimal metrics
 CODE = re.compile(r'`[^`]*`')
+REL_PAGE = re.compile(r'(?:\]\(|href=")((?![a-zA-Z][\w+.-]*:|#|/)[^)"\s]+\.html(?:#[^)"\s]*)?)')   # ](page.html#x)
 
 def _walk(x):
     if isinstance(x, bool): return
@@ -80,7 +84,12 @@ def check(root:Path) -> list[str]:
     "Every problem found under `root` (README.md and nbs/*.ipynb)."
     results, errs = load_results(root), []
     readme = root/'README.md'
-    if readme.exists(): errs += check_text(readme.read_text(), results, 'README.md', cell_level=False)
+    if readme.exists():
+        text = readme.read_text()
+        errs += check_text(text, results, 'README.md', cell_level=False)
+        for i, line in enumerate(text.splitlines(), 1):
+            errs += [f"README.md:{i}: relative link {link!r} resolves neither in a clone nor on a package index: link "
+                     f"the documentation site (`python tools/docs.py readme` does)" for link in REL_PAGE.findall(line)]
     for nb in sorted((root/'nbs').glob('*.ipynb')):
         if nb.name == 'index.ipynb': continue   # README.md is generated from it and checked above
         for j, c in enumerate(json.loads(nb.read_text())['cells']):
