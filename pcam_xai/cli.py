@@ -306,6 +306,8 @@ def _add_explain(sub):
 # %% ../nbs/10_cli.ipynb #d3p10y02
 def cmd_export(a) -> Path:
     "Export a checkpoint as one self-contained .onnx file (uint8 images in, probabilities out, model card inside)."
+    from pcam_xai.deployment import EXPORT_PACKAGES, missing_message
+    if msg := missing_message('export', EXPORT_PACKAGES, 'pip install "pcam-xai[export]"'): raise ConfigError(msg)
     from pcam_xai.export import export_onnx
     from pcam_xai.predictor import read_onnx_card
     out = export_onnx(a.checkpoint, a.out, opset=a.opset, overwrite=a.overwrite)
@@ -325,6 +327,8 @@ def _add_export(sub):
 
 def cmd_serve(a):
     "Serve predictions of an exported .onnx model over HTTP (GET /health, GET /model, POST /predict, POST /explain)."
+    from pcam_xai.deployment import SERVE_PACKAGES, missing_message
+    if msg := missing_message('serve', SERVE_PACKAGES, 'pip install "pcam-xai[serve]"'): raise ConfigError(msg)
     from pcam_xai.serve import serve
     serve(a.model, host=a.host, port=a.port, workers=a.workers, threads=a.threads, checkpoint=a.checkpoint)
 

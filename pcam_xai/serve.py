@@ -6,7 +6,7 @@ Docs: https://pcam-xai.github.io/pcam_xai/serve.html.md"""
 
 # %% ../nbs/09b_serve.ipynb #63f041a5
 from __future__ import annotations
-import io, os, json, time, logging, argparse
+import io, os, json, time, logging, argparse, importlib.util
 from pathlib import Path
 import numpy as np
 from starlette.applications import Starlette
@@ -205,6 +205,24 @@ def app_from_env() -> Starlette:
           if os.environ.get(f'PCAM_XAI_SERVE_{k.upper()}')}
     return create_app(os.environ[MODEL_ENV], checkpoint=os.environ.get('PCAM_XAI_SERVE_CHECKPOINT') or None, **kw)
 
+def _check_port(host:str, port:int):
+    "Refuse, in one line with the fix, a host and port that uvicorn could not listen on."
+    import socket, errno
+    if not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ConfigError(f"--port {port!r}: use a port number from 1 to 65535.")
+    try: family, *_, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror:
+        raise ConfigError(f"--host {host!r} is not an address of this machine: use 127.0.0.1 (this machine only) or "
+                          "0.0.0.0 (every interface).") from None
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as uvicorn's socket: TIME_WAIT does not count
+        try: s.bind(addr)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE: msg = f"Port {port} on {host} is in use: pass another --port."
+            elif e.errno == errno.EACCES: msg = f"Port {port} needs administrator rights: pass a port above 1023."
+            else: msg = f"Cannot listen on {host}:{port} ({e.strerror}): use --host 127.0.0.1 or 0.0.0.0."
+            raise ConfigError(msg) from None
+
 def serve(model:str|Path, # an exported .onnx file
           host:str='127.0.0.1', # interface to listen on ('0.0.0.0': every interface)
           port:int=8000, # TCP port
@@ -219,9 +237,13 @@ def serve(model:str|Path, # an exported .onnx file
     pred = Predictor(model)   # fail fast, with the fix, before uvicorn starts
     if checkpoint is not None:
         if not Path(checkpoint).exists(): raise ModelError(f"--checkpoint {checkpoint} does not exist.")
+        if importlib.util.find_spec('torch') is None:
+            raise ConfigError("--checkpoint enables POST /explain, which needs torch (the full install); the "
+                              "torch-free service runs without --checkpoint.")
         os.environ['PCAM_XAI_SERVE_CHECKPOINT'] = str(Path(checkpoint).resolve())
     if not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"--workers must be a positive integer, got {workers!r}.")
+    _check_port(host, port)   # uvicorn would log [Errno 98] and exit with status 3
     os.environ[MODEL_ENV] = str(Path(model).resolve())
     env = dict(max_files=max_files, max_file_bytes=max_file_bytes,
                max_request_bytes=max(MAX_REQUEST_BYTES, max_files * max_file_bytes),
