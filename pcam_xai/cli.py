@@ -365,7 +365,9 @@ def cmd_slide(a) -> list:
      "score.")
     from pcam_xai.wsi import analyze_slides
     def show(r):
-        if 'error' in r: print(f"pcam-xai slide: error: {r['error']}", file=sys.stderr, flush=True); return
+        if 'error' in r:   # one slide: its error is the command's one line (below), not a line and then a count
+            if len(a.slides) > 1: print(f"pcam-xai slide: error: {r['error']}", file=sys.stderr, flush=True)
+            return
         s = r['summary']
         score = ((f"max p {s['max']:.3f}, top-{s['top_k']} mean {s['top_k_mean']:.3f}, tumour tiles "
                   f"{s['tumour_tiles']} ({s['tumour_tile_fraction']:.1%}, {s['tumour_area_mm2']:.2f} mm²)")
@@ -376,6 +378,7 @@ def cmd_slide(a) -> list:
                          tissue_threshold=a.tissue_threshold, bs=a.bs, threshold=a.threshold, top_k=a.top_k,
                          overwrite=a.overwrite, progress=not a.quiet)
     bad = [r['slide'] for r in res if 'error' in r]
+    if len(res) == 1 and bad: raise DataError(res[0]['error'])
     if bad:
         raise DataError(f"{len(bad)} of {len(res)} slides failed ({', '.join(Path(b).name for b in bad)}); see the "
                         f"errors above.")

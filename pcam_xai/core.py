@@ -13,8 +13,8 @@ import numpy as np   # no torch at import: `core` is used by the torch-free ONNX
 # %% auto #0
 __all__ = ['DEVICE_ENV', 'DATA_ENV', 'CACHE_ENV', 'CLASS_NAMES', 'PcamXaiError', 'DataError', 'DataNotFoundError', 'ConfigError',
            'ModelError', 'get_device', 'seed_everything', 'default_cache_dir', 'find_data_root', 'class_names',
-           'check_target', 'atomic_write', 'check_int', 'check_range', 'check_fraction', 'check_choice', 'check_path',
-           'check_outputs', 'user_path', 'staged_outputs']
+           'default_mode', 'check_target', 'atomic_write', 'check_int', 'check_range', 'check_fraction', 'check_choice',
+           'check_path', 'check_outputs', 'make_folders', 'remove_empty', 'user_path', 'staged_outputs']
 
 # %% ../nbs/00_core.ipynb #1801c1ef
 class PcamXaiError(Exception):
@@ -151,6 +151,21 @@ def class_names(dataset:str) -> list[str]:
                           "Folder datasets take their class names from the folder names.")
     return list(CLASS_NAMES[key])
 
+# %% ../nbs/00_core.ipynb #ba7cc185
+def _umask() -> int:
+    "The process's umask, read without changing it where Linux shows it (`/proc/self/status`)."
+    try:
+        for line in Path('/proc/self/status').read_text().splitlines():
+            if line.startswith('Umask:'): return int(line.split()[1], 8)
+    except (OSError, ValueError): pass
+    m = os.umask(0o077); os.umask(m)   # elsewhere: set it and put it back, the only portable way to read it
+    return m
+
+def default_mode(folder:bool=False, # the mode of a new folder (0o777 less the umask) rather than a file (0o666)
+                ) -> int:
+    "The permission bits `open()` or `mkdir` would give a new file or folder under the user's umask."
+    return (0o777 if folder else 0o666) & ~_umask()
+
 # %% ../nbs/00_core.ipynb #3382995f
 def check_target(path:str|Path, # file the caller is about to write
                  overwrite:bool=False, # allow replacing an existing file
@@ -177,6 +192,7 @@ def atomic_write(path:str|Path, # final file path
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, default_mode())   # complete now: from mkstemp's private 0600 to what open() would give
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
@@ -272,6 +288,24 @@ def check_outputs(out:str|Path, # the output folder
                           "Choose another output folder (--out).")
     return out
 
+# %% ../nbs/00_core.ipynb #bcf06c55
+def make_folders(path:str|Path, # the folder to create, with any missing parents
+                ) -> list[Path]:
+    "Create folder `path` and its missing parents; return the folders created, deepest first (for `remove_empty`)."
+    path = Path(path); new = []
+    for a in [path, *path.parents]:
+        if a.exists() or a.is_symlink(): break
+        new.append(a)
+    try: path.mkdir(parents=True, exist_ok=True)
+    except OSError: remove_empty(new); raise
+    return new
+
+def remove_empty(folders:list, # folders, deepest first (`make_folders`' result)
+                ):
+    "Remove each folder of `folders` that is empty; a folder holding anything is left alone."
+    for f in folders:
+        with contextlib.suppress(OSError): Path(f).rmdir()
+
 # %% ../nbs/00_core.ipynb #77fef9b2
 _STAGE_SUFFIX = '.partial'
 
@@ -291,7 +325,9 @@ def _commit(tmp:Path, out:Path, names, overwrite:bool):
     ("Move the files of `tmp` into `out`; with `overwrite`, first remove files of set `names` the new run did not "
      "write.")
     new = sorted(f.name for f in tmp.iterdir())
-    if not out.exists(): os.replace(tmp, out); return
+    if not out.exists():
+        os.chmod(tmp, default_mode(folder=True))   # mkdtemp's private 0700 -> what mkdir would give
+        os.replace(tmp, out); return
     check_outputs(out, set(names) | set(new), overwrite)   # again: something may have appeared meanwhile
     for n in set(names) - set(new):
         if (out/n).is_file(): (out/n).unlink()
@@ -307,10 +343,12 @@ def staged_outputs(out:str|Path, # the output folder the command writes
     ("Yield a temporary folder beside `out`; on success its files replace the set in `out`, on error nothing is "
      "written.")
     out = check_outputs(out, names, overwrite)
+    made = []
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        made = make_folders(out.parent)
         tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.', suffix=_STAGE_SUFFIX))
     except OSError as e:
+        remove_empty(made)
         raise ConfigError(f"{out} cannot be written ({e.strerror}). Choose another output folder (--out).") from None
     try:
         yield tmp
@@ -318,12 +356,13 @@ def staged_outputs(out:str|Path, # the output folder the command writes
     except KeyboardInterrupt as e:
         what = keep(tmp) if keep is not None and tmp.exists() else None
         if what:
-            dest = _free_name(out.with_name(out.name + '.interrupted')); os.replace(tmp, dest)
+            dest = _free_name(out.with_name(out.name + '.interrupted'))
+            os.chmod(tmp, default_mode(folder=True)); os.replace(tmp, dest)
             e.kept_note = f"{what} kept in {dest}; {out} is unchanged"
         else:
-            import shutil; shutil.rmtree(tmp, ignore_errors=True)
+            import shutil; shutil.rmtree(tmp, ignore_errors=True); remove_empty(made)
             e.kept_note = f"nothing was written; {out} is unchanged"
         raise
     except BaseException:
-        import shutil; shutil.rmtree(tmp, ignore_errors=True)
+        import shutil; shutil.rmtree(tmp, ignore_errors=True); remove_empty(made)
         raise

@@ -13,11 +13,12 @@ import pandas as pd
 import torch
 from PIL import Image
 from .core import ConfigError, DataError, DataNotFoundError, ModelError, PcamXaiError, atomic_write, get_device
+from .core import default_mode, make_folders, remove_empty
 
 # %% auto #0
-__all__ = ['PCAM_MPP', 'model_mpp', 'Slide', 'TiffFileReader', 'open_slide', 'tissue_mask', 'tile_grid', 'iter_tile_batches',
-           'predict_batches', 'positive_class', 'tiles_geojson', 'heatmap_figure', 'mask_figure', 'gradcam_topk',
-           'analyze_slide', 'synthetic_slide', 'analyze_slides']
+__all__ = ['PCAM_MPP', 'MIN_TILE_PX', 'model_mpp', 'Slide', 'TiffFileReader', 'open_slide', 'tissue_mask', 'tile_grid',
+           'iter_tile_batches', 'predict_batches', 'positive_class', 'tiles_geojson', 'heatmap_figure', 'mask_figure',
+           'gradcam_topk', 'analyze_slide', 'synthetic_slide', 'analyze_slides']
 
 # %% ../nbs/11_wsi.ipynb #0d39d8c7
 PCAM_MPP = 0.972   # µm/px of PCam patches: Camelyon16 level 2 (0.243 µm/px at level 0, downsample 4)
@@ -160,6 +161,53 @@ def _slide_mpp(osr, path:Path) -> float|None:
         if v > 0 and math.isfinite(v): vals.append(v)
     return float(np.mean(vals)) if vals else None
 
+_TIFF_MAGIC = (b'II*\x00', b'MM\x00*', b'II+\x00', b'MM\x00+')   # classic and BigTIFF, both byte orders
+
+def _ifd_past_end(f, size:int) -> int|None:
+    "Offset of the first image directory (IFD) in the TIFF chain of open file `f` that does not fit in `size` bytes."
+    import struct
+    f.seek(0); head = f.read(16)
+    bo = '<' if head[:2] == b'II' else '>'
+    big = head[2:4] in (b'+\x00', b'\x00+')   # BigTIFF: 8-byte offsets and counts, 20-byte entries
+    (off,) = struct.unpack(bo + ('Q' if big else 'I'), head[8:16] if big else head[4:8])
+    csz, esz, nsz = (8, 20, 8) if big else (2, 12, 4)
+    seen = set()
+    while off and off not in seen and len(seen) < 100_000:
+        seen.add(off)
+        if off + csz > size: return off
+        f.seek(off); (n,) = struct.unpack(bo + ('Q' if big else 'H'), f.read(csz))
+        if off + csz + n * esz + nsz > size: return off
+        f.seek(off + csz + n * esz); (off,) = struct.unpack(bo + ('Q' if big else 'I'), f.read(nsz))
+    return None
+
+def _damage(path:Path) -> str|None:
+    ("Why a slide file looks truncated or corrupt (empty; a TIFF whose directories or image data lie past its end, "
+     "or whose structure cannot be read), or None.")
+    size = path.stat().st_size
+    if size == 0: return "it is empty (0 bytes)"
+    import logging, tifffile
+    with open(path, 'rb') as f:
+        if f.read(4) not in _TIFF_MAGIC: return None   # not TIFF-based (.svs, .ndpi, .scn, .tif are): no check
+        try: off = _ifd_past_end(f, size)
+        except Exception as e: off, err = None, e
+        else: err = None
+    end = f"the end of the file ({size:,} bytes)"
+    if off is not None: return f"its image directory at byte {off:,} lies past {end}"
+    log = logging.getLogger('tifffile'); level = log.level; log.setLevel(logging.CRITICAL)   # we say it in one line
+    try:
+        if err is not None: raise err
+        with tifffile.TiffFile(str(path)) as tf:
+            last = max((int(o) + int(n) for p in tf.pages for o, n in zip(p.dataoffsets, p.databytecounts)), default=0)
+    except Exception as e:
+        return f"it starts like a TIFF-based slide, but its structure cannot be read ({type(e).__name__})"
+    finally: log.setLevel(level)
+    if last > size: return f"its image data runs to byte {last:,}, past {end}"
+    return None
+
+def _damaged_error(path:Path, why:str) -> DataError:
+    return DataError(f"{path} looks truncated or corrupt: {why}. Copy or download the slide again (its size should "
+                     "match the original's), or re-export it from the scanner's software.")
+
 def open_slide(path:str|Path, # a whole-slide image OpenSlide reads (.svs, .tif/.tiff, .ndpi, .mrxs, .scn, ...)
                mpp:float|None=None, # µm/px to use instead of (or when missing from) the file's own
               ) -> Slide:
@@ -171,6 +219,7 @@ def open_slide(path:str|Path, # a whole-slide image OpenSlide reads (.svs, .tif/
     try: osr = op.OpenSlide(str(path))
     except op.OpenSlideUnsupportedFormatError:
         osr = None
+        if (why := _damage(path)) is not None: raise _damaged_error(path, why) from None
         if path.suffix.lower() in ('.tif', '.tiff'):
             try: osr = TiffFileReader(path)   # a plain (stripped) TIFF
             except Exception: osr = None
@@ -179,6 +228,7 @@ def open_slide(path:str|Path, # a whole-slide image OpenSlide reads (.svs, .tif/
                         "pyramidal TIFF; convert other "
                         "files to a tiled pyramidal TIFF.") from None
     except Exception as e:
+        if (why := _damage(path)) is not None: raise _damaged_error(path, why) from None
         raise DataError(f"{path} could not be opened as a slide ({type(e).__name__}: {e}). The file is damaged or "
                         "uses an encoding OpenSlide does not support; re-export it as a tiled pyramidal "
                         "TIFF.") from None
@@ -437,19 +487,45 @@ def gradcam_topk(slide:Slide, tiles:pd.DataFrame, grid:dict, model, card:dict, p
     return fig
 
 # %% ../nbs/11_wsi.ipynb #1f0bb36f
+MIN_TILE_PX = 32   # smallest model input that is a slide tile (28-px PathMNIST images are whole 224-px tiles shrunk)
+
+def _check_tiling(model, card:dict):
+    "Refuse a model whose input cannot be a slide tile: not square RGB, under `MIN_TILE_PX`, or failing at that size."
+    from pcam_xai.explain import model_device
+    name = card.get('checkpoint_path') or f"The {card.get('arch', type(model).__name__)} model"
+    size = list(card.get('input_size') or [3, 96, 96])
+    fix = ("Use a checkpoint trained on slide patches at a known µm/px, e.g. PCam's 96×96 at 0.972 µm/px "
+           "(pcam-xai train --data PCAM_FOLDER)")
+    px = '×'.join(map(str, size[1:]))
+    if len(size) != 3 or size[0] != 3 or size[1] != size[2] or size[2] < MIN_TILE_PX:
+        raise ModelError(f"{name} takes {px}-px inputs (input_size {size} in its model card), unsuitable for "
+                         f"whole-slide tiling, which needs square RGB tiles of at least {MIN_TILE_PX}×{MIN_TILE_PX} px "
+                         f"(a 28-px PathMNIST image is a whole tile shrunk 8×, not a slide tile). {fix}.")
+    try:
+        with torch.no_grad(): model(torch.zeros(1, *size, device=model_device(model)))
+    except Exception as e:
+        raise ModelError(f"{name} does not run on its own input size {px} px ({type(e).__name__}), so it cannot "
+                         f"analyse slide tiles of that size; its weights and card do not belong together. "
+                         f"{fix}.") from None
+
 def _load_model(checkpoint, device):
     from pcam_xai.training import load_checkpoint
-    if isinstance(checkpoint, (tuple, list)): model, card = checkpoint; return model.eval(), dict(card)
-    model, card = load_checkpoint(checkpoint, device=get_device(device or 'cpu'))
-    return model, dict(card, checkpoint_path=str(checkpoint))
+    if isinstance(checkpoint, (tuple, list)): model, card = checkpoint; model, card = model.eval(), dict(card)
+    else:
+        model, card = load_checkpoint(checkpoint, device=get_device(device or 'cpu'))
+        card = dict(card, checkpoint_path=str(checkpoint))
+    _check_tiling(model, card)
+    return model, card
 
-def _prepare_out(out_dir:Path, name:str, overwrite:bool) -> tuple[Path, Path]:
+def _prepare_out(out_dir:Path, name:str, overwrite:bool) -> tuple[Path, Path, list]:
+    "The slide's final folder, a private temporary folder beside it, and the folders made for them (`make_folders`)."
     final = Path(out_dir)/name
     if final.exists() and not overwrite:
         raise ConfigError(f"{final} already exists (results of an earlier run). Choose another --out folder, delete "
                           "it, or pass overwrite=True (--overwrite).")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    return final, Path(tempfile.mkdtemp(dir=final.parent, prefix=f'.{name}.', suffix='.tmp'))
+    made = make_folders(final.parent)
+    try: return final, Path(tempfile.mkdtemp(dir=final.parent, prefix=f'.{name}.', suffix='.tmp')), made
+    except OSError: remove_empty(made); raise
 
 def analyze_slide(path:str|Path, # a slide OpenSlide reads
                   checkpoint, # a pcam_xai checkpoint file, or a loaded `(model, card)` pair
@@ -476,7 +552,7 @@ def analyze_slide(path:str|Path, # a slide OpenSlide reads
     tile_px, mmpp = int(card.get('input_size', [3, 96, 96])[-1]), model_mpp(card, model_mpp_)
     path = Path(path)
     with open_slide(path, mpp) as slide:
-        final, tmp = _prepare_out(out_dir, path.stem, overwrite)
+        final, tmp, made = _prepare_out(out_dir, path.stem, overwrite)
         try:
             t['open'] = time.perf_counter() - t0; t1 = time.perf_counter()
             thumb = slide.thumbnail(thumb_size)
@@ -486,8 +562,9 @@ def analyze_slide(path:str|Path, # a slide OpenSlide reads
             t['mask'] = time.perf_counter() - t1; t1 = time.perf_counter()
             tiles, grid = tile_grid(slide, mask, tile_px, mmpp, tissue_threshold)
             t['grid'] = time.perf_counter() - t1; t1 = time.perf_counter()
-            probs = predict_batches(model, card, iter_tile_batches(slide, tiles, grid, bs), len(tiles), progress,
-                                    desc=path.name)
+            batches = iter_tile_batches(slide, tiles, grid, bs)
+            try: probs = predict_batches(model, card, batches, len(tiles), progress, desc=path.name)
+            finally: batches.close()   # stop the reader thread before the slide closes under it (OpenSlide aborts)
             t['inference'] = time.perf_counter() - t1; t1 = time.perf_counter()
             for i, c in enumerate(classes): tiles[f'p_{c}'] = probs[:, i]
             tiles.insert(4, 'level', grid['level']); tiles.insert(5, 'mpp', mmpp)
@@ -522,9 +599,14 @@ def analyze_slide(path:str|Path, # a slide OpenSlide reads
                 files=sorted(q.name for q in tmp.iterdir() if not q.name.startswith('.')) + ['summary.json'])
             _write_json(tmp/'summary.json', summary)
             if final.exists(): shutil.rmtree(final)
+            os.chmod(tmp, default_mode(folder=True))   # mkdtemp's private 0700 -> what mkdir would give
             os.replace(tmp, final)
+        except KeyboardInterrupt as e:
+            e.kept_note = f"nothing was written for {path.name}; {final} is unchanged"
+            raise
         finally:
             if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+            remove_empty(made)   # a failed slide leaves no empty --out folder behind
     summary['out_dir'] = str(final)
     return summary
 
@@ -602,6 +684,12 @@ def analyze_slides(paths:list, # slide files
         try:
             r = dict(slide=str(p), summary=analyze_slide(p, (model, card), out_dir, device=device, **kwargs))
         except PcamXaiError as e: r = dict(slide=str(p), error=str(e))
+        except KeyboardInterrupt as e:
+            done = [r_['summary']['out_dir'] for r_ in res if 'summary' in r_]
+            kept = (f"the results of the {len(done)} slide{'s' if len(done) > 1 else ''} finished before it are kept "
+                    f"({', '.join(done)})" if done else f"nothing was written in {out_dir}")
+            e.kept_note = f"{Path(p).name} was stopped and wrote nothing; {kept}"
+            raise
         res.append(r)
         if on_result is not None: on_result(r)
     return res
