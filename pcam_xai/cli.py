@@ -276,8 +276,8 @@ def cmd_explain(a) -> Path:
         imgs, labels, names_ = ds.read_many(idx), np.asarray(ds.targets)[idx], [f"{a.split}[{i}]" for i in idx]
     maps, preds, probs = explain_batch(model, card, imgs, a.method)
     fig = show_explanations(imgs, maps.numpy(), preds=preds.numpy(), labels=labels, probs=probs.numpy(),
-                            class_names=card['classes'], center_box=32 if hw == (96, 96) else None)
-    fig.suptitle(f"{a.method} — {card['arch']}", y=1.01)
+                            class_names=card['classes'], center_box=32 if hw == (96, 96) else None,
+                            title=f"{a.method} — {card['arch']}")   # placed by the layout, clear of the panel titles
     with staged_outputs(out, names, a.overwrite) as t:
         fig.savefig(t/names[0], format='png', dpi=90, bbox_inches='tight')
         np.savez_compressed(t/names[1], maps=maps.numpy(), names=np.array(names_), preds=preds.numpy(),

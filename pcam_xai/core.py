@@ -14,7 +14,8 @@ import numpy as np   # no torch at import: `core` is used by the torch-free ONNX
 __all__ = ['DEVICE_ENV', 'DATA_ENV', 'CACHE_ENV', 'CLASS_NAMES', 'PcamXaiError', 'DataError', 'DataNotFoundError', 'ConfigError',
            'ModelError', 'get_device', 'seed_everything', 'default_cache_dir', 'find_data_root', 'class_names',
            'default_mode', 'check_target', 'atomic_write', 'check_int', 'check_range', 'check_fraction', 'check_choice',
-           'check_path', 'check_outputs', 'make_folders', 'remove_empty', 'user_path', 'staged_outputs']
+           'check_path', 'check_outputs', 'make_folders', 'remove_empty', 'user_path', 'staged_outputs',
+           'text_overlaps']
 
 # %% ../nbs/00_core.ipynb #1801c1ef
 class PcamXaiError(Exception):
@@ -366,3 +367,43 @@ def staged_outputs(out:str|Path, # the output folder the command writes
     except BaseException:
         import shutil; shutil.rmtree(tmp, ignore_errors=True); remove_empty(made)
         raise
+
+# %% ../nbs/00_core.ipynb #e0cbf3ca
+def _texts_of(fig) -> list:
+    "(text, the axes it belongs to or None) for every visible, non-empty text, legend and drawn tick label of `fig`."
+    from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
+    from matplotlib.figure import FigureBase
+    from matplotlib.legend import Legend
+    from matplotlib.text import Text
+    def shown(a): return a.get_visible() and (not isinstance(a, Text) or a.get_text().strip() != '')
+    out = [(a, None) for f in fig.findobj(FigureBase) for a in f.get_children()
+           if isinstance(a, (Text, Legend)) and shown(a)]
+    for ax in fig.findobj(Axes):
+        if not ax.get_visible(): continue
+        for a in ax.get_children():
+            if isinstance(a, (Text, Legend)) and shown(a): out.append((a, ax))
+            if not (isinstance(a, Axis) and ax.axison and a.get_visible()): continue
+            if shown(a.label): out.append((a.label, ax))
+            lo, hi = sorted(a.get_view_interval()); eps = 1e-9 * (hi - lo)
+            for t in a.get_major_ticks() + a.get_minor_ticks():   # only ticks inside the view are drawn
+                if lo - eps <= t.get_loc() <= hi + eps: out += [(l, ax) for l in (t.label1, t.label2) if shown(l)]
+    return out
+
+def text_overlaps(fig, # a matplotlib figure; it is drawn here (so a layout engine has placed everything)
+                  pad:float=0., # pixels two boxes may share before they count as overlapping
+                 ) -> list:
+    "Pairs of visible texts of `fig` (titles, labels, tick labels, legends) that overlap each other or another panel."
+    from matplotlib.axes import Axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    if not hasattr(fig.canvas, 'get_renderer'): FigureCanvasAgg(fig)   # a bare `Figure()` has no renderer yet
+    fig.canvas.draw(); r = fig.canvas.get_renderer()
+    texts = _texts_of(fig)
+    panels = [ax for ax in fig.findobj(Axes) if ax.get_visible() and (ax.axison or ax.has_data())]
+    box = {id(a): a.get_window_extent(r) for a, _ in texts} | {id(ax): ax.get_window_extent(r) for ax in panels}
+    def hit(a, b):
+        p, q = box[id(a)], box[id(b)]
+        return min(p.x1, q.x1) - max(p.x0, q.x0) > pad and min(p.y1, q.y1) - max(p.y0, q.y0) > pad
+    pairs = [(a, b) for i, (a, _) in enumerate(texts) for b, _ in texts[i + 1:] if hit(a, b)]
+    return pairs + [(a, ax) for a, own in texts for ax in panels if ax is not own and hit(a, ax)]
+

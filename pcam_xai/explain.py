@@ -556,17 +556,19 @@ def show_explanations(imgs, # N images (N×H×W×3 uint8, or N×3×H×W float in
                       class_names:list|None=('normal', 'metastatic'), # names for the titles; None: numbers
                       alpha:float=0.5, cmap:str='jet', # overlay settings
                       size:float=2.4, # inches per panel
+                      title:str|None=None, # figure title above the grid (placed by the layout, clear of the panels)
                      ):
     "A matplotlib figure: one overlay per image, titled with prediction, probability and label, centre box drawn."
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
+    from matplotlib.patches import Patch, Rectangle
     n = len(imgs)
     if len(maps) != n: raise DataError(f"Got {n} images but {len(maps)} maps; pass one map per image.")
     for nm, v in (('preds', preds), ('labels', labels), ('probs', probs)):
         if v is not None and len(v) != n: raise DataError(f"{nm} has {len(v)} entries for {n} images.")
     ncols = max(1, min(ncols, n)); nrows = math.ceil(n / ncols)
-    fig, axs = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False,
+    fig, axs = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.7), squeeze=False,
                             layout='constrained')
+    key, wrong = {}, False   # the legend: what the dashed box and a red title mean
     for i, ax in enumerate(axs.flat):
         ax.axis('off')
         if i >= n: continue
@@ -574,8 +576,10 @@ def show_explanations(imgs, # N images (N×H×W×3 uint8, or N×3×H×W float in
         ax.imshow(ov)
         H, W = ov.shape[:2]
         if center_box:
+            box = dict(edgecolor='white', lw=1.2, ls='--')
             ax.add_patch(Rectangle(((W - center_box) / 2 - .5, (H - center_box) / 2 - .5), center_box, center_box,
-                                   fill=False, edgecolor='white', lw=1.2, ls='--'))
+                                   fill=False, **box))
+            key[f"label region (centre {center_box}×{center_box} px)"] = Patch(fill=False, **box)
         parts, color = [], 'black'
         if preds is not None:
             p = f"pred {_fmt_cls(preds[i], class_names)}"
@@ -583,6 +587,10 @@ def show_explanations(imgs, # N images (N×H×W×3 uint8, or N×3×H×W float in
             parts.append(p)
         if labels is not None:
             parts.append(f"label {_fmt_cls(labels[i], class_names)}")
-            if preds is not None and int(preds[i]) != int(labels[i]): color = 'red'
+            if preds is not None and int(preds[i]) != int(labels[i]):
+                color = 'red'; key['red title: prediction ≠ label'] = Patch(facecolor='red')
         ax.set_title('\n'.join(parts), fontsize=8, color=color)
+    if key: fig.legend(key.values(), key.keys(), loc='outside lower center', ncols=len(key) if ncols > 2 else 1,
+                       fontsize=8, facecolor='0.3', edgecolor='none', framealpha=1, labelcolor='white')
+    if title: fig.suptitle(title)
     return fig

@@ -91,7 +91,6 @@ def explanation_figure(model:torch.nn.Module, # a classifier (from `load_checkpo
     imgs = ds.read_many(idx)
     maps, preds, probs = explain_batch(model, card, imgs, method)
     hw = tuple(card['input_size'][1:])
-    fig = show_explanations(imgs, maps.numpy(), preds=preds.numpy(), labels=y[idx], probs=probs.numpy(),
-                            class_names=card['classes'], center_box=32 if hw == (96, 96) else None)
-    fig.suptitle(f"{method} — {card['arch']}", y=1.01)
-    return fig
+    return show_explanations(imgs, maps.numpy(), preds=preds.numpy(), labels=y[idx], probs=probs.numpy(),
+                             class_names=card['classes'], center_box=32 if hw == (96, 96) else None,
+                             title=f"{method} — {card['arch']}")

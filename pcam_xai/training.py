@@ -582,28 +582,41 @@ def evaluate_model(model:nn.Module, # any classifier returning logits
                                                 **kwargs) for t in tta}
 
 # %% ../nbs/05_training.ipynb #f4416b96
+import html
+
 def _fig_png(fig) -> bytes:
     import matplotlib.pyplot as plt
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=90, bbox_inches='tight'); plt.close(fig)
     return buf.getvalue()
 
+def _confusion_figure(results:dict, classes:list):
+    "Confusion matrices side by side, one per variant; class names wrapped, and on the first panel's rows only."
+    import matplotlib.pyplot as plt, textwrap
+    n, variants = len(classes), list(results)
+    names = [textwrap.fill(str(c), 18) for c in classes]
+    lab = 0.08 * max(len(s) for nm in names for s in nm.split('\n'))   # inches taken by the longest class name
+    side = max(3.0, 0.5 * n + 1.0)
+    size = (side * len(variants) + lab + 0.5, side + (lab if n > 2 else 0.4))
+    fig, axs = plt.subplots(1, len(variants), figsize=size, squeeze=False, sharey=True, layout='constrained')
+    for k, (ax, v) in enumerate(zip(axs[0], variants)):
+        cm = np.array(results[v]['confusion'])
+        ax.imshow(cm, cmap='Blues')
+        for (i, j), c in np.ndenumerate(cm):
+            ax.text(j, i, c, ha='center', va='center', fontsize=10 if n <= 5 else 8,
+                    color='white' if c > cm.max() / 2 else 'black')
+        ax.set_xticks(range(n), names, rotation=90 if n > 2 else 0)
+        ax.set_yticks(range(n), names); ax.tick_params(axis='y', labelleft=k == 0)
+        ax.set_xlabel('predicted'); ax.set_title(f"{v}: acc {results[v]['accuracy']:.3f}")
+    axs[0, 0].set_ylabel('true')
+    return fig
+
 def report_figures(results:dict, # `evaluate_model` output: {'plain': ..., 'tta': ...}
                    classes:list, history:pd.DataFrame|None=None) -> dict:
     "Matplotlib figures of an evaluation: confusion, ROC, PR, reliability (per variant) and learning curves."
     import matplotlib.pyplot as plt
-    figs, variants = {}, list(results)
-    fig, axs = plt.subplots(1, len(variants), figsize=(4.2 * len(variants), 3.6), squeeze=False)
-    for ax, v in zip(axs[0], variants):
-        cm = np.array(results[v]['confusion'])
-        ax.imshow(cm, cmap='Blues')
-        for (i, j), n in np.ndenumerate(cm):
-            ax.text(j, i, n, ha='center', va='center', color='white' if n > cm.max() / 2 else 'black')
-        ax.set_xticks(range(len(classes)), classes, rotation=30, ha='right')
-        ax.set_yticks(range(len(classes)), classes)
-        ax.set_xlabel('predicted'); ax.set_ylabel('true'); ax.set_title(f"{v}: acc {results[v]['accuracy']:.3f}")
-    figs['confusion'] = fig
+    figs, variants = {'confusion': _confusion_figure(results, classes)}, list(results)
     if all('roc_curve' in results[v] for v in variants):
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.8))
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.8), layout='constrained')
         for v in variants:
             r = results[v]
             a1.plot(r['roc_curve']['fpr'], r['roc_curve']['tpr'], label=f"{v} (AUC {r['roc_auc']:.3f})")
@@ -613,7 +626,7 @@ def report_figures(results:dict, # `evaluate_model` output: {'plain': ..., 'tta'
         a1.set(xlabel='false positive rate', ylabel='true positive rate', title='ROC')
         a2.set(xlabel='recall', ylabel='precision', title='precision-recall'); a1.legend(); a2.legend()
         figs['roc_pr'] = fig
-    fig, ax = plt.subplots(figsize=(4.2, 3.8))
+    fig, ax = plt.subplots(figsize=(4.2, 3.8), layout='constrained')
     for v in variants:
         t = pd.DataFrame(results[v]['reliability']).dropna()
         ax.plot(t.confidence, t.accuracy, 'o-', label=f"{v} (ECE {results[v]['ece']:.3f})")
@@ -623,16 +636,43 @@ def report_figures(results:dict, # `evaluate_model` output: {'plain': ..., 'tta'
     figs['reliability'] = fig
     if history is not None and len(history):
         cols = [c for c in ('accuracy', 'balanced_accuracy', 'roc_auc') if c in history]
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4))
+        from matplotlib.ticker import MaxNLocator
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4), layout='constrained')
         a1.plot(history.epoch, history.train_loss, 'o-', label='train')
         a1.plot(history.epoch, history.valid_loss, 'o-', label='valid')
         a1.set(xlabel='epoch', ylabel='loss', title='loss'); a1.legend()
         for c in cols: a2.plot(history.epoch, history[c], 'o-', label=c)
         a2.set(xlabel='epoch', title='validation metrics'); a2.legend()
+        for a in (a1, a2): a.xaxis.set_major_locator(MaxNLocator(integer=True))   # epochs are whole numbers
         figs['learning_curves'] = fig
     return figs
 
 def _fmt_ci(r, k): return f"{r[k]:.3f} [{r['ci'][k][0]:.3f}, {r['ci'][k][1]:.3f}]"
+
+def _tfm_desc(t) -> str:
+    "A transform as `Name(arg=value, ...)` from its `__init__` arguments (fastai's repr adds its dispatch internals)."
+    from fastcore.basics import init_args
+    args = {k: v for k, v in init_args(t).items() if isinstance(v, (str, int, float, bool, type(None)))}
+    return f"{type(t).__name__}({', '.join(f'{k}={v!r}' for k, v in args.items())})"
+
+def _card_value(key:str, v) -> str:
+    "One model-card value as HTML: numbers rounded, lists joined, normalisation as mean/std, nested fields as tables."
+    if isinstance(v, dict): return _card_table(v) if v else '—'
+    if v is None: return '—'
+    if isinstance(v, float): return f"{v:.4g}"
+    if key == 'normalize' and isinstance(v, (list, tuple)) and len(v) == 2:
+        return '<br>'.join(f"{nm} {', '.join(f'{float(x):.3f}' for x in s)}" for nm, s in zip(('mean', 'std'), v))
+    if key == 'input_size' and isinstance(v, (list, tuple)): return '×'.join(map(str, v))
+    if isinstance(v, (list, tuple)):
+        parts = [_card_value('', x) for x in v]
+        return ('<br>' if any(isinstance(x, (dict, list, tuple)) or len(p) > 40 for x, p in zip(v, parts))
+                else ', ').join(parts) or '—'
+    return html.escape(str(v)).replace('\n', '<br>')
+
+def _card_table(card:dict) -> str:
+    "The model card as a key/value table (nested fields as nested tables)."
+    return ('<table class="card">' + ''.join(f"<tr><th>{html.escape(str(k))}</th><td>{_card_value(k, v)}</td></tr>"
+                                             for k, v in card.items()) + '</table>')
 
 from .core import check_outputs, staged_outputs
 
@@ -664,11 +704,11 @@ def write_report(results:dict, # `evaluate_model` output
         pc = ''.join(f"<tr><td>{c}</td>"
                 + ''.join(f"<td>{r0['per_class'][str(c)][k]:.3f}</td>" for k in ('precision', 'recall', 'f1-score'))
                      + f"<td>{int(r0['per_class'][str(c)]['support'])}</td></tr>" for c in classes)
-        meta = '' if card is None else '<pre>' + json.dumps({k: card[k] for k in card if k not in ('versions',)},
-                                                            indent=1)[:3000] + '</pre>'
+        meta, title = '' if card is None else _card_table(card), html.escape(title)
         page = (f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title><style>
 body{{font-family:system-ui,sans-serif;max-width:1000px;margin:2rem auto;color:#222}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}td:first-child{{text-align:left}}"""
+td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}td:first-child{{text-align:left}}
+table.card th,table.card td{{text-align:left;vertical-align:top}}table.card th{{background:#f4f4f4}}"""
 f"""img{{max-width:100%}}</style></head><body>
 <h1>{title}</h1><p>Split <b>{r0['split']}</b>, n = {r0['n']} """
 f"""({', '.join(f'{k}: {v}' for k, v in r0['class_counts'].items())}).
@@ -815,7 +855,7 @@ def train_and_evaluate(train_ds, valid_ds, test_ds, # datasets (`pcam_xai.data`)
                    device=device)
     info = dict(data=data_info or {},
                 recipe=dict(arch=arch, epochs=epochs, bs=bs, lr=lr, schedule=schedule, monitor=monitor,
-                precision=precision, seed=seed, batch_tfms=[repr(t) for t in (batch_tfms or [])],
+                precision=precision, seed=seed, batch_tfms=[_tfm_desc(t) for t in (batch_tfms or [])],
                 **(dict(processes=n) if n > 1 else {})),
                 splits=dict(train=len(train_ds), valid=len(valid_ds), test=len(test_ds)))
     stage = (staged_outputs(out, RUN_FILES + tuple(f'{k}.png' for k in (extra_figs or {})), overwrite,

@@ -478,12 +478,10 @@ def gradcam_topk(slide:Slide, tiles:pd.DataFrame, grid:dict, model, card:dict, p
         if not isinstance(getattr(net, 'default_cam_layer', None),
                           str): net.default_cam_layer = f'model.{default_cam_layer(model)}'
     maps = explain(net, x, method='gradcam', target=pos).detach().cpu().numpy()
-    fig = show_explanations(imgs, maps, preds=[pos] * len(top), probs=top[pcol].to_numpy(),
-                            class_names=card['classes'],
-                            center_box=round(32 * grid['tile_px'] / 96), ncols=4)
-    for ax, (c, r) in zip(fig.axes, zip(top.col, top.row)): ax.set_title(ax.get_title() + f"\ntile {c},{r}",
-                                                                         fontsize=8)
-    fig.suptitle(f"Grad-CAM of the top {len(top)} tiles — {slide.path.name}")
+    fig = show_explanations(imgs, maps, center_box=round(32 * grid['tile_px'] / 96), ncols=4,
+                            title=f"Grad-CAM of the top {len(top)} tiles — {slide.path.name}")
+    for ax, p, c, r in zip(fig.axes, top[pcol], top.col, top.row):   # the tile's probability, not a 'prediction'
+        ax.set_title(f"{pcol.replace('p_', 'p(', 1)}) {p:.2f}\ntile {c},{r}", fontsize=8)
     return fig
 
 # %% ../nbs/11_wsi.ipynb #1f0bb36f
