@@ -351,8 +351,8 @@ def _add_explore(sub):
     q.add_argument('--checkpoint', required=True, help="a .safetensors checkpoint written by pcam-xai train")
     q.add_argument('--layout', choices=LAYOUTS)
     q.add_argument('--split', choices=('train', 'valid', 'test'), default='test')
-    q.add_argument('--port', type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
-    q.add_argument('--no-browser', action='store_true', help="only print the URL")
+    q.add_argument('--port', type=int, default=8866, help="port on 127.0.0.1 (default 8866; 0: any free port)")
+    q.add_argument('--no-browser', action='store_true', help="only print the URL (printed once the page answers)")
     q.set_defaults(func=cmd_explore)
 
 # %% ../nbs/10_cli.ipynb #ecf85a9e

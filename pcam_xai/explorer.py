@@ -531,8 +531,8 @@ class ExplorerUI:
                             f"{r['insertion_auc']:.3f}")
 
     def _hold_uploads(self):
-        ("The upload button's value set to one empty stub per image held: the button counts them (`upload images "
-         "(2)`), no bytes stay in it, and the same file picked again differs from its stub, so it is read again.")
+        "Set the upload button's value to one empty stub per image held: it counts them, and holds no bytes."
+        # a file picked again differs from its stub (no content), so it is read again
         t = datetime.datetime.now(datetime.timezone.utc)
         self._holding = True
         try: self.upload.value = tuple(dict(name=k, type='', size=0, content=memoryview(b''), last_modified=t)
@@ -596,8 +596,7 @@ class ExplorerPage:
     def _ipython_display_(self): from IPython.display import display; display(self.box)
 
     def load(self) -> Explorer|None:
-        ("Load the model and data, show the explorer, predict the split (its progress bar fills) and fill the gallery; "
-         "an error becomes one line in the page and in the server log.")
+        "Load model and data, show the explorer, predict, fill the gallery; an error: one line in page and log."
         try:
             self.ex = Explorer(self.data, self.model, **self.kw)
             ui = self.ex.ui
@@ -675,8 +674,7 @@ def voila_command(port:int, # the port to listen on
                   notebook:str|Path=APP_NOTEBOOK, # the app notebook
                   cull_after:int=CULL_AFTER, # shut a kernel down after this many seconds idle with no page connected
                  ) -> list[str]:
-    ("The Voilà command line serving the explorer on 127.0.0.1:`port`: progressive rendering, kernels of closed "
-     "pages culled, websocket limit raised to `WS_MAX_MESSAGE_BYTES`.")
+    "The Voilà command line serving the explorer on 127.0.0.1:`port` (progressive, culling, larger websocket limit)."
     return [sys.executable, '-c', _VOILA_MAIN, str(WS_MAX_MESSAGE_BYTES), str(notebook), f'--port={port}',
             '--Voila.ip=127.0.0.1', '--Voila.port_retries=0', f'--Voila.open_browser={open_browser}',
             '--VoilaConfiguration.progressive_rendering=True',
@@ -716,8 +714,7 @@ def serve(data:str|Path, # the data folder
           cull_after:int=CULL_AFTER, # shut a page's kernel down this many seconds after its last tab closed
           start_timeout:float=120, # seconds Voilà may take to start listening
          ):
-    ("Serve the explorer with Voilà on http://127.0.0.1:`port`/, print the URL once it answers, run until Ctrl-C or "
-     "SIGTERM (or return the process, with `.url`).")
+    "Serve the explorer with Voilà on 127.0.0.1:`port`, print its URL once it answers, run until Ctrl-C or SIGTERM."
     from pcam_xai.data.layout import detect_layout
     from pcam_xai.training import read_card
     import importlib.util
@@ -727,7 +724,8 @@ def serve(data:str|Path, # the data folder
         raise ConfigError("pcam-xai explore needs Voilà: pip install 'pcam-xai[explorer]' (or pip install voila).")
     if not APP_NOTEBOOK.exists(): raise ConfigError(f"{APP_NOTEBOOK} is missing: reinstall pcam-xai.")
     if port == 0: port = _free_port()
-    elif not port_free(port): raise ConfigError(f"Port {port} on 127.0.0.1 is in use: pass another --port (0: any free one).")
+    elif not port_free(port):
+        raise ConfigError(f"Port {port} on 127.0.0.1 is in use: pass another --port (0: any free one).")
     env = {**os.environ, ENV_DATA: str(Path(data).resolve()), ENV_CHECKPOINT: str(Path(checkpoint).resolve()),
            ENV_SPLIT: split, ENV_LAYOUT: layout or ''}
     proc = subprocess.Popen(voila_command(port, open_browser, cull_after=cull_after), env=env,
@@ -763,15 +761,15 @@ def _children(pid:int) -> list[tuple]:
 def _kill_if_same(pid:int, start:str):
     "SIGKILL `pid` if it is still the process that started at `start` (not a reused id)."
     try:
-        if (Path(f'/proc/{pid}')/'stat').read_text().rsplit(')', 1)[1].split()[19] == start: os.kill(pid, signal.SIGKILL)
+        same = (Path(f'/proc/{pid}')/'stat').read_text().rsplit(')', 1)[1].split()[19] == start
+        if same: os.kill(pid, signal.SIGKILL)
     except (OSError, IndexError): pass
 
 def stop_server(proc:subprocess.Popen, # the Voilà process (`serve(..., wait=False)`)
                 timeout:float=10, # seconds to wait after each signal
                 signalled:bool=False, # it already got SIGINT (Ctrl-C in its terminal)
                ) -> int:
-    ("Stop a Voilà process: SIGINT (it shuts its kernels down), then SIGTERM, then SIGKILL; a kernel it left running "
-     "is killed; returns its exit code.")
+    "Stop a Voilà process (SIGINT, SIGTERM, then SIGKILL) and any kernel it left running; returns its exit code."
     kernels = _children(proc.pid)
     for sig in ((None,) if signalled else ()) + (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
         if proc.poll() is not None: break
