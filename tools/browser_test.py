@@ -3,11 +3,14 @@
     python tools/browser_test.py [--data $PCAM_XAI_DATA] [--checkpoint F] [--out DIR] [--timeout 540]
 
 Without --checkpoint a tiny reference CNN is trained first (one epoch on 512 PCam training patches, about a minute).
-Steps: start `pcam-xai explore` on a free 127.0.0.1 port; open it in Debian's chromium (Selenium + /usr/bin/chromedriver,
-nothing is downloaded); wait for the gallery; change the true-class filter (the count must change) and the method (the
-detail image must change); upload a PCam patch from hcd/train and a 20 MB TIFF (over tornado's default 10 MB websocket
-limit: it must arrive and be resized with a note); check that no error text or traceback shows; save screenshots.
-The server is always stopped. Exit code 0: passed; 1: a check failed; 77: no Chromium/chromedriver (skipped).
+Steps: start `pcam-xai explore --port 0` (it must print a real port); open the URL in Debian's chromium (Selenium +
+/usr/bin/chromedriver, nothing is downloaded) the moment it is printed: the first content (a progress bar) within 5 s
+on 2 cores (the limit scaled by the load average over the core count on a busier machine); wait for the gallery; change
+the true-class filter (the count must change) and the method (the detail image must change); upload a PCam patch from hcd/train and a 20 MB TIFF (over tornado's default 10 MB websocket
+limit: it must arrive and be resized with a note) and a 1×1 PNG (refused in one line); the upload button counts the
+images held; no error text or traceback shows; save screenshots; leave the page: its kernel must stop (culled); stop the
+server with SIGTERM: no server or kernel process may remain. The server is always stopped.
+Exit code 0: passed; 1: a check failed; 77: no Chromium/chromedriver (skipped).
 """
 from __future__ import annotations
 import argparse, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
@@ -30,11 +33,11 @@ def chrome(page_load_strategy: str = 'normal'):
     for f in FLAGS: opts.add_argument(f)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
 
-def explore_cmd(data: Path, checkpoint: Path, port: int = 0) -> list[str]:
+def explore_cmd(data: Path, checkpoint: Path, port: int = 0, *extra: str) -> list[str]:
     "The `pcam-xai explore` command line (the console script beside this Python, else its entry point through python)."
     exe = Path(sys.executable).parent/'pcam-xai'
     return ([str(exe)] if exe.exists() else [sys.executable, '-c', 'from pcam_xai.cli import main; main()']) + [
-        'explore', '--data', str(data), '--checkpoint', str(checkpoint), '--port', str(port), '--no-browser']
+        'explore', '--data', str(data), '--checkpoint', str(checkpoint), '--port', str(port), '--no-browser', *extra]
 
 def server_tree(pid: int) -> list[int]:
     "The process ids of `pid` and all its descendants still alive (psutil, else /proc)."
@@ -155,7 +158,7 @@ def main():
     tiff = big_tiff(tmp/'big_20mb.tif')
     from PIL import Image
     dot = tmp/'dot_1x1.png'; Image.new('RGB', (1, 1), (200, 120, 180)).save(dot)
-    cmd = explore_cmd(data/'pcam', ck, 0)   # port 0: the server picks a free port and prints it
+    cmd = explore_cmd(data/'pcam', ck, 0, '--cull-after', '20')   # port 0: a free port, printed; closed pages' kernels: 20 s
     srv_log = open(out/'server.log', 'wb')
     srv = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=srv_log, start_new_session=True)
     log(f"server: {' '.join(cmd)} (pid {srv.pid})")
