@@ -1,4 +1,4 @@
-"""Explorer responsiveness: predicting a split, the first gallery page, and switching method / target / alpha for Grad-CAM.
+"""Explorer responsiveness: the served page's first content, predicting a split, the first gallery page, and switching method / target / alpha for Grad-CAM.
 
 The reference CNN (the checkpoint given, else random weights: speed does not depend on them) on the PCam sample's
 500-patch test split, with `--threads` torch threads (2 = the issue's machine). Everything goes through the widget layer
@@ -6,14 +6,22 @@ The reference CNN (the checkpoint given, else random weights: speed does not dep
 times and the median wall-clock time is reported, with the issue's target; the cached-map steps are also given as a ratio
 against the same switch computing its map, measured side by side in this run.
 
+The served page (`first_page_browser`): `pcam-xai explore` started `--browser-repeats` times on the same split and
+checkpoint, its URL opened in headless Chromium (Debian's chromium + chromedriver, `tools/browser_test.py`) the moment it
+is printed; seconds from the URL to the first content (the page's progress bar) and to the filled gallery, median.
+Skipped with a line when Chromium is missing. Absolute seconds depend on the machine's load (recorded).
+
     .venv/bin/python bench/bench_explorer.py --threads 2 --repeats 5 --out results/bench_explorer.json
 """
 from __future__ import annotations
-import argparse, datetime, json, os, platform, statistics, sys, time, warnings
+import argparse, os, statistics, sys, time, warnings
 warnings.filterwarnings('ignore', category=FutureWarning)
 from pathlib import Path
 import numpy as np
 import torch
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1]/'tools')]
+from _results import capture, save_results
 
 CPU = []   # process CPU seconds of each timed part (all threads), recorded by `clock`
 
@@ -33,8 +41,10 @@ def main():
     p.add_argument('--data', default=os.environ.get('PCAM_XAI_DATA'), help="data root holding pcam/ (default $PCAM_XAI_DATA)")
     p.add_argument('--checkpoint', help="a reference_cnn checkpoint (default: random weights)")
     p.add_argument('--threads', type=int, default=2); p.add_argument('--repeats', type=int, default=5)
+    p.add_argument('--browser-repeats', type=int, default=3, help="fresh `pcam-xai explore` starts timed in Chromium")
     p.add_argument('--out', default='results/bench_explorer.json')
     a = p.parse_args()
+    capture()
     torch.set_num_threads(a.threads)
     from pcam_xai.explorer import Explorer, ExplorerUI
     from pcam_xai.training import model_card
@@ -45,6 +55,7 @@ def main():
         model = create_model('reference_cnn', n_out=1, pretrained=False).eval()
         card = model_card('reference_cnn', 1, ['normal', 'metastatic'], (3, 96, 96), normalize=([0.7, 0.55, 0.7], [0.24, 0.28, 0.21]))
     data = Path(a.data)/'pcam'
+    browser = first_page_browser(data, a.checkpoint, a.browser_repeats)
     ex = Explorer(data, model, card=card)
     res = {}
 
@@ -97,20 +108,38 @@ def main():
     print(f"| step | wall s | CPU s | CPU s / {a.threads} threads | target s |\n|---|---|---|---|---|")
     for r in rows: print(f"| {r['what']} | {r['wall_s']:.3f} | {r['cpu_s']:.3f} | {r['idle_estimate_s']:.3f} | ≤ {r['target_s']} |")
     print(f"cached / computed map, side by side: {ratios}")
-    import fastai, ipywidgets, pcam_xai
-    out = dict(command='python ' + ' '.join([Path(sys.argv[0]).as_posix()] + sys.argv[1:]),
-               date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-               machine=dict(platform=platform.platform(), processor=platform.processor() or platform.machine(),
-                            cpu_count=os.cpu_count(), torch_threads=torch.get_num_threads(),
-                            load_average_1_5_15=[round(v, 2) for v in os.getloadavg()],
-                            note="wall times are upper bounds when other jobs share the machine: see load_average_1_5_15"),
-               versions=dict(pcam_xai=pcam_xai.__version__, torch=torch.__version__, ipywidgets=ipywidgets.__version__,
-                             python=platform.python_version()),
-               setup=dict(model='reference_cnn', weights=a.checkpoint or 'random (speed does not depend on them)',
-                          data=f'PCam sample test split ({len(ex)} patches)', repeats=a.repeats, statistic='median'),
-               rows=rows, ratios=ratios)
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(out, indent=2) + '\n')
-    print(f"written {a.out}")
+    if browser:
+        print(f"\n| served page (`pcam-xai explore`, headless Chromium), median of {a.browser_repeats} starts | s after the URL "
+              f"| target s |\n|---|---|---|")
+        print(f"| first content (the page's progress bar) | {browser['first_content_s']:.2f} | ≤ 5 |")
+        print(f"| gallery filled (split predicted) | {browser['gallery_s']:.2f} | |")
+    import ipywidgets, pcam_xai
+    save_results(Path(a.out).stem, out_dir=Path(a.out).parent,
+                 setup=dict(model='reference_cnn', weights=a.checkpoint or 'random (speed does not depend on them)',
+                            data=f'PCam sample test split ({len(ex)} patches)', repeats=a.repeats, statistic='median',
+                            torch_threads=torch.get_num_threads(), ipywidgets=ipywidgets.__version__,
+                            note="wall times are upper bounds when other jobs share the machine: see machine.load_1min"),
+                 rows=rows, ratios=ratios, first_page_browser=browser)
+
+def first_page_browser(data:Path, checkpoint, repeats:int) -> dict|None:
+    "Median seconds from `pcam-xai explore` printing its URL to the first content and to the gallery in Chromium."
+    import browser_test as bt
+    if not (Path(bt.CHROMIUM).exists() and Path(bt.CHROMEDRIVER).exists()):
+        print(f"skipped the served page: no {bt.CHROMIUM} / {bt.CHROMEDRIVER} (apt-get install chromium chromium-driver)")
+        return None
+    if not checkpoint:
+        print("skipped the served page: it needs --checkpoint (pcam-xai explore reads a checkpoint file)"); return None
+    driver, runs = bt.chrome('none'), []
+    try:
+        for i in range(repeats):
+            load = os.getloadavg()[0]
+            r = bt.time_first_page(data, Path(checkpoint), driver); r['load_1min_before'] = round(load, 2)
+            runs.append({k: round(v, 3) for k, v in r.items()}); print(f"served page, start {i + 1}: {runs[-1]}", flush=True)
+    finally: driver.quit()
+    return dict(what="seconds from `pcam-xai explore` printing its URL to the page's first content (its progress bar) and "
+                     "to the filled gallery, headless Chromium", target_first_content_s=5, runs=runs,
+                first_content_s=round(statistics.median(r['first_content_s'] for r in runs), 3),
+                gallery_s=round(statistics.median(r['gallery_s'] for r in runs), 3),
+                cpus=os.cpu_count())
 
 if __name__ == '__main__': main()

@@ -347,7 +347,8 @@ def _add_serve(sub):
 def cmd_explore(a) -> int:
     "Serve the explorer (gallery, explanations, uploads) for a split of --data as a web page with Voilà."
     from pcam_xai.explorer import serve
-    return serve(a.data, a.checkpoint, split=a.split, port=a.port, open_browser=not a.no_browser, layout=a.layout)
+    return serve(a.data, a.checkpoint, split=a.split, port=a.port, open_browser=not a.no_browser, layout=a.layout,
+                 cull_after=a.cull_after)
 
 def _add_explore(sub):
     q = sub.add_parser('explore', help=cmd_explore.__doc__, description=cmd_explore.__doc__)
@@ -355,8 +356,10 @@ def _add_explore(sub):
     q.add_argument('--checkpoint', required=True, help="a .safetensors checkpoint written by pcam-xai train")
     q.add_argument('--layout', choices=LAYOUTS)
     q.add_argument('--split', choices=('train', 'valid', 'test'), default='test')
-    q.add_argument('--port', type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
-    q.add_argument('--no-browser', action='store_true', help="only print the URL")
+    q.add_argument('--port', type=int, default=8866, help="port on 127.0.0.1 (default 8866; 0: any free port)")
+    q.add_argument('--no-browser', action='store_true', help="only print the URL (printed once the page answers)")
+    q.add_argument('--cull-after', type=int, default=120, metavar='S',
+                   help="stop a page's kernel S seconds after its last tab closed (default 120)")
     q.set_defaults(func=cmd_explore)
 
 # %% ../nbs/10_cli.ipynb #ecf85a9e

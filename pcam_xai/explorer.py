@@ -7,19 +7,20 @@ Docs: https://pcam-xai.github.io/pcam_xai/explorer.html.md"""
 # %% ../nbs/08_explorer.ipynb #cdf4648f
 from __future__ import annotations
 from html import escape as html_escape
-import importlib.resources, io, os, signal, socket, subprocess, sys, tempfile
+import datetime, importlib.resources, io, math, os, signal, socket, subprocess, sys, tempfile, threading, time
+import traceback
 from pathlib import Path
 import numpy as np
-import pandas as pd
 from fastcore.basics import patch
 from PIL import Image, ImageDraw
 from .core import ConfigError, DataError, PcamXaiError, atomic_write
 from .data.images import MAX_PIXELS, fit_size, read_image
 
 # %% auto #0
-__all__ = ['MAX_UPLOAD_BYTES', 'UPLOAD_EXTS', 'SORTS', 'CMAPS', 'DETAIL_SIDE', 'ENV_DATA', 'ENV_CHECKPOINT', 'ENV_SPLIT',
-           'ENV_LAYOUT', 'APP_NOTEBOOK', 'APP_SOURCE', 'WS_MAX_MESSAGE_BYTES', 'read_upload', 'Explorer', 'to_png',
-           'ExplorerUI', 'app_notebook', 'explorer_from_env', 'voila_command', 'port_free', 'serve', 'stop_server']
+__all__ = ['MAX_UPLOAD_BYTES', 'UPLOAD_EXTS', 'SORTS', 'CMAPS', 'DETAIL_SIDE', 'MIN_UPLOAD_FRACTION', 'ENV_DATA',
+           'ENV_CHECKPOINT', 'ENV_SPLIT', 'ENV_LAYOUT', 'APP_NOTEBOOK', 'APP_SOURCE', 'WS_MAX_MESSAGE_BYTES',
+           'CULL_AFTER', 'read_upload', 'Explorer', 'to_png', 'ExplorerUI', 'ExplorerPage', 'app_notebook',
+           'explorer_from_env', 'explorer_page', 'voila_command', 'port_free', 'serve', 'stop_server']
 
 # %% ../nbs/08_explorer.ipynb #d37901ed
 MAX_UPLOAD_BYTES = 32 * 2**20   # one uploaded file; patches are KBs, a 20 MB TIFF tile still fits
@@ -133,6 +134,7 @@ def predict(self:Explorer, progress=None, # called as progress(done, total) afte
 def table(self:Explorer) -> pd.DataFrame:
     ("One row per item of the split: index, true and predicted class, confidence, correctness and every class "
      "probability.")
+    import pandas as pd
     p = self.predict()
     pred = p.argmax(1) if len(p) else np.zeros(0, np.int64)
     df = pd.DataFrame({'index': np.arange(len(self)), 'label': [self.classes[i] for i in self.labels],
@@ -301,6 +303,8 @@ def _upload_items(value) -> list:
         else: out.append((v[0], v[1]))
     return out
 
+MIN_UPLOAD_FRACTION = 0.5   # refuse uploads under half the model's input side: enlarging more invents the detail
+
 @patch
 def add_uploads(self:Explorer, files, # `(name, bytes)` pairs, or a `FileUpload` value
                ) -> list[str]:
@@ -309,6 +313,12 @@ def add_uploads(self:Explorer, files, # `(name, bytes)` pairs, or a `FileUpload`
     for name, content in _upload_items(files):
         try:
             a = read_upload(name, content, self.max_upload_bytes)
+            (h, w), (H, W) = a.shape[:2], self.hw
+            if h < H * MIN_UPLOAD_FRACTION or w < W * MIN_UPLOAD_FRACTION:
+                raise DataError(f"{name} is {w}×{h} pixels, far below the model's {W}×{H} input: enlarging it would "
+                                f"invent the detail the model reads. Upload an image of at least "
+                                f"{math.ceil(W * MIN_UPLOAD_FRACTION)}×{math.ceil(H * MIN_UPLOAD_FRACTION)} pixels at "
+                                f"the model's magnification.")
             note = '' if a.shape[:2] == self.hw else (f"resized from {a.shape[1]}×{a.shape[0]} to "
                                                       f"{self.hw[1]}×{self.hw[0]}")
             a = fit_size(name, a, self.hw, resize=True)
@@ -360,10 +370,12 @@ class ExplorerUI:
         import ipywidgets as W
         from pcam_xai.explain import list_methods
         self.ex, self.page, self.key, self.idx = ex, 0, None, np.zeros(0, np.int64)
+        self._holding = False   # True while `on_upload` resets the upload button itself
         cls = [('all', None)] + [(c, c) for c in ex.classes]
         lay = lambda w: W.Layout(width=w)
         self.title = W.HTML(f"<b>{ex.card['arch']}</b> on {html_escape(ex.source)}; classes {', '.join(ex.classes)}")
         self.progress = W.IntProgress(0, 0, max(1, len(ex)), description='predict', layout=lay('420px'))
+        self.progress.add_class('pcx-progress')
         self.error = W.HTML(''); self.error.add_class('pcx-error')
         self.f_true = W.Dropdown(options=cls, description='true', layout=lay('200px'))
         self.f_pred = W.Dropdown(options=cls, description='predicted', layout=lay('200px'))
@@ -430,12 +442,16 @@ class ExplorerUI:
 
     def _ipython_display_(self): from IPython.display import display; display(self.box_)
 
-    @_safe
-    def run(self):
-        "Predict the split (progress bar), then fill the gallery."
+    def fill(self):
+        "Predict the split (progress bar), then fill the gallery; an error is raised (`run` shows it in the page)."
         def prog(done, n): self.progress.max = n; self.progress.value = done
         self.ex.predict(prog); prog(len(self.ex), len(self.ex)); self.progress.bar_style = 'success'
         self.refresh()
+
+    @_safe
+    def run(self):
+        "Predict the split (progress bar), then fill the gallery; an error becomes a message in the page."
+        self.fill()
 
     def params(self) -> dict:
         "The current filter and sort settings as `Explorer.select` arguments."
@@ -514,12 +530,22 @@ class ExplorerUI:
         self.faith.value = (f"deletion AUC {r['deletion_auc']:.3f} (lower is better), insertion AUC "
                             f"{r['insertion_auc']:.3f}")
 
+    def _hold_uploads(self):
+        "Set the upload button's value to one empty stub per image held: it counts them, and holds no bytes."
+        # a file picked again differs from its stub (no content), so it is read again
+        t = datetime.datetime.now(datetime.timezone.utc)
+        self._holding = True
+        try: self.upload.value = tuple(dict(name=k, type='', size=0, content=memoryview(b''), last_modified=t)
+                                       for k in self.ex.uploads)
+        finally: self._holding = False
+
     @_safe
     def on_upload(self):
+        if self._holding: return
         files = _upload_items(self.upload.value)
         if not files: return
         msgs = self.ex.add_uploads(files)
-        self.upload.value = ()   # the bytes live on in the explorer only as decoded images
+        self._hold_uploads()   # the bytes live on in the explorer only as decoded images
         self.upload_msg.value = '<br>'.join(f"<span style='color:{'#b00' if m.startswith('error') else '#060'}'>"
                                             f"{html_escape(m)}</span>" for m in msgs)
         self.uploads.children = [self._thumb(k) for k in self.ex.uploads]
@@ -550,16 +576,59 @@ def show(self:Explorer):
 @patch
 def _ipython_display_(self:Explorer): self.show()
 
+# %% ../nbs/08_explorer.ipynb #3041599b
+class ExplorerPage:
+    "The page `pcam-xai explore` serves: shown at once (what loads, a progress bar), filled in by `load`."
+    def __init__(self, data, # a data folder or a pcam_xai dataset (see `Explorer`)
+                 model, # a checkpoint path, or a loaded model (then pass `card`)
+                 **kw, # the other `Explorer` arguments: split, card, layout, bs, max_upload_bytes
+                ):
+        import ipywidgets as W
+        self.data, self.model, self.kw, self.ex = data, model, kw, None
+        name = lambda x: html_escape(str(x) if isinstance(x, (str, Path)) else type(x).__name__)
+        self.title = W.HTML(f"loading <b>{name(model)}</b> and the {html_escape(kw.get('split', 'test'))} split of "
+                            f"{name(data)}…")
+        self.progress = W.IntProgress(0, 0, 1, description='loading', bar_style='info', layout=W.Layout(width='420px'))
+        self.progress.add_class('pcx-progress')
+        self.error = W.HTML(''); self.error.add_class('pcx-error')
+        self.box = W.VBox([self.title, self.progress, self.error])
+
+    def _ipython_display_(self): from IPython.display import display; display(self.box)
+
+    def load(self) -> Explorer|None:
+        "Load model and data, show the explorer, predict, fill the gallery; an error: one line in page and log."
+        try:
+            self.ex = Explorer(self.data, self.model, **self.kw)
+            ui = self.ex.ui
+            self.box.children, self.progress, self.error = (ui.box_,), ui.progress, ui.error
+            ui.fill()
+        except Exception as e:
+            msg = str(e) if isinstance(e, PcamXaiError) else f"{type(e).__name__}: {e}"
+            self.progress.bar_style, self.progress.description = 'danger', 'failed'
+            self.error.value = f"<span style='color:#b00'>error: {html_escape(msg)}</span>"
+            # the kernel's own stderr is the server's terminal (Voilà's log); sys.stderr would be the page
+            print(f"pcam-xai explore: error: {msg}", file=sys.__stderr__, flush=True)
+            if not isinstance(e, PcamXaiError): traceback.print_exc(file=sys.__stderr__)
+        return self.ex
+
+    def start(self) -> threading.Thread:
+        "Run `load` in a background thread: the cell ends at once, so the page shows and answers while it loads."
+        self.thread = threading.Thread(target=self.load, name='pcam-xai-explorer-load', daemon=True)
+        self.thread.start(); return self.thread
+
+
 # %% ../nbs/08_explorer.ipynb #ccb447a6
 ENV_DATA, ENV_CHECKPOINT, ENV_SPLIT, ENV_LAYOUT = ('PCAM_XAI_EXPLORE_DATA', 'PCAM_XAI_EXPLORE_CHECKPOINT',
                                                   'PCAM_XAI_EXPLORE_SPLIT', 'PCAM_XAI_EXPLORE_LAYOUT')
 APP_NOTEBOOK = Path(str(importlib.resources.files('pcam_xai')))/'explorer_app.ipynb'   # package data (see pyproject)
 APP_SOURCE = ("# pcam-xai explore: the page Voilà serves. The data, checkpoint and split come from the environment.\n"
-              "from pcam_xai.explorer import explorer_from_env\n"
-              "explorer_from_env().show()")
+              "from pcam_xai.explorer import explorer_page\n"
+              "page = explorer_page()\n"
+              "page.start()   # model, data and predictions load in a thread: the page shows at once and fills in\n"
+              "page")
 
 def app_notebook() -> dict:
-    "The app notebook Voilà serves (one code cell calling `explorer_from_env`), as an nbformat v4 dict."
+    "The app notebook Voilà serves (one code cell showing `explorer_page()`), as an nbformat v4 dict."
     import nbformat
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(APP_SOURCE)])
     nb.metadata = {'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'},
@@ -568,14 +637,25 @@ def app_notebook() -> dict:
     nb.nbformat_minor = 4
     return nb
 
-def explorer_from_env() -> Explorer:
-    "The `Explorer` the app notebook shows, from the environment `pcam-xai explore` sets."
+def _env_args() -> tuple:
+    "`(data, checkpoint, split, layout)` from the environment `pcam-xai explore` sets."
     miss = [k for k in (ENV_DATA, ENV_CHECKPOINT) if not os.environ.get(k)]
     if miss:
         raise ConfigError(f"{', '.join(miss)} not set: start this page with `pcam-xai explore --data DIR --checkpoint "
                           f"F`.")
-    return Explorer(os.environ[ENV_DATA], os.environ[ENV_CHECKPOINT], split=os.environ.get(ENV_SPLIT, 'test'),
-                    layout=os.environ.get(ENV_LAYOUT) or None)
+    return (os.environ[ENV_DATA], os.environ[ENV_CHECKPOINT], os.environ.get(ENV_SPLIT, 'test'),
+            os.environ.get(ENV_LAYOUT) or None)
+
+def explorer_from_env() -> Explorer:
+    "The `Explorer` of the environment `pcam-xai explore` sets."
+    data, ck, split, layout = _env_args()
+    return Explorer(data, ck, split=split, layout=layout)
+
+def explorer_page() -> ExplorerPage:
+    "The `ExplorerPage` the app notebook shows, from the environment `pcam-xai explore` sets (nothing loaded yet)."
+    data, ck, split, layout = _env_args()
+    return ExplorerPage(data, ck, split=split, layout=layout)
+
 
 # %% ../nbs/08_explorer.ipynb #ea4e4b55
 # tornado's websocket message limit raised from 10 MB: a 20 MB upload arrives whole
@@ -587,14 +667,19 @@ _VOILA_MAIN = ("import sys; from traitlets.config import Config; from voila.app 
                "c.Voila.tornado_settings = {'websocket_max_message_size': int(sys.argv.pop(1))}; "
                "Voila.launch_instance(argv=sys.argv[1:], config=c)")
 
+CULL_AFTER = 120   # seconds a page's kernel lives on once no tab is connected to it
+
 def voila_command(port:int, # the port to listen on
                   open_browser:bool=False, # let Voilà open a browser
                   notebook:str|Path=APP_NOTEBOOK, # the app notebook
+                  cull_after:int=CULL_AFTER, # shut a kernel down after this many seconds idle with no page connected
                  ) -> list[str]:
-    ("The Voilà command line serving the explorer on 127.0.0.1:`port`, websocket limit raised to "
-     "`WS_MAX_MESSAGE_BYTES`.")
+    "The Voilà command line serving the explorer on 127.0.0.1:`port` (progressive, culling, larger websocket limit)."
     return [sys.executable, '-c', _VOILA_MAIN, str(WS_MAX_MESSAGE_BYTES), str(notebook), f'--port={port}',
-            '--Voila.ip=127.0.0.1', '--Voila.port_retries=0', f'--Voila.open_browser={open_browser}']
+            '--Voila.ip=127.0.0.1', '--Voila.port_retries=0', f'--Voila.open_browser={open_browser}',
+            '--VoilaConfiguration.progressive_rendering=True',
+            f'--MappingKernelManager.cull_idle_timeout={cull_after}',
+            f'--MappingKernelManager.cull_interval={max(1, min(30, cull_after // 4))}']
 
 def port_free(port:int, host:str='127.0.0.1') -> bool:
     "Whether `port` can be bound on `host` now."
@@ -602,15 +687,34 @@ def port_free(port:int, host:str='127.0.0.1') -> bool:
         try: s.bind((host, port)); return True
         except OSError: return False
 
+def _free_port(host:str='127.0.0.1') -> int:
+    "A port the system has free on `host` now (what `--port 0` asks for)."
+    with socket.socket() as s: s.bind((host, 0)); return s.getsockname()[1]
+
+def _listening(proc, port:int, timeout:float) -> bool:
+    "Wait until `proc` accepts connections on 127.0.0.1:`port`; False if it exits or `timeout` seconds pass first."
+    t_end = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < t_end:
+        with socket.socket() as s:
+            if s.connect_ex(('127.0.0.1', port)) == 0: return True
+        time.sleep(0.1)
+    return False
+
+class _Terminated(KeyboardInterrupt): "SIGTERM, turned into an interrupt so the server is stopped as on Ctrl-C."
+
+def _raise_terminated(signum, frame): raise _Terminated()
+
 def serve(data:str|Path, # the data folder
           checkpoint:str|Path, # the checkpoint
           split:str='test', # the split to browse
-          port:int=8866, # the port on 127.0.0.1
+          port:int=8866, # the port on 127.0.0.1 (0: any free port)
           open_browser:bool=True, # open the page in the default browser
           layout:str|None=None, # force the data layout
-          wait:bool=True, # block until the server stops (Ctrl-C); False: return the running process
+          wait:bool=True, # block until the server stops (Ctrl-C, SIGTERM); False: return the running process
+          cull_after:int=CULL_AFTER, # shut a page's kernel down this many seconds after its last tab closed
+          start_timeout:float=120, # seconds Voilà may take to start listening
          ):
-    "Serve the explorer as a web page with Voilà on http://127.0.0.1:`port`/ until Ctrl-C (or return the process)."
+    "Serve the explorer with Voilà on 127.0.0.1:`port`, print its URL once it answers, run until Ctrl-C or SIGTERM."
     from pcam_xai.data.layout import detect_layout
     from pcam_xai.training import read_card
     import importlib.util
@@ -619,27 +723,60 @@ def serve(data:str|Path, # the data folder
     if importlib.util.find_spec('voila') is None:
         raise ConfigError("pcam-xai explore needs Voilà: pip install 'pcam-xai[explorer]' (or pip install voila).")
     if not APP_NOTEBOOK.exists(): raise ConfigError(f"{APP_NOTEBOOK} is missing: reinstall pcam-xai.")
-    if not port_free(port): raise ConfigError(f"Port {port} on 127.0.0.1 is in use: pass another --port.")
+    if port == 0: port = _free_port()
+    elif not port_free(port):
+        raise ConfigError(f"Port {port} on 127.0.0.1 is in use: pass another --port (0: any free one).")
     env = {**os.environ, ENV_DATA: str(Path(data).resolve()), ENV_CHECKPOINT: str(Path(checkpoint).resolve()),
            ENV_SPLIT: split, ENV_LAYOUT: layout or ''}
-    proc = subprocess.Popen(voila_command(port, open_browser), env=env, cwd=tempfile.gettempdir())
+    proc = subprocess.Popen(voila_command(port, open_browser, cull_after=cull_after), env=env,
+                            cwd=tempfile.gettempdir())
+    proc.url = f'http://127.0.0.1:{port}/'
+    try: up = _listening(proc, port, start_timeout)
+    except KeyboardInterrupt: up = False
+    if not up:
+        rc = stop_server(proc)
+        raise ConfigError(f"Voilà did not serve {proc.url} within {start_timeout:.0f} s (exit code {rc}; its messages "
+                          f"are above): pass another --port, or reinstall with pip install 'pcam-xai[explorer]'.")
     if not wait: return proc
-    print(f"explorer: http://127.0.0.1:{port}/  (Ctrl-C stops it)", flush=True)
+    print(f"explorer: {proc.url}  (Ctrl-C stops it)", flush=True)
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGTERM, _raise_terminated) if main else None   # SIGTERM stops Voilà as Ctrl-C does
     try: return proc.wait()
-    except KeyboardInterrupt:   # the terminal sent SIGINT to Voilà too: give it time to shut its kernel down
-        rc = stop_server(proc, signalled=True)
+    except KeyboardInterrupt as e:   # Ctrl-C: the terminal sent SIGINT to Voilà too; SIGTERM came to us only
+        rc = stop_server(proc, signalled=not isinstance(e, _Terminated))
         print("explorer stopped", flush=True)
         return rc
+    finally:
+        if main: signal.signal(signal.SIGTERM, old)
+
+def _children(pid:int) -> list[tuple]:
+    "`(pid, start time)` of each child process of `pid` (Linux /proc; elsewhere none are found)."
+    out = []
+    for d in Path('/proc').glob('[0-9]*'):
+        try: f = (d/'stat').read_text().rsplit(')', 1)[1].split()
+        except (OSError, IndexError): continue
+        if int(f[1]) == pid: out.append((int(d.name), f[19]))
+    return out
+
+def _kill_if_same(pid:int, start:str):
+    "SIGKILL `pid` if it is still the process that started at `start` (not a reused id)."
+    try:
+        same = (Path(f'/proc/{pid}')/'stat').read_text().rsplit(')', 1)[1].split()[19] == start
+        if same: os.kill(pid, signal.SIGKILL)
+    except (OSError, IndexError): pass
 
 def stop_server(proc:subprocess.Popen, # the Voilà process (`serve(..., wait=False)`)
                 timeout:float=10, # seconds to wait after each signal
                 signalled:bool=False, # it already got SIGINT (Ctrl-C in its terminal)
                ) -> int:
-    "Stop a Voilà process: SIGINT (it shuts its kernel down), then SIGTERM, then SIGKILL; returns its exit code."
+    "Stop a Voilà process (SIGINT, SIGTERM, then SIGKILL) and any kernel it left running; returns its exit code."
+    kernels = _children(proc.pid)
     for sig in ((None,) if signalled else ()) + (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
         if proc.poll() is not None: break
         try:
             if sig is not None: proc.send_signal(sig)
             proc.wait(timeout)
         except subprocess.TimeoutExpired: continue
+    for pid, start in kernels: _kill_if_same(pid, start)
     return proc.wait()
+
