@@ -241,7 +241,7 @@ def hed_jitter(x:torch.Tensor, # B×3×H×W, uint8 or float in [0,1]
                alpha:torch.Tensor, # B×3 stain scale factors (1 = unchanged)
                beta:torch.Tensor, # B×3 stain offsets in optical density (0 = unchanged)
               ) -> torch.Tensor:
-    "Scale and shift each image's haematoxylin, eosin and DAB optical densities: $s \\mapsto \\alpha s + \\beta$."
+    "Scale and shift each image's haematoxylin, eosin and DAB optical densities: s ↦ αs + β."
     xb = check_batch(x)
     for nm, v in (('alpha', alpha), ('beta', beta)):
         if not isinstance(v, torch.Tensor) or v.shape != (xb.shape[0], 3):
@@ -304,7 +304,7 @@ class _StainNormalizer:
         self.beta, self.min_tissue, self.Io = beta, min_tissue, getattr(self, 'Io', 240.)
 
     def _od(self, x:torch.Tensor) -> torch.Tensor:
-        "Optical density B×3×N, torchstain's $-\\ln((I+1)/I_0)$, from a checked batch."
+        "Optical density B×3×N, torchstain's −ln((I + 1)/I₀), from a checked batch."
         I = x.flatten(2).float() if x.dtype == torch.uint8 else x.flatten(2).float() * 255
         return torch.log1p_(I).neg_().add_(math.log(self.Io))
 
