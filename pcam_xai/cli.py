@@ -101,12 +101,8 @@ def _summary(res:dict) -> str:
 def _default_out(what:str) -> Path: return Path('runs')/f"{what}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 def _load(path, device):
-    "`load_checkpoint` for the command line, which reads pcam_xai .safetensors checkpoints only."
+    "`load_checkpoint` on `device`: a checkpoint with a checked card, or the checkpoint reader's one-line message."
     from pcam_xai.training import load_checkpoint
-    if Path(path).suffix != '.safetensors':
-        raise ModelError(f"{path} is not a pcam_xai checkpoint: the command line reads the .safetensors files "
-                         "written by "
-                         "`pcam-xai train`. Load other weights in Python with pcam_xai.training.load_checkpoint.")
     return load_checkpoint(path, device=get_device(device))
 
 # %% ../nbs/10_cli.ipynb #b72960f2
