@@ -101,15 +101,39 @@ def _summary(res:dict) -> str:
 def _default_out(what:str) -> Path: return Path('runs')/f"{what}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 def _load(path, device):
-    "`load_checkpoint` for the command line, which reads pcam_xai .safetensors checkpoints only."
+    "`load_checkpoint` on `device`: a checkpoint with a checked card, or the checkpoint reader's one-line message."
     from pcam_xai.training import load_checkpoint
-    if Path(path).suffix != '.safetensors':
-        raise ModelError(f"{path} is not a pcam_xai checkpoint: the command line reads the .safetensors files "
-                         "written by "
-                         "`pcam-xai train`. Load other weights in Python with pcam_xai.training.load_checkpoint.")
     return load_checkpoint(path, device=get_device(device))
 
 # %% ../nbs/10_cli.ipynb #b72960f2
+def _check_train_data(s:dict, net, arch:str, mk:dict):
+    "Refuse, before training, a training split missing a class, and images the model cannot take."
+    counts = np.bincount(np.asarray(s['train'].targets, dtype=np.int64), minlength=len(s['classes']))
+    empty = [f"{i} {s['classes'][i]!r}" for i in np.flatnonzero(counts == 0)]
+    if empty:
+        from pcam_xai.data.pathmnist import NOT_PATHMNIST
+        fix = (NOT_PATHMNIST if s['layout'] == 'pathmnist' else
+               "Add images of those classes, or train on data that holds every class.")
+        raise DataError(f"{s['root']}: the training split ({s['info']['splits']}) has no image of class "
+                        f"{', '.join(empty)}: {len(s['classes']) - len(empty)} of the {len(s['classes'])} classes "
+                        f"of the {s['layout']} layout are there, and a model would never learn the others. {fix}")
+    h, w = s['train'].read_many([0])[0].shape[:2]
+    try:
+        with torch.no_grad(): net.eval()(torch.zeros(1, 3, h, w))
+    except Exception as e:
+        import inspect
+        widths = (tuple(mk.get('widths') or inspect.signature(type(net)).parameters['widths'].default)
+                  if arch == 'reference_cnn' else ())
+        k = max(b for b in range(len(widths) + 1) if h % 2 ** b == 0 and w % 2 ** b == 0 and min(h, w) >= 2 ** b)
+        if k < len(widths):   # reference_cnn halves the image once per conv block: fewer blocks take smaller sides
+            fewer = f"--widths {','.join(map(str, widths[:k]))} ({k} block{'s' * (k > 1)}), " if k else ''
+            raise ConfigError(f"{s['root']} holds {h}×{w} images, but reference_cnn with {len(widths)} conv blocks "
+                              f"(--widths {','.join(map(str, widths))}) needs sides that are multiples of "
+                              f"{2 ** len(widths)}. Pass {fewer}or a timm model (--arch resnet18).") from None
+        raise ConfigError(f"--arch {arch} cannot take the {h}×{w} images of {s['root']} ({type(e).__name__}: "
+                          f"{str(e).strip().splitlines()[0][:200] if str(e).strip() else 'no message'}). "
+                          "Pick another --arch.") from None
+
 def _train(a, extra_figs:dict|None=None) -> dict:
     ("Train on `a.data` as the parsed options say (shared by `train` and `demo`) and print the outcome (rank 0 of a "
      "distributed launch prints; the other ranks are silent).")
@@ -127,8 +151,9 @@ def _train(a, extra_figs:dict|None=None) -> dict:
     mk = {'widths': _widths(a.widths)} if a.widths else {}
     if mk and a.arch != 'reference_cnn':
         raise ConfigError(f"--widths sets the conv blocks of reference_cnn, not of --arch {a.arch}.")
-    create_model(a.arch, n_out=1, pretrained=False, **mk)   # fail fast on an unknown architecture
+    net = create_model(a.arch, n_out=1, pretrained=False, **mk)   # fail fast on an unknown architecture
     s = load_splits(a.data, a.layout, a.size, a.seed, download=a.download)
+    _check_train_data(s, net, a.arch, mk); del net
     say(f"data: {s['layout']} at {s['root']} ({s['info']['splits']}): train {len(s['train'])}, "
           f"valid {len(s['valid'])}, "
           f"test {len(s['test'])}; classes {s['classes']}")
@@ -158,7 +183,8 @@ def _data_args(q, required:bool=True):
                    "PathMNIST npz folder, "
                    "BreakHis tree or class-per-folder set")
     q.add_argument('--layout', choices=LAYOUTS, help="force the layout (or pick one from a folder holding several)")
-    q.add_argument('--size', type=int, help="resize BreakHis/folder images to SIZE×SIZE (default 224)")
+    q.add_argument('--size', type=int, help="BreakHis/folder: resize images to SIZE×SIZE (default 224); PathMNIST: "
+                   "read pathmnist_SIZE.npz (28, 64, 128 or 224; default: the smallest found)")
     q.add_argument('--download', action='store_true', help="PCam: fetch missing splits from Zenodo")
 
 def _common_args(q):
@@ -213,14 +239,22 @@ def _add_evaluate(sub):
 
 # %% ../nbs/10_cli.ipynb #6e75bc72
 def cmd_predict(a) -> pd.DataFrame:
-    "Write a CSV of class probabilities for image files, folders or h5 files."
+    "Write a CSV of class probabilities for image files, folders or h5 files (files it cannot read: listed, exit 2)."
     from pcam_xai.core import atomic_write
     out = Path(a.out)
     check_outputs(out.parent, [out.name], a.overwrite)   # before any work
     model, card = _load(a.checkpoint, a.device)
-    df = predict_files(model, card, a.inputs, resize=a.resize, tta=a.tta, bs=a.bs)
-    with atomic_write(out, 'w', overwrite=a.overwrite) as f: df.to_csv(f, index=False)
-    print(f"{len(df)} predictions written to {out}")
+    df = predict_files(model, card, a.inputs, resize=a.resize, tta=a.tta, bs=a.bs, errors='skip')
+    if len(df):
+        with atomic_write(out, 'w', overwrite=a.overwrite) as f: df.to_csv(f, index=False)
+        print(f"{len(df)} predictions written to {out}")
+    bad, kept = df.attrs['errors'], (f"the {len(df)} predictions of the other files are in {out}" if len(df) else
+                                      f"nothing was written to {out}")
+    if len(bad) == 1: raise DataError(f"{next(iter(bad.values())).rstrip('.')}; {kept}.")
+    if bad:   # every bad file, one line each, then the summary (the command's error line)
+        for msg in bad.values(): print(f"pcam-xai predict: skipped: {_cli_message(msg)}", file=sys.stderr)
+        raise DataError(f"{len(bad)} input files could not be predicted (listed above); {kept}. Replace or remove "
+                        "them and predict them again.")
     return df
 
 def _add_predict(sub):

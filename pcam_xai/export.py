@@ -82,13 +82,9 @@ def _resolve(checkpoint_or_model, card):
     return checkpoint_or_model, card
 
 def _check_card(card:dict):
-    miss = [k for k in ('classes', 'input_size', 'n_out') if k not in card]
-    if miss: raise ConfigError(f"The model card lacks {miss}; build it with pcam_xai.training.model_card(...).")
-    if len(card['input_size']) != 3 or card['input_size'][0] != 3:
-        raise ConfigError(f"The model card's input_size is {card['input_size']}; the export takes RGB models (3×H×W).")
-    n_cls = len(card['classes'])
-    if not ((card['n_out'] == 1 and n_cls == 2) or card['n_out'] == n_cls):
-        raise ConfigError(f"The card has n_out={card['n_out']} but {n_cls} classes {card['classes']}.")
+    "The card to export (a checkpoint's with `card=` overrides, or `card=` itself), checked by the one validator."
+    from pcam_xai.training import validate_card
+    validate_card(card)
 
 # %% ../nbs/09_export.ipynb #93500f38
 def export_onnx(checkpoint_or_model, # a pcam_xai .safetensors checkpoint, or a torch model (then `card` is needed)

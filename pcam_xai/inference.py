@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .data.images import read_inputs
+from .core import DataError, check_choice
+from .data.images import read_inputs, image_files
 
 # %% auto #0
 __all__ = ['predict_files', 'explain_batch', 'explanation_figure']
@@ -27,12 +28,23 @@ def _to_tensor(imgs:np.ndarray, dev) -> torch.Tensor:
     "N×H×W×3 uint8 images as an N×3×H×W float tensor in [0, 1] on `dev`."
     return torch.from_numpy(np.ascontiguousarray(imgs)).permute(0, 3, 1, 2).float().div(255).to(dev)
 
+def _file_items(inputs:list, hw:tuple, resize:bool, bad:dict|None):
+    "`read_inputs` file by file: a file that fails is raised, or recorded in `bad` (`{file: message}`) and skipped."
+    for f in image_files(inputs):
+        try: yield from read_inputs([f], hw, resize)
+        except DataError as e:
+            if bad is None: raise
+            bad[str(f)] = str(e)
+
 def predict_files(model:torch.nn.Module, # a classifier (from `load_checkpoint`)
                   card:dict, # its model card: input size, normalisation, classes
                   inputs:list, # image files, folders of images, h5 files with an `x` dataset
                   resize:bool=False, # resize images of another size (bilinear) instead of refusing them
                   tta:bool=False, # average over the 8 dihedral views
                   bs:int=128, # images per forward pass
+                  # 'raise': the first unreadable or wrong-size file stops it; 'skip': predict the others and list the
+                  # bad files in `df.attrs['errors']` (`{file: message}`)
+                  errors:str='raise',
                  ) -> pd.DataFrame:
     "Class probabilities for every image in `inputs`, one row each: `file`, `p_<class>`..., `pred`."
     from pcam_xai.training import to_probs
@@ -44,16 +56,18 @@ def predict_files(model:torch.nn.Module, # a classifier (from `load_checkpoint`)
         x = _normalise(_to_tensor(np.stack([b[1] for b in batch]), dev), card)
         with torch.no_grad(): p = dihedral_tta(model, x) if tta else to_probs(model(x))
         names.extend(b[0] for b in batch); probs.append(p.float().cpu()); batch.clear()
+    bad = {} if check_choice(errors, 'errors', ('raise', 'skip')) == 'skip' else None
     model.eval()
-    items = read_inputs(inputs, tuple(card['input_size'][1:]), resize)
+    items = _file_items(inputs, tuple(card['input_size'][1:]), resize, bad)
     for item in tqdm(items, desc='predict', unit='img', disable=None):
         batch.append(item)
         if len(batch) == bs: flush()
     if batch: flush()
-    p = torch.cat(probs).numpy()
+    p = torch.cat(probs).numpy() if probs else np.zeros((0, len(card['classes'])), np.float32)
     if p.ndim == 1 or p.shape[1] == 1: p = np.stack([1 - p.reshape(-1), p.reshape(-1)], 1)
     df = pd.DataFrame({'file': names, **{f'p_{c}': p[:, i] for i, c in enumerate(card['classes'])}})
     df['pred'] = [card['classes'][i] for i in p.argmax(1)]
+    if bad is not None: df.attrs['errors'] = bad
     return df
 
 # %% ../nbs/06b_inference.ipynb #42509f5c

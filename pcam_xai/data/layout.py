@@ -122,14 +122,34 @@ def _pcam_splits(root:Path) -> list[str]:
     from pcam_xai.data.pcam import pcam_files
     return [s for s in ('train', 'valid', 'test') if all((root/f).is_file() for f in pcam_files(s))]
 
-def _pathmnist_size(root:Path, size):
-    sizes = sorted(int(p.stem.split('_')[1]) if '_' in p.stem else 28 for p in root.glob('pathmnist*.npz'))
-    return size if size in sizes else sizes[0]
+def _pathmnist_sizes(root:Path) -> dict:
+    "`{size: file}` of the PathMNIST npz files in `root` (`pathmnist.npz` is 28×28, `pathmnist_64.npz` 64×64...)."
+    import re
+    found = {}
+    for p in root.glob('pathmnist*.npz'):
+        m = re.fullmatch(r'pathmnist(?:_(\d+))?', p.stem)
+        if m: found[int(m[1] or 28)] = p.name
+    return dict(sorted(found.items()))
+
+def _pathmnist_size(root:Path, size:int|None) -> int:
+    "The PathMNIST size to read: `size` if its npz is in `root` (else a `ConfigError`), or the smallest found."
+    from pcam_xai.data.pathmnist import PATHMNIST_SIZES, pathmnist_file
+    have = _pathmnist_sizes(root)
+    if not have: raise DataNotFoundError(f"{root} holds no PathMNIST npz (pathmnist.npz, pathmnist_64.npz, ...).")
+    if size is None: return next(iter(have))
+    if size in have: return size
+    get = (f" or fetch {pathmnist_file(size)} with pcam_xai.data.pathmnist.download_pathmnist(root, size={size})"
+           if size in PATHMNIST_SIZES else "")
+    raise ConfigError(f"size={size} (--size {size}): {root} holds PathMNIST at "
+                      f"{', '.join(f'{s}×{s} ({f})' for s, f in have.items())} only, and PathMNIST images are read "
+                      f"at the size of their file, never resized (MedMNIST publishes 28, 64, 128 and 224). Pass "
+                      f"--size {' or '.join(map(str, have))}{get}.")
 
 # %% ../../nbs/01g_data.layout.ipynb #d98de73f
 def load_splits(data:str|Path, # the data folder (`--data`)
                 layout:str|None=None, # force a layout
-                size:int|None=None, # resize images to size×size (BreakHis, folders; others keep their native size)
+                # BreakHis, folders: resize images to size×size; PathMNIST: the npz of that size; PCam, HCD: unused
+                size:int|None=None,
                 seed:int=42, # seed of the splits made here
                 classes:list|None=None, # class names in label order (a checkpoint's); folders matched by name
                 splits:tuple=('train', 'valid', 'test'), # which splits are needed (PCam: only their files must exist)
@@ -202,6 +222,7 @@ def load_eval_split(data:str|Path, # the data folder (`--data`)
         raise ConfigError(f"split {split!r} is unknown; use one of {', '.join(EVAL_SPLITS)} (--split).")
     kind, root = detect_layout(data, layout)
     size = None if hw is None else int(hw[0])
+    if kind == 'pathmnist' and size not in _pathmnist_sizes(root): size = None   # read a size found, then refuse/resize
     if kind == 'pcam': want = tuple(_pcam_splits(root)) if split == 'all' else (split,)
     elif kind == 'pathmnist': want = ('train', 'valid', 'test') if split == 'all' else (split,)
     else: want = ('train', 'valid', 'test')

@@ -18,8 +18,8 @@ from ..core import check_choice
 from .core import HistoDataset, make_dls, check_images, check_labels
 
 # %% auto #0
-__all__ = ['PATHMNIST_SIZES', 'PATHMNIST_SPLITS', 'pathmnist_file', 'read_pathmnist_npz', 'download_pathmnist', 'PathMNIST',
-           'pathmnist_dls', 'medmnist_evaluate']
+__all__ = ['PATHMNIST_SIZES', 'PATHMNIST_SPLITS', 'NOT_PATHMNIST', 'pathmnist_file', 'read_pathmnist_npz', 'download_pathmnist',
+           'PathMNIST', 'pathmnist_dls', 'medmnist_evaluate']
 
 # %% ../../nbs/01d_data.pathmnist.ipynb #c68b6da9
 PATHMNIST_SIZES = (28, 64, 128, 224)
@@ -77,6 +77,10 @@ def _npz_arrays(path:Path, keys:list) -> list[np.ndarray]:
         raise DataError(f"{path} cannot be read as an npz file ({type(e).__name__}: {e}). Re-download it "
                         "(download=True) or re-save it with np.savez.") from None
 
+NOT_PATHMNIST = ("If this is PathMNIST, download it again (pcam_xai.data.pathmnist.download_pathmnist); if it is "
+                 "another dataset, store it as one folder of images per class (the 'folder' layout, --layout folder), "
+                 "which takes its own class names.")
+
 def read_pathmnist_npz(path:str|Path, # a MedMNIST npz, e.g. `pathmnist.npz`
                        split:str='train', # 'train', 'val' ('valid') or 'test'
                        size:int=28, # the image size the file should hold
@@ -89,7 +93,12 @@ def read_pathmnist_npz(path:str|Path, # a MedMNIST npz, e.g. `pathmnist.npz`
         raise DataError(f"{path} key '{split}_images' holds {images.shape[1]}×{images.shape[2]} images, but "
                         f"size={size}. "
                         f"Pass size={images.shape[1]} if that is a MedMNIST size, or use {pathmnist_file(size)}.")
-    labels = check_labels(labels, len(images), len(class_names('pathmnist')), f"{path} key '{split}_labels'")
+    names = class_names('pathmnist')
+    lab = np.asarray(labels)
+    if lab.size and np.issubdtype(lab.dtype, np.number) and (lab.min() < 0 or lab.max() >= len(names)):
+        raise DataError(f"{path} key '{split}_labels' holds labels {lab.min()}..{lab.max()}, outside PathMNIST's "
+                        f"{len(names)} classes 0..{len(names) - 1} ({', '.join(names)}). {NOT_PATHMNIST}")
+    labels = check_labels(labels, len(images), len(names), f"{path} key '{split}_labels'")
     return images, labels
 
 # %% ../../nbs/01d_data.pathmnist.ipynb #8aad0565
