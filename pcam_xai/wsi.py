@@ -308,7 +308,7 @@ def predict_batches(model:torch.nn.Module, # classifier returning logits, in eva
                     card:dict, # its model card (`normalize` is applied)
                     batches, # iterable of `(index, N×H×W×3 uint8)` (`iter_tile_batches`)
                     n:int, # total number of tiles
-                    progress:bool=True, # show a tqdm progress bar on stderr
+                    progress:bool=True, # a tqdm progress bar on stderr (a terminal only: none in a log)
                     desc:str='tiles', # progress bar label
                    ) -> np.ndarray:
     "`n×C` class probabilities for streamed batches of tiles."
@@ -318,7 +318,8 @@ def predict_batches(model:torch.nn.Module, # classifier returning logits, in eva
     dev = model_device(model)
     out = np.full((n, max(len(card.get('classes') or []), 2)), np.nan, np.float32)
     model = model.to(memory_format=torch.channels_last)
-    with tqdm(total=n, desc=desc, unit='tile', disable=not progress, file=sys.stderr, leave=False) as bar:
+    with tqdm(total=n, desc=desc, unit='tile', disable=None if progress else True, file=sys.stderr,
+              leave=False) as bar:
         for idx, xb in batches:
             p = to_probs(model(_to_input(xb, card, dev))).float().cpu().numpy()
             if p.shape[1] != out.shape[1]:
