@@ -197,7 +197,8 @@ class DeviceLosses(Callback):
     def before_fit(self):
         r = getattr(self.learn, 'recorder', None)
         if r is None: return
-        if not isinstance(r.loss, _DeviceAvgLoss): r.loss = _DeviceAvgLoss()
+        # the Recorder's `loss` is set past `Callback.__setattr__`, which warns that the Learner also has a `loss`
+        if not isinstance(r.loss, _DeviceAvgLoss): object.__setattr__(r, 'loss', _DeviceAvgLoss())
         if not isinstance(r.smooth_loss, _DeviceSmoothLoss): r.smooth_loss = _DeviceSmoothLoss(r.smooth_loss.beta)
     def after_fit(self):
         r = getattr(self.learn, 'recorder', None)
