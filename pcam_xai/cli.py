@@ -6,9 +6,7 @@ Docs: https://pcam-xai.github.io/pcam_xai/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #8af3529b
 from __future__ import annotations
-import argparse, json, os, sys, time, warnings
-# the command line's output is for people: fastai's import triggers a torch deprecation warning they cannot act on
-warnings.filterwarnings('ignore', message='.*torch.jit.script.*', category=FutureWarning)
+import argparse, json, os, sys, time
 from pathlib import Path
 import numpy as np
 import pandas as pd

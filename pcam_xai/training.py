@@ -33,9 +33,9 @@ from .data.core import make_dls, class_weights
 __all__ = ['CARD_KEY', 'to_probs', 'REPORT_FILES', 'RUN_FILES', 'BinaryFocalLoss', 'loss_for', 'roc_auc', 'DeviceAccumMetric',
            'metrics_for', 'cpu_has_bf16', 'CPUMixedPrecision', 'ChannelsLastBatches', 'DeviceLosses', 'precision_cbs',
            'model_card', 'save_checkpoint', 'validate_card', 'read_card', 'load_checkpoint', 'BestCheckpoint',
-           'add_checkpoint', 'WeightEMA', 'make_learner', 'predict', 'expected_calibration_error', 'bootstrap_ci',
-           'evaluate', 'evaluate_model', 'report_figures', 'write_report', 'launch_info', 'ShardDL', 'ShardTrainer',
-           'distributed_ctx', 'TimeBudget', 'train_and_evaluate']
+           'add_checkpoint', 'WeightEMA', 'live_output', 'LogProgressCallback', 'make_learner', 'predict',
+           'expected_calibration_error', 'bootstrap_ci', 'evaluate', 'evaluate_model', 'report_figures', 'write_report',
+           'launch_info', 'ShardDL', 'ShardTrainer', 'distributed_ctx', 'TimeBudget', 'train_and_evaluate']
 
 # %% ../nbs/05_training.ipynb #1e9a6273
 class BinaryFocalLoss(nn.Module):
@@ -197,7 +197,8 @@ class DeviceLosses(Callback):
     def before_fit(self):
         r = getattr(self.learn, 'recorder', None)
         if r is None: return
-        if not isinstance(r.loss, _DeviceAvgLoss): r.loss = _DeviceAvgLoss()
+        # the Recorder's `loss` is set past `Callback.__setattr__`, which warns that the Learner also has a `loss`
+        if not isinstance(r.loss, _DeviceAvgLoss): object.__setattr__(r, 'loss', _DeviceAvgLoss())
         if not isinstance(r.smooth_loss, _DeviceSmoothLoss): r.smooth_loss = _DeviceSmoothLoss(r.smooth_loss.beta)
     def after_fit(self):
         r = getattr(self.learn, 'recorder', None)
@@ -507,6 +508,64 @@ class WeightEMA(Callback):
     def after_fit(self): self.ema = self.raw = None
     def __repr__(self): return f"WeightEMA(decay={self.decay})"
 
+# %% ../nbs/05_training.ipynb #998e5c8f
+import sys, os
+from fastai.imports import noop   # fastai's own (no_logging sets it), not fastcore's
+from fastai.callback.progress import ProgressCallback
+from fastprogress.core import IN_NOTEBOOK, format_time
+
+def live_output() -> bool:
+    "Whether progress can redraw in place: stdout is a terminal, or this runs in a notebook."
+    isatty = getattr(sys.stdout, 'isatty', None)   # fastprogress tests the method itself, which is always true
+    return bool(IN_NOTEBOOK or (isatty is not None and isatty()) or 'PYCHARM_HOSTED' in os.environ)
+
+class LogProgressCallback(ProgressCallback):
+    "fastai's live progress bar in a terminal or notebook; in a log one line per epoch (and per quarter of a slow one)."
+    name = 'progress'   # `learn.progress`, so fastai's `Learner.no_bar` still finds it
+    def __init__(self, live:bool|None=None, # True: fastai's live bar; False: lines; None: decide at each fit
+                 slow_epoch:float=60., # seconds after which an epoch also reports each quarter of its batches
+                ): self.live, self.slow_epoch = live, slow_epoch
+
+    def before_fit(self):
+        self.lines = not (live_output() if self.live is None else self.live)
+        if not self.lines: return super().before_fit()
+        self.names = None
+        if self.learn.logger != noop:
+            self.old_logger, self.learn.logger = self.logger, self._write_stats
+            self._write_stats(self.recorder.metric_names)
+        else: self.old_logger = noop
+
+    def _write_stats(self, log):
+        if not self.lines: return super()._write_stats(log)
+        log = [f'{v:.6f}' if isinstance(v, float) else str(v) for v in log]
+        if self.names is None:   # the header, laid out like fastai's console table
+            self.names = [n.ljust(8) for n in log]; print('  '.join(self.names), flush=True)
+        else: print(''.join(v.ljust(len(n) + 2) for v, n in zip(log, self.names)).rstrip(), flush=True)
+
+    def before_epoch(self):
+        if not self.lines: return super().before_epoch()
+        self.t0, self.quarter = time.monotonic(), 0
+    def before_train(self):
+        if not self.lines: super().before_train()
+    def before_validate(self):
+        if not self.lines: super().before_validate()
+    def after_train(self):
+        if not self.lines: super().after_train()
+    def after_validate(self):
+        if not self.lines: super().after_validate()
+    def after_batch(self):
+        if not self.lines: return super().after_batch()
+        if not self.training or self.learn.logger == noop or not hasattr(self, 't0'): return
+        q, elapsed = 4 * (self.iter + 1) // max(self.n_iter, 1), time.monotonic() - self.t0
+        if self.quarter < q < 4:
+            self.quarter = q
+            if elapsed >= self.slow_epoch:
+                print(f'epoch {self.epoch}: {25 * q}% of {self.n_iter} batches, {format_time(elapsed)}', flush=True)
+    def after_fit(self):
+        if not self.lines: return super().after_fit()
+        if hasattr(self, 'old_logger'): self.learn.logger = self.old_logger
+
+
 # %% ../nbs/05_training.ipynb #781f059a
 def make_learner(dls, # fastai DataLoaders from `pcam_xai.data` (`dls.c`, `dls.vocab` give the classes)
                  arch:str|nn.Module='reference_cnn', # a `create_model` name, or a model
@@ -553,6 +612,7 @@ def make_learner(dls, # fastai DataLoaders from `pcam_xai.data` (`dls.c`, `dls.v
     learn = Learner(dls, model.to(device), loss_func=lf, opt_func=Adam, lr=lr, wd=wd, wd_bn_bias=False, train_bn=True,
                     metrics=metrics_for(n_out) if metrics is None else metrics,
                     cbs=precision_cbs(precision, device) + avg + list(cbs or []))
+    learn.remove_cbs(learn.cbs.filter(lambda c: type(c) is ProgressCallback)); learn.add_cb(LogProgressCallback())
     learn.true_wd = true_wd
     if hasattr(learn.loss_func, 'to'): learn.loss_func.to(device)
     if n_out > 1 and n_cls == 2 and loss == 'auto' and loss_func is None:

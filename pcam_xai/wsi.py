@@ -247,6 +247,12 @@ def open_slide(path:str|Path, # a whole-slide image OpenSlide reads (.svs, .tif/
     return Slide(path, osr, found, 'slide')
 
 # %% ../nbs/11_wsi.ipynb #bdf52bea
+def _small(f, m:np.ndarray, n:int) -> np.ndarray:
+    "skimage's `remove_small_objects`/`_holes` removing regions of at most `n` pixels (`max_size` from 0.26 on)."
+    import inspect
+    ps = inspect.signature(f).parameters
+    return f(m, max_size=n) if 'max_size' in ps else f(m, n + 1)   # before 0.26: min_size/area_threshold, strictly less
+
 def tissue_mask(rgb:np.ndarray, # H×W×3 uint8 thumbnail
                 min_object:float=64, # remove tissue specks smaller than this many thumbnail pixels
                 min_hole:float=256, # fill holes in the tissue smaller than this many thumbnail pixels
@@ -263,8 +269,8 @@ def tissue_mask(rgb:np.ndarray, # H×W×3 uint8 thumbnail
     sat = gaussian(rgb2hsv(rgb)[..., 1], sigma) if sigma else rgb2hsv(rgb)[..., 1]
     t = threshold_otsu(sat) if sat.max() > sat.min() else sat_range[1]
     m = sat > float(np.clip(t, *sat_range))
-    m = remove_small_objects(m, max_size=max(int(min_object), 1))
-    return remove_small_holes(m, max_size=max(int(min_hole), 1))
+    m = _small(remove_small_objects, m, max(int(min_object), 1))
+    return _small(remove_small_holes, m, max(int(min_hole), 1))
 
 # %% ../nbs/11_wsi.ipynb #b3884d14
 def tile_grid(slide:Slide, # from `open_slide`
@@ -358,7 +364,7 @@ def predict_batches(model:torch.nn.Module, # classifier returning logits, in eva
                     card:dict, # its model card (`normalize` is applied)
                     batches, # iterable of `(index, N×H×W×3 uint8)` (`iter_tile_batches`)
                     n:int, # total number of tiles
-                    progress:bool=True, # show a tqdm progress bar on stderr
+                    progress:bool=True, # a tqdm progress bar on stderr (a terminal only: none in a log)
                     desc:str='tiles', # progress bar label
                    ) -> np.ndarray:
     "`n×C` class probabilities for streamed batches of tiles."
@@ -368,7 +374,8 @@ def predict_batches(model:torch.nn.Module, # classifier returning logits, in eva
     dev = model_device(model)
     out = np.full((n, max(len(card.get('classes') or []), 2)), np.nan, np.float32)
     model = model.to(memory_format=torch.channels_last)
-    with tqdm(total=n, desc=desc, unit='tile', disable=not progress, file=sys.stderr, leave=False) as bar:
+    with tqdm(total=n, desc=desc, unit='tile', disable=None if progress else True, file=sys.stderr,
+              leave=False) as bar:
         for idx, xb in batches:
             p = to_probs(model(_to_input(xb, card, dev))).float().cpu().numpy()
             if p.shape[1] != out.shape[1]:

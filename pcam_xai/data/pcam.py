@@ -250,7 +250,7 @@ def _fetch(url:str, part:Path, progress:bool=True, timeout:float=60, chunk:int=1
         try:
             with open(part, 'ab' if have else 'wb') as f, \
                  tqdm(total=total, initial=have, unit='B', unit_scale=True, desc=part.name[:-5],
-                      disable=not progress) as bar:
+                      disable=None if progress else True) as bar:
                 while b := resp.read(chunk):
                     f.write(b); bar.update(len(b))
         except (OSError, http.client.HTTPException) as e:
