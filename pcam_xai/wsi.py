@@ -54,8 +54,10 @@ class Slide:
                          "truncated; re-export or re-scan it.")
 
     def best_level(self, downsample:float) -> int:
-        "The pyramid level with the largest downsample not above `downsample` (OpenSlide's choice)."
-        return int(self.osr.get_best_level_for_downsample(downsample))
+        "The pyramid level with the largest downsample not above `downsample` (OpenSlide's choice, within 0.01%)."
+        # TIFF stores resolution as a rational: tifffile < 2025 writes 0.972 µm/px back as 0.9720004, which makes an
+        # exact 2× downsample 1.9999992 and would pass over the level that matches; 0.01% absorbs that rounding.
+        return int(self.osr.get_best_level_for_downsample(downsample * (1 + 1e-4)))
 
     def read(self, x:int, y:int, # top-left corner in level-0 pixels
              level:int, w:int, h:int, # pyramid level and size in that level's pixels
