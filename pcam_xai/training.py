@@ -289,8 +289,8 @@ def _card_problem(card) -> str|None:
             or not all(isinstance(c, (str, int)) and not isinstance(c, bool) for c in classes)):
         return f"has classes={classes!r}; it must list 2 or more distinct class names"
     if not (n_out == len(classes) or (n_out == 1 and len(classes) == 2)):
-        return (f"has n_out={n_out} but {len(classes)} classes {classes} (a model with n_out=1 has 2 classes, "
-                "n_out=k has k)")
+        return (f"has n_out={n_out} but {len(classes)} classes {classes} "
+                "(a model with n_out=1 has 2 classes, n_out=k has k)")
     if (not isinstance(size, list) or len(size) != 3
             or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)):
         return f"has input_size={size!r}; it must be [3, height, width]"
@@ -299,8 +299,8 @@ def _card_problem(card) -> str|None:
     if norm is not None and not (isinstance(norm, list) and len(norm) == 2
                                  and all(isinstance(v, list) and len(v) == 3 and all(map(_is_num, v)) for v in norm)
                                  and all(s > 0 for s in norm[1])):
-        return (f"has normalize={norm!r}; it must be null or [mean, std] with 3 numbers each (one per RGB channel, "
-                "std > 0)")
+        return (f"has normalize={norm!r}; it must be null or [mean, std] "
+                "with 3 numbers each (one per RGB channel, std > 0)")
     if not isinstance(card.get('model_kwargs', {}), dict):
         return f"has model_kwargs={card['model_kwargs']!r}; it must be an object of create_model keyword arguments"
     if 'mpp' in card and not (_is_num(card['mpp']) and card['mpp'] > 0):

@@ -183,8 +183,7 @@ def _ifd_past_end(f, size:int) -> int|None:
     return None
 
 def _damage(path:Path) -> str|None:
-    ("Why a slide file looks truncated or corrupt (empty; a TIFF whose directories or image data lie past its end, "
-     "or whose structure cannot be read), or None.")
+    "Why a slide file looks truncated or corrupt (empty, TIFF data past its end, unreadable structure), or None."
     size = path.stat().st_size
     if size == 0: return "it is empty (0 bytes)"
     import logging, tifffile

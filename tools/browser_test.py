@@ -6,10 +6,11 @@ Without --checkpoint a tiny reference CNN is trained first (one epoch on 512 PCa
 Steps: start `pcam-xai explore --port 0` (it must print a real port); open the URL in Debian's chromium (Selenium +
 /usr/bin/chromedriver, nothing is downloaded) the moment it is printed: the first content (a progress bar) within 5 s
 on 2 cores (the limit scaled by the load average over the core count on a busier machine); wait for the gallery; change
-the true-class filter (the count must change) and the method (the detail image must change); upload a PCam patch from hcd/train and a 20 MB TIFF (over tornado's default 10 MB websocket
-limit: it must arrive and be resized with a note) and a 1×1 PNG (refused in one line); the upload button counts the
-images held; no error text or traceback shows; save screenshots; leave the page: its kernel must stop (culled); stop the
-server with SIGTERM: no server or kernel process may remain. The server is always stopped.
+the true-class filter (the count must change) and the method (the detail image must change); upload a PCam patch from
+hcd/train and a 20 MB TIFF (over tornado's default 10 MB websocket limit: it must arrive and be resized with a note)
+and a 1×1 PNG (refused in one line); the upload button counts the images held; no error text or traceback shows; save
+screenshots; leave the page: its kernel must stop (culled); stop the server with SIGTERM: no server or kernel process
+may remain. The server is always stopped.
 Exit code 0: passed; 1: a check failed; 77: no Chromium/chromedriver (skipped).
 """
 from __future__ import annotations
