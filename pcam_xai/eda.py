@@ -163,7 +163,7 @@ def _stain_summary(feats:pd.DataFrame, comps:list, classes:list) -> pd.DataFrame
     return pd.DataFrame.from_dict(rows, orient='index').rename_axis('class')
 
 def _stain_figure(feats:pd.DataFrame, comps:list, classes:list, title:str, bins:int=40) -> Figure:
-    "Per component: overlaid histograms (up to 3 classes) or percentile bars per class; then a scatter of the first two."
+    "Per component: overlaid histograms (up to 3 classes) or percentile bars per class; then a scatter of two."
     d = feats.dropna(subset=comps)
     k, cols = len(classes), _colors(len(classes))
     many = k > 3
@@ -266,7 +266,8 @@ def _bh_table(ds_or_df) -> pd.DataFrame:
     miss = [c for c in _BH_COLS if c not in df.columns]
     if miss:
         raise DataError(
-            f"breakhis_summary: the table lacks column(s) {', '.join(miss)} (it has {', '.join(map(str, df.columns))}). "
+            f"breakhis_summary: the table lacks column(s) {', '.join(miss)} "
+            f"(it has {', '.join(map(str, df.columns))}). "
             "Use BreakHis(...).df or breakhis_df().")
     if not len(df): raise DataError("breakhis_summary: the BreakHis table is empty (0 images).")
     return df
@@ -274,7 +275,7 @@ def _bh_table(ds_or_df) -> pd.DataFrame:
 def breakhis_summary(ds_or_df, # a `BreakHis` dataset or its image table (`breakhis_df`, `BreakHis.df`)
                      name:str='BreakHis', # figure title
                     ) -> tuple[dict, Figure]:
-    "Images per patient, per magnification and per subtype (dict of DataFrames 'patient', 'mag', 'subtype'), and a figure."
+    "Images per patient, per magnification and per subtype (DataFrames 'patient', 'mag', 'subtype'), and a figure."
     df = _bh_table(ds_or_df)
     per_pat = df.pivot_table(index='patient', columns='mag', values='label', aggfunc='size', fill_value=0)
     per_pat.columns = [f'{m}X' for m in per_pat.columns]
@@ -317,7 +318,7 @@ def breakhis_summary(ds_or_df, # a `BreakHis` dataset or its image table (`break
 
 # %% ../nbs/03b_eda.ipynb #7c06546b
 def _cache(ds, idxs:np.ndarray, limit_mb:float) -> HistoDataset:
-    "Items `idxs` (increasing) of `ds`: in memory (an `ArrayDataset`) if they share a size and fit in `limit_mb`, else a view."
+    "Items `idxs` (increasing) of `ds`: an in-memory `ArrayDataset` if they share a size and fit `limit_mb`, or a view."
     view = _Subset(ds, idxs)
     if np.asarray(view.read_many([0])).nbytes * len(idxs) > limit_mb * 2**20: return view
     parts = list(_batches(view, np.arange(len(idxs))))

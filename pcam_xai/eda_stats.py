@@ -302,7 +302,7 @@ def find_near_duplicates(ds, # any pcam_xai dataset
                          dihedral:bool=True, # count rotated and mirrored copies as duplicates
                          chunk:int=256, # items per `read_many` call
                         ) -> pd.DataFrame:
-    "Pairs of near-identical images by dHash, closest first: i, j (item of `other` if given), distance, labels, classes."
+    "Pairs of near-identical images by dHash, closest first: i, j (of `other` if given), distance, labels, classes."
     _check_ds(ds, 'find_near_duplicates')
     if other is not None: _check_ds(other, 'find_near_duplicates (other)')
     hs, chunk = _int_arg(hash_size, 'hash_size', 2), _int_arg(chunk, 'chunk', 1)
@@ -310,7 +310,8 @@ def find_near_duplicates(ds, # any pcam_xai dataset
     md = round(nbits * 5 / 64) if max_distance is None else _int_arg(max_distance, 'max_distance', 0)
     if md >= nbits:
         raise ConfigError(f"max_distance={md} is not below the {nbits} bits of a hash_size={hs} hash, so every pair "
-                          f"would match. Use a value well below {nbits // 2} (random images differ in about half the bits).")
+                          f"would match. Use a value well below {nbits // 2} "
+                          "(random images differ in about half the bits).")
     ia = _spread(len(ds.targets), max_items)
     ha = _hashes(ds, ia, hs, dihedral, chunk)
     if other is None: ib, hb = ia, (ha[:, 0] if dihedral else ha)

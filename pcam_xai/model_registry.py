@@ -114,7 +114,8 @@ def _create_timm(name:str, n_out:int, pretrained:bool, in_chans:int, cache_dir=N
         return timm.create_model(name, pretrained=True, pretrained_cfg_overlay=overlay, **kwargs)
     where = _places_text(cfg, cache_dir)
     fix = (f"Use pretrained=False, or download them once on a machine with network "
-           f"(timm.create_model({name!r}, pretrained=True)) and copy the cache folder here (or set HF_HUB_CACHE to it).")
+           f"(timm.create_model({name!r}, pretrained=True)) and copy the cache folder here "
+           "(or set HF_HUB_CACHE to it).")
     if _hf_offline():
         raise ModelError(f"The pretrained weights for {name!r} are not cached on this machine and HF_HUB_OFFLINE "
                          f"is set, so they cannot be downloaded. They would be cached in {where}. {fix}")

@@ -18,13 +18,12 @@ from .model_registry import (register_model, list_models, create_model, count_pa
 from .model_registry import _check_n_out, _create_timm, _unknown_model   # one copy of the checks, there
 
 # %% auto #0
-__all__ = ['TokenSelfAttention', 'ReferenceCNN', 'count_params', 'reference_cnn', 'resnet_transfer', 'TinyCNN', 'MagExtractor',
-           'MagFusion', 'MagConcat', 'hierarchy_mask', 'SpatialAttentionPool', 'MagAttention', 'mag_concat',
-           'mag_attention']
+__all__ = ['TokenSelfAttention', 'ReferenceCNN', 'reference_cnn', 'resnet_transfer', 'TinyCNN', 'MagExtractor', 'MagFusion',
+           'MagConcat', 'hierarchy_mask', 'SpatialAttentionPool', 'MagAttention', 'mag_concat', 'mag_attention']
 
 # %% ../nbs/04_models.ipynb #4ce2c2f1
 class TokenSelfAttention(nn.Module):
-    "Single-head scaled dot-product self-attention over tokens, `B×N×dim → B×N×attn_dim`; keeps the matrix if `keep_attn`."
+    "Single-head scaled dot-product self-attention, tokens `B×N×dim → B×N×attn_dim`; keeps the matrix if `keep_attn`."
     def __init__(self,
                  dim:int=256, # width of the input tokens (channels of the feature map)
                  attn_dim:int=128, # width of queries, keys, values and output (d_k)
@@ -53,7 +52,7 @@ def _conv_block(c_in:int, c:int) -> nn.Sequential:
 
 # %% ../nbs/04_models.ipynb #bbc748f5
 class ReferenceCNN(nn.Module):
-    "The PCam reference model: conv blocks (64, 128, 256), self-attention over the 12×12 grid, mean of tokens, MLP head."
+    "The PCam reference model: conv blocks (64, 128, 256), self-attention over the 12×12 grid, token mean, MLP head."
     default_cam_layer = 'features.2'
     def __init__(self,
                  n_out:int=1, # number of logits: 1 for binary (sigmoid), else the number of classes
@@ -151,13 +150,6 @@ class ReferenceCNN(nn.Module):
         "Replace the final linear layer with a fresh one giving `n_out` logits."
         self.head[-1] = nn.Linear(self.head[-1].in_features, _check_n_out(n_out))
         self.num_classes = n_out
-
-# %% ../nbs/04_models.ipynb #d852d57e
-def count_params(model:nn.Module, # any torch module
-                 trainable:bool=False, # count only parameters with `requires_grad`
-                ) -> int:
-    "Number of (trainable) parameters of `model`."
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable)
 
 # %% ../nbs/04_models.ipynb #3ea4a3f6
 @register_model
