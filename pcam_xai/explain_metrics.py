@@ -10,9 +10,10 @@ import copy, time
 import numpy as np
 import pandas as pd
 import torch, torch.nn as nn, torch.nn.functional as F
-from .core import ModelError, ConfigError, DataError, check_int
-from .explain import (explain, list_methods, class_probs, resolve_target, check_input, eval_mode,
-                              model_device, make_baseline, find_layer, overlay, upsample_maps, PixelSpace)
+from .core import ModelError, ConfigError, DataError, check_int, class_probs, eval_mode, model_device
+from .checkpoint import PixelSpace
+from .explain import (explain, list_methods, resolve_target, check_input, make_baseline, find_layer, overlay,
+                              upsample_maps)
 
 # %% auto #0
 __all__ = ['perturbation_curves', 'curve_auc', 'deletion_auc', 'insertion_auc', 'energy_in_mask', 'pointing_game', 'center_mask',
