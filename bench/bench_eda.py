@@ -1,6 +1,7 @@
-"""Speed of the hand-written pieces of `pcam_xai.eda` against the usual way of doing the same thing, side by side in one run.
+"""Speed of the hand-written pieces of `pcam_xai.eda_stats` against the usual way of doing the same thing, side by side.
 
-- `to_hed` (256-entry log table, float32) against scikit-image's `skimage.color.rgb2hed` (float64 log per pixel);
+- `to_hed` (`rgb_to_hed` tabulated at the 256 levels of each channel, float32) against scikit-image's
+  `skimage.color.rgb2hed` (float64 log per pixel);
   the maximum absolute difference of their outputs is printed too;
 - `dhash` on a whole batch (area-averaging matrix products) against the `imagehash`-style dHash of one PIL image at a time
   (`convert('L').resize((hs+1, hs), LANCZOS)`, then comparisons), the way `imagehash.dhash` computes it; and `dhash` with
@@ -47,10 +48,10 @@ def main():
     ap.add_argument('--data', default=os.environ.get('PCAM_XAI_DATA'), help='data root with pcam/ (default: $PCAM_XAI_DATA)')
     a = ap.parse_args()
     from skimage.color import rgb2hed
-    from pcam_xai.eda import to_hed, dhash
+    from pcam_xai.eda_stats import to_hed, dhash
     x, src = load_patches(a.n, a.data)
     n = len(x)
-    chunk = 256   # what pcam_xai.eda reads per read_many call
+    chunk = 256   # what pcam_xai.eda_stats reads per read_many call
     def ours_hed():
         for s in range(0, n, chunk): to_hed(x[s:s + chunk])
     def sk_hed():
@@ -58,12 +59,13 @@ def main():
     diff = max(float(np.abs(to_hed(x[s:s + chunk]) - rgb2hed(x[s:s + chunk])).max()) for s in range(0, n, chunk))
     rows = []
     t_sk, t_ours = best(sk_hed, a.repeat), best(ours_hed, a.repeat)
-    rows += [('skimage.color.rgb2hed', t_sk, 1.0), ('pcam_xai.eda.to_hed', t_ours, t_sk / t_ours)]
+    rows += [('skimage.color.rgb2hed', t_sk, 1.0), ('pcam_xai.eda_stats.to_hed', t_ours, t_sk / t_ours)]
     t_pil = best(lambda: pil_dhash(x), a.repeat)
     t_dh = best(lambda: [dhash(x[s:s + chunk]) for s in range(0, n, chunk)], a.repeat)
     t_dh8 = best(lambda: [dhash(x[s:s + chunk], dihedral=True) for s in range(0, n, chunk)], a.repeat)
-    rows += [('dHash, one PIL image at a time (imagehash way)', t_pil, 1.0), ('pcam_xai.eda.dhash (batch)', t_dh, t_pil / t_dh),
-             ('pcam_xai.eda.dhash (batch, dihedral: 8 hashes each)', t_dh8, t_pil / t_dh8)]
+    rows += [('dHash, one PIL image at a time (imagehash way)', t_pil, 1.0),
+             ('pcam_xai.eda_stats.dhash (batch)', t_dh, t_pil / t_dh),
+             ('pcam_xai.eda_stats.dhash (batch, dihedral: 8 hashes each)', t_dh8, t_pil / t_dh8)]
     print(f"{src}; {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; best of {a.repeat}\n")
     print('| method | seconds | images/s | speed-up vs the row-group peer |\n|---|---|---|---|')
     for name, t, r in rows: print(f'| {name} | {t:.3f} | {n / t:,.0f} | {r:.1f}× |')

@@ -10,9 +10,10 @@ import copy, time
 import numpy as np
 import pandas as pd
 import torch, torch.nn as nn, torch.nn.functional as F
-from .core import ModelError, ConfigError, DataError, check_int
-from .explain import (explain, list_methods, class_probs, resolve_target, check_input, eval_mode,
-                              model_device, make_baseline, find_layer, overlay, upsample_maps, PixelSpace)
+from .core import ModelError, ConfigError, DataError, check_int, class_probs, eval_mode, model_device
+from .checkpoint import PixelSpace
+from .explain import (explain, list_methods, resolve_target, check_input, make_baseline, find_layer, overlay,
+                              upsample_maps)
 
 # %% auto #0
 __all__ = ['perturbation_curves', 'curve_auc', 'deletion_auc', 'insertion_auc', 'energy_in_mask', 'pointing_game', 'center_mask',
@@ -71,18 +72,29 @@ def _predict(model, x, bs):
     "Logits of `x` in batches of `bs`."
     return torch.cat([model(x[i:i+bs]) for i in range(0, len(x), bs)])
 
-def curve_auc(curves:torch.Tensor) -> torch.Tensor:
+def curve_auc(curves:torch.Tensor, # B×(steps+1) curves from `perturbation_curves`
+             ) -> torch.Tensor:
     "Area under each `B×(steps+1)` curve on [0, 1] (trapezoid rule)."
     return torch.trapezoid(curves, dx=1 / (curves.shape[1] - 1), dim=1)
 
-def deletion_auc(model:nn.Module, x:torch.Tensor, maps:torch.Tensor, target=None,
-                 steps:int=32, baseline='zero', bs:int=128, # see `perturbation_curves`
+def deletion_auc(model:nn.Module, # the model
+                 x:torch.Tensor, # B×C×H×W float images as the model sees them
+                 maps:torch.Tensor, # B×H×W attributions (higher = more important)
+                 target=None, # class per image; None: the predicted class
+                 steps:int=32, # number of steps
+                 baseline='zero', # what removed pixels become (see `perturbation_curves`)
+                 bs:int=128, # perturbed images per forward pass
                 ) -> torch.Tensor:
     "Deletion AUC per image (lower = more faithful): target probability as the most important pixels are removed."
     return curve_auc(perturbation_curves(model, x, maps, target, 'deletion', steps, baseline, bs))
 
-def insertion_auc(model:nn.Module, x:torch.Tensor, maps:torch.Tensor, target=None,
-                  steps:int=32, baseline='blur', bs:int=128, # see `perturbation_curves`
+def insertion_auc(model:nn.Module, # the model
+                  x:torch.Tensor, # B×C×H×W float images as the model sees them
+                  maps:torch.Tensor, # B×H×W attributions (higher = more important)
+                  target=None, # class per image; None: the predicted class
+                  steps:int=32, # number of steps
+                  baseline='blur', # what not-yet-restored pixels are (see `perturbation_curves`)
+                  bs:int=128, # perturbed images per forward pass
                  ) -> torch.Tensor:
     "Insertion AUC per image (higher = more faithful): target probability as the most important pixels are restored."
     return curve_auc(perturbation_curves(model, x, maps, target, 'insertion', steps, baseline, bs))
@@ -132,7 +144,8 @@ def pointing_game(maps:torch.Tensor, # B×H×W maps
 
 def center_mask(size, # (H, W) or an int
                 box:int=32, # side of the centre square
-                device=None) -> torch.Tensor:
+                device=None, # device of the mask (None: the CPU)
+               ) -> torch.Tensor:
     "Boolean H×W mask of the centre `box`×`box` square (PCam's label region)."
     H, W = (size, size) if isinstance(size, int) else tuple(size)
     if isinstance(box, bool) or not isinstance(box, int) or not 0 < box <= min(H, W):
@@ -161,13 +174,15 @@ def _reinit(module):
         for p in module.parameters(recurse=False): p.normal_(0, float(p.std()) if p.numel() > 1 and p.std() > 0
                                                              else 0.02)
 
-def rank_correlation(a:torch.Tensor, b:torch.Tensor) -> np.ndarray:
+def rank_correlation(a:torch.Tensor, # B×H×W maps (tensor or array)
+                     b:torch.Tensor, # B×H×W maps to compare with, the same shape
+                    ) -> np.ndarray:
     "Spearman correlation per image between two `B×H×W` stacks (ties get average ranks; NaN where a map is constant)."
     from scipy.stats import rankdata
     a, b = (np.asarray(v.detach().cpu().double() if isinstance(v, torch.Tensor) else v, np.float64).reshape(len(v), -1)
             for v in (a, b))
-    if a.shape != b.shape: raise DataError(f"The two stacks of maps differ in shape: {a.shape} and {b.shape} "
-                                           "(flattened).")
+    if a.shape != b.shape:
+        raise DataError(f"The two stacks of maps differ in shape: {a.shape} and {b.shape} (flattened).")
     ra, rb = rankdata(a, axis=1), rankdata(b, axis=1)
     ra -= ra.mean(1, keepdims=True); rb -= rb.mean(1, keepdims=True)
     den = np.sqrt((ra ** 2).sum(1) * (rb ** 2).sum(1))
@@ -189,8 +204,8 @@ def randomization_check(model:nn.Module, # the (trained) model; left untouched
     names = [n for n, _ in _param_layers(model)]
     if isinstance(layers, str):
         if layers not in ('cascade', 'independent', 'all'):
-            raise ConfigError(f"layers={layers!r} is not known. Use 'cascade', 'independent', 'all' or a list of "
-                              "layer names.")
+            raise ConfigError(f"layers={layers!r} is not known. "
+                              "Use 'cascade', 'independent', 'all' or a list of layer names.")
         order, how = names[::-1], layers
     else:
         order, how = list(layers), 'cascade'
@@ -219,9 +234,9 @@ def randomization_check(model:nn.Module, # the (trained) model; left untouched
     return pd.DataFrame(rows)
 
 # %% ../nbs/06a_explain.metrics.ipynb #2d45be57
-def default_methods(model:nn.Module) -> list[str]:
-    ("Every method that applies to `model` ('attention' only when it, or the model `PixelSpace` wraps, has "
-     "`attention_map`).")
+def default_methods(model:nn.Module, # the model (or a `PixelSpace` around it)
+                   ) -> list[str]:
+    "Every method that applies to `model` ('attention' only when it, or the model it wraps, has `attention_map`)."
     inner = model.model if isinstance(model, PixelSpace) else model
     return [m for m in list_methods() if m != 'attention' or callable(getattr(inner, 'attention_map', None))]
 
@@ -241,8 +256,7 @@ def compare_methods(model:nn.Module, # the model
                     randomize:bool=True, # run the randomisation check (one extra explanation per method)
                     method_kw:dict|None=None, # per-method options, e.g. {'ig': dict(n_steps=16)}
                    ) -> pd.DataFrame:
-    ("One row per method: deletion / insertion AUC, centre and mask energy, pointing game, randomisation correlation, "
-     "speed.")
+    "One row per method: deletion/insertion AUC, centre and mask energy, pointing game, randomisation check, speed."
     x = check_input(x).to(model_device(model))
     y = torch.as_tensor(np.asarray(y.cpu() if isinstance(y, torch.Tensor) else y)).long().reshape(-1).to(x.device)
     if len(y) != len(x): raise DataError(f"y holds {len(y)} labels for {len(x)} images; pass one label per image.")
@@ -287,7 +301,7 @@ def method_grid(model:nn.Module, # the model
                 labels=None, # optional labels, shown with the prediction at the left of each row
                 center_box:int|None=32, # centre box to draw; None: none
                 method_kw:dict|None=None, # per-method options
-                class_names=('normal', 'metastatic'),
+                class_names=('normal', 'metastatic'), # names of the classes, for the row labels
                 size:float=1.6, # inches per panel
                ):
     "A figure with one row per image and one column per method (the image itself first)."

@@ -1,4 +1,4 @@
-"""The PCam reference CNN with self-attention, one timm-style factory over it and every timm backbone, freezing policies for transfer learning, the default Grad-CAM layer of any model, and a model summary.
+"""The architectures pcam_xai adds to timm's, registered by name: the PCam reference CNN with self-attention, a ResNet for transfer learning, and the multi-magnification fusion models for BreakHis.
 
 Docs: https://pcam-xai.github.io/pcam_xai/models.html.md"""
 
@@ -6,27 +6,24 @@ Docs: https://pcam-xai.github.io/pcam_xai/models.html.md"""
 
 # %% ../nbs/04_models.ipynb #e4c240ab
 from __future__ import annotations
-import os, time, difflib, fnmatch, statistics
-from pathlib import Path
-from urllib.parse import urlparse
 import torch
 from torch import nn
 import torch.nn.functional as F
 import timm
 from torchvision.ops import SqueezeExcitation
-from .core import PcamXaiError, ModelError, check_int
+from .core import ModelError, check_int
 from .data.breakhis import MAGS, check_mags
+from .model_registry import (register_model, list_models, create_model, count_params, freeze_to,
+                                     default_cam_layer, model_summary, find_cached_weights)
+from .model_registry import _check_n_out, _create_timm, _unknown_model   # one copy of the checks, there
 
 # %% auto #0
-__all__ = ['TokenSelfAttention', 'ReferenceCNN', 'count_params', 'register_model', 'list_models', 'reference_cnn',
-           'find_cached_weights', 'create_model', 'freeze_to', 'resnet_transfer', 'default_cam_layer', 'model_summary',
-           'TinyCNN', 'MagExtractor', 'MagFusion', 'MagConcat', 'hierarchy_mask', 'SpatialAttentionPool',
-           'MagAttention', 'mag_concat', 'mag_attention']
+__all__ = ['TokenSelfAttention', 'ReferenceCNN', 'reference_cnn', 'resnet_transfer', 'TinyCNN', 'MagExtractor', 'MagFusion',
+           'MagConcat', 'hierarchy_mask', 'SpatialAttentionPool', 'MagAttention', 'mag_concat', 'mag_attention']
 
 # %% ../nbs/04_models.ipynb #4ce2c2f1
 class TokenSelfAttention(nn.Module):
-    ("Single-head scaled dot-product self-attention over tokens, `B×N×dim → B×N×attn_dim`; keeps the attention matrix "
-     "when `keep_attn`.")
+    "Single-head scaled dot-product self-attention, tokens `B×N×dim → B×N×attn_dim`; keeps the matrix if `keep_attn`."
     def __init__(self,
                  dim:int=256, # width of the input tokens (channels of the feature map)
                  attn_dim:int=128, # width of queries, keys, values and output (d_k)
@@ -37,7 +34,9 @@ class TokenSelfAttention(nn.Module):
         self.scale = attn_dim ** -0.5
         self.keep_attn, self.last_attn = False, None
 
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
+    def forward(self, x:torch.Tensor, # tokens, B×N×dim
+               ) -> torch.Tensor:
+        "Attended tokens, B×N×attn_dim (and `last_attn`, B×N×N, when `keep_attn`)."
         q, k, v = self.q(x), self.k(x), self.v(x)
         if self.keep_attn:  # explicit softmax path: the weights are needed
             attn = (q @ k.transpose(-2, -1) * self.scale).softmax(dim=-1)
@@ -47,15 +46,13 @@ class TokenSelfAttention(nn.Module):
         return self.proj(out)
 
 # %% ../nbs/04_models.ipynb #e63aa4c4
-def _check_n_out(n_out): return check_int(n_out, 'n_out', hint=' (1 for one binary logit, else the number of classes)')
-
 def _conv_block(c_in:int, c:int) -> nn.Sequential:
+    "3×3 conv, ReLU, 2×2 max-pool."
     return nn.Sequential(nn.Conv2d(c_in, c, 3, padding=1), nn.ReLU(inplace=False), nn.MaxPool2d(2))
 
 # %% ../nbs/04_models.ipynb #bbc748f5
 class ReferenceCNN(nn.Module):
-    ("The PCam reference model: conv blocks (64, 128, 256) → self-attention over the 12×12 grid → mean over tokens → "
-     "MLP head.")
+    "The PCam reference model: conv blocks (64, 128, 256), self-attention over the 12×12 grid, token mean, MLP head."
     default_cam_layer = 'features.2'
     def __init__(self,
                  n_out:int=1, # number of logits: 1 for binary (sigmoid), else the number of classes
@@ -77,15 +74,17 @@ class ReferenceCNN(nn.Module):
         if len(widths) != 3: self.default_cam_layer = f'features.{len(widths)-1}'
         self.img_size = (96, 96)
 
-    def grid(self, h:int, w:int) -> tuple:
+    def grid(self,
+             h:int, # input height
+             w:int, # input width
+            ) -> tuple:
         "Token grid `(h/8, w/8)` of an `h×w` input; `ModelError` if the sizes do not divide."
         r = self.reduction
         if h % r or w % r or h < r or w < r:
             fix = tuple(max(r, round(s / r) * r) for s in (h, w))
-            raise ModelError(f"ReferenceCNN needs an input whose height and width are multiples of {r} (it halves "
-                             f"them "
-                             f"{len(self.features)} times), got {h}×{w}. Resize or crop the images, e.g. to "
-                             f"{fix[0]}×{fix[1]}.")
+            raise ModelError(f"ReferenceCNN needs an input whose height and width are multiples of {r} "
+                             f"(it halves them {len(self.features)} times), got {h}×{w}. "
+                             f"Resize or crop the images, e.g. to {fix[0]}×{fix[1]}.")
         return (h // r, w // r)
 
     @property
@@ -93,34 +92,44 @@ class ReferenceCNN(nn.Module):
         "Token grid of the last input (12×12 for the 96×96 PCam patches before any forward pass)."
         return self.grid(*self.img_size)
 
-    def forward_features(self, x:torch.Tensor) -> torch.Tensor:
+    def forward_features(self,
+                         x:torch.Tensor, # B×C×H×W images, H and W multiples of 8
+                        ) -> torch.Tensor:
         "The last conv block's output, `B×256×h/8×w/8`."
         if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != self.in_chans:
             got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ModelError(f"ReferenceCNN expects a float tensor of shape (batch, {self.in_chans}, height, width), "
-                             f"got {got}. "
-                             "Add a batch dimension (x[None]) or convert channels-last images with x.permute(0, 3, 1, "
-                             "2).")
+                             f"got {got}. Add a batch dimension (x[None]) "
+                             "or convert channels-last images with x.permute(0, 3, 1, 2).")
         self.grid(*x.shape[-2:])
         self.img_size = tuple(x.shape[-2:])
         return self.features(x)
 
     def _tokens(self, feats:torch.Tensor) -> torch.Tensor:
+        "The feature map as grid tokens, checked."
         if feats.ndim != 4 or feats.shape[1] != self.num_features:
-            raise ModelError(f"forward_head expects the feature map of forward_features, shape (batch, "
-                             f"{self.num_features}, h, w), "
-                             f"got {tuple(feats.shape)}.")
+            raise ModelError(f"forward_head expects the feature map of forward_features, "
+                             f"shape (batch, {self.num_features}, h, w), got {tuple(feats.shape)}.")
         return feats.flatten(2).transpose(1, 2)  # B×(h·w)×C, row-major over the grid
 
-    def forward_head(self, feats:torch.Tensor, pre_logits:bool=False) -> torch.Tensor:
+    def forward_head(self,
+                     feats:torch.Tensor, # the output of `forward_features`
+                     pre_logits:bool=False, # return the 64-d features before the last linear layer
+                    ) -> torch.Tensor:
         "Attention over the grid tokens, mean over tokens, MLP: logits (or the 64-d pre-logits)."
         x = self.attn(self._tokens(feats)).mean(1)
         return self.head[:-1](x) if pre_logits else self.head(x)
 
-    def forward(self, x:torch.Tensor) -> torch.Tensor: return self.forward_head(self.forward_features(x))
+    def forward(self,
+                x:torch.Tensor, # B×C×H×W images
+               ) -> torch.Tensor:
+        "Logits, B×n_out."
+        return self.forward_head(self.forward_features(x))
 
     @torch.no_grad()
-    def attention_map(self, x:torch.Tensor) -> torch.Tensor:
+    def attention_map(self,
+                      x:torch.Tensor, # B×C×H×W images
+                     ) -> torch.Tensor:
         "Attention matrix `B×N×N` of `x` (N = grid cells, 144 for 96×96; row i: where cell i looks), rows sum to 1."
         keep = self.attn.keep_attn
         self.attn.keep_attn = True
@@ -135,41 +144,12 @@ class ReferenceCNN(nn.Module):
         "The final linear layer (timm's name for it)."
         return self.head[-1]
 
-    def reset_classifier(self, n_out:int):
+    def reset_classifier(self,
+                         n_out:int, # logits of the new layer
+                        ):
         "Replace the final linear layer with a fresh one giving `n_out` logits."
         self.head[-1] = nn.Linear(self.head[-1].in_features, _check_n_out(n_out))
         self.num_classes = n_out
-
-# %% ../nbs/04_models.ipynb #d852d57e
-def count_params(model:nn.Module, # any torch module
-                 trainable:bool=False, # count only parameters with `requires_grad`
-                ) -> int:
-    "Number of (trainable) parameters of `model`."
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable)
-
-# %% ../nbs/04_models.ipynb #0f81c83d
-_model_registry = {}
-
-def register_model(fn=None, # constructor `fn(n_out=1, pretrained=False, in_chans=3, **kw) -> nn.Module`
-                   *, name:str|None=None, # registry name; default `fn.__name__`
-                   overwrite:bool=False, # replace a different constructor already registered under `name`
-                  ):
-    ("Decorator adding a model constructor to pcam_xai's registry (usable as `@register_model` or "
-     "`@register_model(name=...)`).")
-    def _register(f):
-        key = name or f.__name__
-        old = _model_registry.get(key)
-        if old is not None and not overwrite and (old.__module__, old.__qualname__) != (f.__module__, f.__qualname__):
-            raise ModelError(f"A model named {key!r} is already registered ({old.__module__}.{old.__qualname__}). "
-                             "Register under another name, or pass overwrite=True to replace it.")
-        _model_registry[key] = f
-        return f
-    return _register if fn is None else _register(fn)
-
-def list_models(pattern:str='*', # shell-style pattern, e.g. 'resnet*'
-               ) -> list:
-    "Names in pcam_xai's registry matching `pattern` (for the timm backbones also accepted, see `timm.list_models`)."
-    return sorted(n for n in _model_registry if fnmatch.fnmatch(n, pattern))
 
 # %% ../nbs/04_models.ipynb #3ea4a3f6
 @register_model
@@ -183,142 +163,6 @@ def reference_cnn(n_out:int=1, # number of logits
         raise ModelError("reference_cnn has no pretrained weights: it is trained from scratch on PCam. "
                          "Use pretrained=False, or load the checkpoint of a model you trained.")
     return ReferenceCNN(n_out=n_out, in_chans=in_chans, **kwargs)
-
-# %% ../nbs/04_models.ipynb #0ce67a18
-def _weights_cfg(name:str):
-    "timm's pretrained config for `name` ('arch' or 'arch.tag'), or `ModelError`."
-    from timm.models import get_pretrained_cfg
-    try: cfg = get_pretrained_cfg(name)
-    except RuntimeError as e:
-        raise ModelError(f"{e} See timm.list_models({name.split('.')[0]!r}, pretrained=True) for the tags with "
-                         f"weights.") from None
-    if cfg is None or not (cfg.hf_hub_id or cfg.url or cfg.file):
-        raise ModelError(f"timm has no pretrained weights for {name!r}. Use pretrained=False, or a model from "
-                         "timm.list_models(pretrained=True).")
-    return cfg
-
-def _hf_places(cfg, cache_dir=None) -> list:
-    "(hub repo, revision, cache folder, file names) where the Hugging Face hub caches `cfg`'s weights."
-    from huggingface_hub import constants
-    if not cfg.hf_hub_id: return []
-    repo, _, rev = cfg.hf_hub_id.partition('@')
-    folder = Path(cache_dir or constants.HF_HUB_CACHE)/('models--' + repo.replace('/', '--'))
-    return [(repo, rev or None, folder,
-             [cfg.hf_hub_filename] if cfg.hf_hub_filename else ['model.safetensors', 'pytorch_model.bin'])]
-
-def _url_place(cfg, cache_dir=None):
-    "The file torch hub caches `cfg.url` in, or None."
-    if not cfg.url: return None
-    return Path(cache_dir or Path(torch.hub.get_dir())/'checkpoints')/os.path.basename(urlparse(cfg.url).path)
-
-def _cached(cfg, cache_dir=None):
-    "`(path, from_hf)` of cached weights for `cfg`, or None; only looks at files."
-    from huggingface_hub import try_to_load_from_cache
-    for repo, rev, _, fnames in _hf_places(cfg, cache_dir):
-        for fn in fnames:
-            p = try_to_load_from_cache(repo, fn, cache_dir=cache_dir, revision=rev)
-            if isinstance(p, str): return Path(p), True
-    p = _url_place(cfg, cache_dir)
-    return (p, False) if p is not None and p.is_file() else None
-
-def _places_text(cfg, cache_dir=None) -> str:
-    res = [f"{folder} (Hugging Face hub cache)" for _, _, folder, _ in _hf_places(cfg, cache_dir)]
-    if (p := _url_place(cfg, cache_dir)) is not None: res.append(f"{p} (torch hub cache)")
-    return ' or '.join(res)
-
-def _hf_offline() -> bool:
-    "Whether `HF_HUB_OFFLINE`/`TRANSFORMERS_OFFLINE` forbid downloads, read now."
-    from huggingface_hub import constants
-    on = lambda k: os.environ.get(k, '').strip().lower() in ('1', 'true', 'yes', 'on')
-    return bool(constants.HF_HUB_OFFLINE) or on('HF_HUB_OFFLINE') or on('TRANSFORMERS_OFFLINE')
-
-def find_cached_weights(name:str, # timm model name, optionally with a weight tag: 'resnet50', 'resnet50.a1_in1k'
-                        cache_dir:str|Path|None=None,
-                        # cache folder given to timm; default: the HF hub and torch hub caches
-                       ) -> Path|None:
-    "The cached pretrained weight file timm would load for `name`, or None; never touches the network."
-    if not (isinstance(name, str) and timm.is_model(name)): raise _unknown_model(name)
-    hit = _cached(_weights_cfg(name), cache_dir)
-    return hit[0] if hit else None
-
-# %% ../nbs/04_models.ipynb #7add7126
-def _create_timm(name:str, n_out:int, pretrained:bool, in_chans:int, cache_dir=None, **kwargs) -> nn.Module:
-    "`timm.create_model` with cached weights preferred and clear errors when they cannot be had."
-    kwargs = dict(num_classes=n_out, in_chans=in_chans, **kwargs)
-    if cache_dir is not None: kwargs['cache_dir'] = cache_dir
-    if not pretrained: return timm.create_model(name, pretrained=False, **kwargs)
-    cfg = _weights_cfg(name)
-    hit = _cached(cfg, cache_dir)
-    if hit is not None:
-        path, from_hf = hit
-        overlay = dict(file=str(path), source=None)
-        if from_hf: overlay['custom_load'] = False  # hub files are plain state dicts
-        return timm.create_model(name, pretrained=True, pretrained_cfg_overlay=overlay, **kwargs)
-    where, fix = _places_text(cfg, cache_dir), (f"Use pretrained=False, or download them once on a machine with "
-                                                f"network "
-                 f"(timm.create_model({name!r}, pretrained=True)) and copy the cache folder here (or set HF_HUB_CACHE "
-                 f"to it).")
-    if _hf_offline():
-        raise ModelError(f"The pretrained weights for {name!r} are not cached on this machine and HF_HUB_OFFLINE is "
-                         f"set, "
-                         f"so they cannot be downloaded. They would be cached in {where}. {fix}")
-    try: return timm.create_model(name, pretrained=True, **kwargs)
-    except (TypeError, PcamXaiError): raise
-    except Exception as e:
-        raise ModelError(f"Could not download the pretrained weights for {name!r} ({type(e).__name__}: {e}). They are "
-                         f"not "
-                         f"cached in {where}. {fix}") from e
-
-# %% ../nbs/04_models.ipynb #18a5d99f
-def _unknown_model(name) -> ModelError:
-    names = list_models() + timm.list_models()
-    close = difflib.get_close_matches(str(name).lower(), names, n=5, cutoff=0.6)
-    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ''
-    return ModelError(f"Unknown architecture {name!r}.{hint} pcam_xai models: {', '.join(list_models())}; any timm "
-                      f"model "
-                      f"name works too (timm.list_models('resnet*') lists them, {len(names) - len(list_models())} in "
-                      f"all).")
-
-def create_model(name:str, # a name from `list_models()` or any timm model name ('resnet18', 'efficientnet_b0', ...)
-                 n_out:int=1, # number of logits: 1 for a binary task (sigmoid), else the number of classes
-                 pretrained:bool=False, # load pretrained weights (timm models; from the local cache when there)
-                 in_chans:int=3, # input channels
-                 **kwargs, # passed to the constructor (timm: drop_rate, img_size, cache_dir, ...)
-                ) -> nn.Module:
-    "Build model `name` from pcam_xai's registry, else from timm, with `n_out` logits."
-    _check_n_out(n_out); check_int(in_chans, 'in_chans')
-    if not isinstance(name, str): raise ModelError(f"The model name must be a string, got {type(name).__name__}.")
-    if name in _model_registry:
-        return _model_registry[name](n_out=n_out, pretrained=pretrained, in_chans=in_chans, **kwargs)
-    if timm.is_model(name): return _create_timm(name, n_out, pretrained, in_chans, **kwargs)
-    raise _unknown_model(name)
-
-# %% ../nbs/04_models.ipynb #99c55a94
-def freeze_to(model:nn.Module, # the model to (un)freeze in place
-              policy:str='layer2',
-              # 'none', 'all-but-head', or a top-level layer name: it and all layers before it freeze
-             ) -> nn.Module:
-    "Set `requires_grad` by `policy` and return `model`."
-    children = [n for n, _ in model.named_children()]
-    if policy == 'all-but-head':
-        if not hasattr(model, 'get_classifier'):
-            raise ModelError(f"freeze policy 'all-but-head' needs a model with get_classifier(); "
-                             f"{type(model).__name__} has none. "
-                             f"Name the last layer to freeze instead, one of: {', '.join(children)}.")
-        keep = {id(p) for p in model.get_classifier().parameters()}
-        for p in model.parameters(): p.requires_grad_(id(p) in keep)
-        return model
-    if policy == 'none': frozen = set()
-    elif isinstance(policy, str) and policy in children: frozen = set(children[:children.index(policy) + 1])
-    else:
-        raise ModelError(f"Unknown freeze policy {policy!r} for {type(model).__name__}. Use 'none', 'all-but-head', "
-                         f"or one of its "
-                         f"top-level layers: {', '.join(children)}.")
-    for p in model.parameters(recurse=False):
-        p.requires_grad_(not frozen)  # e.g. a ViT's cls token and position embedding
-    for n, c in model.named_children():
-        for p in c.parameters(): p.requires_grad_(n not in frozen)
-    return model
 
 # %% ../nbs/04_models.ipynb #35d56e78
 @register_model
@@ -335,96 +179,8 @@ def resnet_transfer(n_out:int=1, # number of logits
     model = _create_timm(backbone, n_out, pretrained, in_chans, drop_rate=drop_rate, **kwargs)
     if not all(hasattr(model, f'layer{i}') for i in range(1, 5)):
         raise ModelError(f"resnet_transfer needs a ResNet-family backbone (with layer1..layer4), but {backbone!r} "
-                         f"builds a "
-                         f"{type(model).__name__}. Use create_model({backbone!r}) for other architectures.")
+                         f"builds a {type(model).__name__}. Use create_model({backbone!r}) for other architectures.")
     return freeze_to(model, freeze if freeze is not None else ('layer2' if pretrained else 'none'))
-
-# %% ../nbs/04_models.ipynb #d8b0ebb4
-def _probe_cam_layer(model:nn.Module) -> str|None:
-    "Outermost module whose output is the tensor `forward_features` returns, found by one blank forward pass."
-    if not hasattr(model, 'forward_features'): return None
-    p = next(model.parameters(), None)
-    dev, dtype = (p.device, p.dtype) if p is not None else ('cpu', torch.float32)
-    c = next((m.in_channels for m in model.modules() if isinstance(m, nn.Conv2d)), 3)
-    cfg = getattr(model, 'pretrained_cfg', None) or {}
-    sizes = ([tuple(cfg['input_size'][-2:])] if cfg.get('fixed_input_size') else []) + [(32, 32), (64, 64)]
-    sizes += [tuple(cfg.get('input_size', (3, 224, 224))[-2:])]
-    seen = []
-    hooks = [m.register_forward_hook(lambda mod, inp, out, n=n: seen.append((n, out)))
-             for n, m in model.named_modules() if n and not isinstance(m, nn.Identity)]
-    training = model.training
-    try:
-        model.eval()
-        for hw in sizes:
-            seen.clear()
-            try:
-                with torch.no_grad(): out = model.forward_features(torch.zeros(1, c, *hw, device=dev, dtype=dtype))
-            except Exception: continue
-            hits = [n for n, o in seen if o is out]
-            return hits[-1] if hits else None
-        return None
-    finally:
-        for h in hooks: h.remove()
-        model.train(training)
-        seen.clear()
-
-def default_cam_layer(model:nn.Module, # a pcam_xai or timm model
-                     ) -> str:
-    ("Name (a key of `dict(model.named_modules())`) of the layer whose output Grad-CAM uses by default: the last "
-     "feature map.")
-    names = dict(model.named_modules())
-    own = getattr(model, 'default_cam_layer', None)
-    if isinstance(own, str):
-        if own in names: return own
-        raise ModelError(f"{type(model).__name__}.default_cam_layer is {own!r}, which is not a module of the model. "
-                         "Set it to one of the names in dict(model.named_modules()).")
-    blocks = getattr(model, 'blocks', None)
-    if hasattr(model, 'patch_embed') and isinstance(blocks, nn.Sequential) and len(blocks) and hasattr(blocks[-1],
-                                                                                                       'norm1'):
-        return f'blocks.{len(blocks) - 1}.norm1'
-    if (name := _probe_cam_layer(model)) is not None: return name
-    info = getattr(model, 'feature_info', None)
-    try: name = info[-1]['module']
-    except Exception: name = None
-    if name in names: return name
-    raise ModelError(f"Cannot tell which layer of {type(model).__name__} holds its last feature map: it has no "
-                     "`default_cam_layer` attribute, and no module produces what `forward_features` returns. "
-                     "Pass the layer name explicitly (one of dict(model.named_modules())).")
-
-# %% ../nbs/04_models.ipynb #1cbe4aea
-def model_summary(model:nn.Module, # a pcam_xai or timm model
-                  input_size:tuple=(1,3,96,96), # (batch, channels, height, width) of the dummy input
-                  n_runs:int=5, # timed forward passes (after one warm-up)
-                 ) -> dict:
-    "Parameters (total, trainable), feature and output shapes, default CAM layer and median forward time in ms."
-    size = tuple(input_size) if isinstance(input_size, (tuple, list, torch.Size)) else ()
-    if len(size) != 4 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size):
-        raise ModelError(f"input_size must be four positive integers (batch, channels, height, width), got "
-                         f"{input_size!r}.")
-    check_int(n_runs, 'n_runs')
-    p = next(model.parameters(), None)
-    x = torch.randn(size, device=p.device if p is not None else 'cpu',
-                    dtype=p.dtype if p is not None else torch.float32)
-    training, times = model.training, []
-    try:
-        model.eval()
-        with torch.no_grad():
-            try:  # the warm-up pass
-                if hasattr(model, 'forward_features') and hasattr(model, 'forward_head'):
-                    feats = model.forward_features(x); out = model.forward_head(feats)
-                else: feats, out = None, model(x)
-            except PcamXaiError: raise
-            except Exception as e:
-                raise ModelError(f"model_summary could not run {type(model).__name__} on an input of size {size} "
-                                 f"({type(e).__name__}: {e}). Pass an input_size the model accepts.") from e
-            for _ in range(n_runs):
-                t0 = time.perf_counter(); model(x)
-                if x.is_cuda: torch.cuda.synchronize(x.device)
-                times.append((time.perf_counter() - t0) * 1000)
-    finally: model.train(training)
-    return dict(model=type(model).__name__, params=count_params(model), trainable=count_params(model, trainable=True),
-                feature_shape=tuple(feats.shape) if feats is not None else None, output_shape=tuple(out.shape),
-                cam_layer=default_cam_layer(model), forward_ms=round(statistics.median(times), 2))
 
 # %% ../nbs/04_models.ipynb #c0ee2c35
 class TinyCNN(nn.Module):

@@ -48,8 +48,7 @@ def _open_session(path:Path, threads:int|None=None, providers=None):
 def dihedral_view_np(a:np.ndarray, # N×H×W×C images
                      k:int, # view 0..7: rotate k%4 quarter turns, flipped left-right first when k >= 4
                     ) -> np.ndarray:
-    ("The `k`-th dihedral view of a batch of channels-last images, as `pcam_xai.preprocessing.dihedral_view` numbers "
-     "them.")
+    "The `k`-th dihedral view of channels-last images, numbered as `pcam_xai.preprocessing.dihedral_view` numbers them."
     if k not in range(8): raise ConfigError(f"k={k!r}: a dihedral view is numbered 0..7.")
     return np.ascontiguousarray(np.rot90(a[:, :, ::-1] if k >= 4 else a, k % 4, axes=(1, 2)))
 
@@ -61,9 +60,9 @@ def _as_images(inputs, hw:tuple, resize:bool, max_pixels) -> np.ndarray:
             raise DataError(f"The array has shape {inputs.shape}: one image. Pass a batch N×H×W×3 (a[None]).")
         if inputs.ndim != 4: raise DataError(f"The array has shape {inputs.shape}; an N×H×W×3 uint8 batch is needed.")
         if inputs.shape[-1] != 3:
-            raise DataError(f"The array has {inputs.shape[-1]} channels (shape {inputs.shape}); RGB images (N×H×W×3) "
-                            f"are needed. "
-                            "Convert grey or RGBA images to RGB first (PIL: im.convert('RGB')).")
+            raise DataError(f"The array has {inputs.shape[-1]} channels (shape {inputs.shape}); "
+                            "RGB images (N×H×W×3) are needed. Convert grey or RGBA images to RGB first "
+                            "(PIL: im.convert('RGB')).")
         if inputs.dtype != np.uint8:
             raise DataError(f"The array is {inputs.dtype}; uint8 pixels 0..255 are needed (from [0,1] floats: "
                             f"(a*255).round().astype(np.uint8)).")
@@ -80,14 +79,14 @@ def _as_images(inputs, hw:tuple, resize:bool, max_pixels) -> np.ndarray:
         elif isinstance(o, np.ndarray):
             name, a = f"image[{i}]", o
             if a.dtype != np.uint8: raise DataError(f"{name} is {a.dtype}; uint8 pixels 0..255 are needed.")
-        else: raise DataError(f"image[{i}] is a {type(o).__name__}; pass a file path, a PIL image or an H×W×3 uint8 "
-                              f"array.")
+        else:
+            raise DataError(f"image[{i}] is a {type(o).__name__}; "
+                            "pass a file path, a PIL image or an H×W×3 uint8 array.")
         out.append(fit_size(name, a, hw, resize))
     return np.stack(out)
 
 class Predictor:
-    ("Class probabilities from a pcam_xai `.onnx` export with onnxruntime: numpy, onnxruntime and Pillow only, never "
-     "torch.")
+    "Class probabilities from a pcam_xai `.onnx` export with onnxruntime: numpy, onnxruntime and Pillow only, no torch."
     def __init__(self,
                  path:str|Path, # an .onnx file written by `export_onnx` / `pcam-xai export`
                  threads:int|None=None, # onnxruntime intra-op threads (None: onnxruntime's default, all cores)
@@ -101,17 +100,25 @@ class Predictor:
         self.input_name = self.session.get_inputs()[0].name
         self.max_pixels = max_pixels
 
-    def __repr__(self): return (f"Predictor({self.path.name}: {self.card.get('arch')}, {self.hw[0]}×{self.hw[1]}, "
-                                    f"classes {self.classes})")
+    def __repr__(self):
+        size = f"{self.hw[0]}×{self.hw[1]}"
+        return f"Predictor({self.path.name}: {self.card.get('arch')}, {size}, classes {self.classes})"
 
-    def images(self, inputs, resize:bool=False) -> np.ndarray:
+    def images(self,
+               inputs, # image paths, PIL images, H×W×3 uint8 arrays (a list of them), or an N×H×W×3 uint8 array
+               resize:bool=False, # resize (bilinear) images of another size instead of refusing them
+              ) -> np.ndarray:
         "`inputs` as the checked `N×H×W×3 uint8` batch the model takes."
         return _as_images(inputs, self.hw, resize, self.max_pixels)
 
-    def predict_batch(self, x:np.ndarray, tta:bool=False, bs:int=64) -> np.ndarray:
+    def predict_batch(self,
+                      x:np.ndarray, # a checked N×H×W×3 uint8 batch (see `images`)
+                      tta:bool=False, # average the probabilities of the 8 dihedral views
+                      bs:int=64, # images per onnxruntime call
+                     ) -> np.ndarray:
         "Probabilities `N×C` of a checked `N×H×W×3 uint8` batch (see `images`), in chunks of `bs`."
-        if tta and self.hw[0] != self.hw[1]: raise ConfigError(f"tta needs square inputs; the model takes "
-                                                               f"{self.hw[0]}×{self.hw[1]}.")
+        if tta and self.hw[0] != self.hw[1]:
+            raise ConfigError(f"tta needs square inputs; the model takes {self.hw[0]}×{self.hw[1]}.")
         run = lambda a: self.session.run(None, {self.input_name: a})[0]
         views = range(8) if tta else (0,)
         chunks = [sum(run(dihedral_view_np(x[i:i + bs], k)) for k in views) / len(views) for i in range(0, len(x), bs)]
