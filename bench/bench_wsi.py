@@ -27,7 +27,7 @@ open('/proc/self/clear_refs', 'w').write('5')
 import torch
 torch.set_num_threads(int(sys.argv[4]))
 from pcam_xai.models import create_model
-from pcam_xai.training import model_card
+from pcam_xai.checkpoint import model_card
 from pcam_xai import wsi
 model = create_model('reference_cnn', n_out=1).eval()
 card = model_card('reference_cnn', 1, ['normal', 'metastatic'], normalize=([0.7, 0.55, 0.7], [0.15, 0.2, 0.15]))
@@ -50,12 +50,13 @@ def main():
     torch.set_num_threads(a.threads)
     from pcam_xai.data.pcam import PCam
     from pcam_xai.models import create_model
-    from pcam_xai.training import model_card
+    from pcam_xai.checkpoint import Classifier, model_card
     from pcam_xai import slide, wsi
     from pcam_xai.data.synth import synthetic_slide
     data = Path(a.data)
     model = create_model('reference_cnn', n_out=1).eval()
     card = model_card('reference_cnn', 1, ['normal', 'metastatic'], normalize=([0.7, 0.55, 0.7], [0.15, 0.2, 0.15]))
+    clf = Classifier(model, card)
     work = Path(tempfile.mkdtemp())
     te = PCam(data/'pcam', split='test'); x = te.read_many(np.arange(len(te))); y = np.asarray(te.targets)
     reps = -(-a.grid * a.grid // int((y == 1).sum()))   # a speed test only: patches may repeat
@@ -77,7 +78,7 @@ def main():
                 imgs = np.stack([slide.read_tile(sl, xx, yy, grid) for xx, yy in zip(tiles.x, tiles.y)])
             batches = [(np.arange(i, min(i + a.bs, n)), imgs[i:i + a.bs]) for i in range(0, n, a.bs)]
             t0 = time.perf_counter()
-            wsi.predict_batches(model, card, batches, n, progress=False)
+            wsi.predict_batches(clf, batches, n, progress=False)
             own.append(time.perf_counter() - t0)
         e2e_s, own_s = float(np.median(e2e)), float(np.median(own))
         rows[name] = dict(tiles=n, level0=list(s['slide']['dimensions']), end_to_end_s=round(e2e_s, 3),

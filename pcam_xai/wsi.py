@@ -11,8 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .core import ConfigError, ModelError, PcamXaiError, atomic_write, get_device, staged_outputs
+from .checkpoint import Classifier
+from .core import ConfigError, ModelError, PcamXaiError, atomic_write, eval_mode, staged_outputs
 from .data.synth import PCAM_MPP, synthetic_slide   # `pcam_xai.wsi.synthetic_slide` keeps working
+from .explain import explain, show_explanations
 from .slide import Slide, iter_tile_batches, model_mpp, open_slide, read_tile, tile_grid, tissue_mask
 
 # %% auto #0
@@ -23,40 +25,35 @@ __all__ = ['MIN_TILE_PX', 'slide_classifier', 'slide_tissue', 'predict_batches',
 # %% ../nbs/11a_wsi.ipynb #21d75304
 MIN_TILE_PX = 32   # smallest model input that is a slide tile (28-px PathMNIST images are whole 224-px tiles shrunk)
 
-def _check_tiling(model, card:dict):
-    "Refuse a model whose input cannot be a slide tile: not square RGB, under `MIN_TILE_PX`, or failing at that size."
-    from pcam_xai.explain import model_device
-    name = card.get('checkpoint_path') or f"The {card.get('arch', type(model).__name__)} model"
-    size = list(card.get('input_size') or [3, 96, 96])
+def _check_tiling(clf:Classifier):
+    "Refuse a classifier whose input is not a slide tile: not square, under `MIN_TILE_PX`, or failing at that size."
+    name = clf.card.get('checkpoint_path') or f"The {clf.arch} model"
+    size = list(clf.input_size)
     fix = ("Use a checkpoint trained on slide patches at a known µm/px, e.g. PCam's 96×96 at 0.972 µm/px "
            "(pcam-xai train --data PCAM_FOLDER)")
     px = '×'.join(map(str, size[1:]))
-    if len(size) != 3 or size[0] != 3 or size[1] != size[2] or size[2] < MIN_TILE_PX:
+    if size[1] != size[2] or size[2] < MIN_TILE_PX:
         raise ModelError(f"{name} takes {px}-px inputs (input_size {size} in its model card), unsuitable for "
                          f"whole-slide tiling, which needs square RGB tiles of at least {MIN_TILE_PX}×{MIN_TILE_PX} px "
                          f"(a 28-px PathMNIST image is a whole tile shrunk 8×, not a slide tile). {fix}.")
     try:
-        with torch.no_grad(): model(torch.zeros(1, *size, device=model_device(model)))
+        with eval_mode(clf.net), torch.no_grad(): clf.net(torch.zeros(1, *size, device=clf.device))
     except Exception as e:
         raise ModelError(f"{name} does not run on its own input size {px} px ({type(e).__name__}), so it cannot "
                          f"analyse slide tiles of that size; its weights and card do not belong together. "
                          f"{fix}.") from None
 
-def _classes(card:dict) -> list:
-    "The card's class names (a card without them: normal, tumour)."
-    return list(card.get('classes') or ['normal', 'tumour'])
-
-def slide_classifier(checkpoint, # a pcam_xai checkpoint file, or a loaded `(model, card)` pair
-                     device=None, # where a checkpoint file is loaded (default: cpu)
-                    ) -> tuple:
-    "The `(model, card)` to tile slides with, in eval mode; a model whose input cannot be a slide tile is refused."
-    from pcam_xai.training import load_checkpoint
-    if isinstance(checkpoint, (tuple, list)): model, card = checkpoint; model, card = model.eval(), dict(card)
+def slide_classifier(checkpoint, # a pcam_xai checkpoint file, a `Classifier`, or a loaded `(model, card)` pair
+                     device=None, # where the model runs (default: the CPU for a file, else where the model already is)
+                    ) -> Classifier:
+    "The `Classifier` to tile slides with; a model whose input cannot be a slide tile is refused."
+    if isinstance(checkpoint, Classifier): clf = checkpoint if device is None else checkpoint.to(device)
+    elif isinstance(checkpoint, (tuple, list)): clf = Classifier(checkpoint[0], dict(checkpoint[1]), device)
     else:
-        model, card = load_checkpoint(checkpoint, device=get_device(device or 'cpu'))
-        card = dict(card, checkpoint_path=str(checkpoint))
-    _check_tiling(model, card)
-    return model, card
+        clf = Classifier.load(checkpoint, device)
+        clf.card = dict(clf.card, checkpoint_path=str(checkpoint))   # named in messages and in the summary
+    _check_tiling(clf)
+    return clf
 
 # %% ../nbs/11a_wsi.ipynb #a4189321
 def slide_tissue(slide:Slide, # from `open_slide`
@@ -71,33 +68,19 @@ def slide_tissue(slide:Slide, # from `open_slide`
     return thumb, tissue_mask(thumb, min_object=tile_area / 2, min_hole=4 * tile_area)
 
 # %% ../nbs/11a_wsi.ipynb #f55b7fb5
-def _to_input(x:np.ndarray, card:dict, dev) -> torch.Tensor:
-    "N×H×W×3 uint8 -> N×3×H×W float as the model was trained on (card's normalisation)."
-    t = torch.from_numpy(x).to(dev).permute(0, 3, 1, 2).float().div_(255)
-    if card.get('normalize'):
-        mean, std = (torch.tensor(v, dtype=torch.float32, device=dev).reshape(1, -1, 1, 1) for v in card['normalize'])
-        t = (t - mean) / std
-    return t.contiguous(memory_format=torch.channels_last)
-
-@torch.inference_mode()
-def predict_batches(model:torch.nn.Module, # classifier returning logits, in eval mode
-                    card:dict, # its model card (`normalize` is applied)
+def predict_batches(clf:Classifier, # the classifier (`slide_classifier`)
                     batches, # iterable of `(index, N×H×W×3 uint8)` (`iter_tile_batches`)
                     n:int, # total number of tiles
                     progress:bool=True, # a tqdm progress bar on stderr (a terminal only: none in a log)
                     desc:str='tiles', # progress bar label
                    ) -> np.ndarray:
-    "`n×C` class probabilities for streamed batches of tiles."
+    "`n×C` class probabilities for streamed batches of tiles (`Classifier.probs`, one forward pass per batch)."
     from tqdm.auto import tqdm
-    from pcam_xai.training import to_probs
-    from pcam_xai.explain import model_device
-    dev = model_device(model)
-    out = np.full((n, max(len(card.get('classes') or []), 2)), np.nan, np.float32)
-    model = model.to(memory_format=torch.channels_last)
+    out = np.full((n, len(clf.classes)), np.nan, np.float32)
     with tqdm(total=n, desc=desc, unit='tile', disable=None if progress else True, file=sys.stderr,
               leave=False) as bar:
         for idx, xb in batches:
-            p = to_probs(model(_to_input(xb, card, dev))).float().cpu().numpy()
+            p = clf.probs(xb, bs=len(xb))
             if p.shape[1] != out.shape[1]:
                 raise ModelError(f"The model gives {p.shape[1]} class probabilities but its card names "
                                  f"{out.shape[1]} classes; the checkpoint and its card do not belong together.")
@@ -109,19 +92,18 @@ def predict_batches(model:torch.nn.Module, # classifier returning logits, in eva
 def score_tiles(slide:Slide, # from `open_slide`
                 tiles:pd.DataFrame, # from `tile_grid`
                 grid:dict, # from `tile_grid`
-                model:torch.nn.Module, # classifier returning logits, in eval mode (`slide_classifier`)
-                card:dict, # its model card
+                clf:Classifier, # the classifier (`slide_classifier`)
                 bs:int=64, # tiles per batch
                 progress:bool=True, # a tqdm progress bar on stderr
                 desc:str='tiles', # progress bar label
                ) -> pd.DataFrame:
     "`tiles` with the level read, the model's µm/px and a `p_<class>` column per class: the table of `tiles.csv`."
     batches = iter_tile_batches(slide, tiles, grid, bs)
-    try: probs = predict_batches(model, card, batches, len(tiles), progress, desc=desc)
+    try: probs = predict_batches(clf, batches, len(tiles), progress, desc=desc)
     finally: batches.close()   # stop the reader thread before the slide closes under it (OpenSlide aborts)
     tiles = tiles.copy()
     tiles.insert(4, 'level', grid['level']); tiles.insert(5, 'mpp', grid['mpp'])
-    for i, c in enumerate(_classes(card)): tiles[f'p_{c}'] = probs[:, i]
+    for i, c in enumerate(clf.classes): tiles[f'p_{c}'] = probs[:, i]
     return tiles
 
 # %% ../nbs/11a_wsi.ipynb #9afa7c9e
@@ -247,25 +229,15 @@ def write_tile_outputs(folder:Path, # where the files go (`analyze_slide` passes
 def gradcam_topk(slide:Slide, # from `open_slide`
                  tiles:pd.DataFrame, # from `score_tiles`
                  grid:dict, # from `tile_grid`
-                 model:torch.nn.Module, # the classifier (`slide_classifier`)
-                 card:dict, # its model card
+                 clf:Classifier, # the classifier (`slide_classifier`); Grad-CAM runs on its pixel-space `net`
                  pos:int, # index of the tumour class: the explained target
                  k:int=8, # how many tiles
                 ):
     "Grad-CAM (`pcam_xai.explain`, in pixel space) of the `k` tiles with the highest tumour probability, as a figure."
-    from pcam_xai.explain import explain, PixelSpace, show_explanations, model_device
-    from pcam_xai.models import default_cam_layer
-    pcol = f"p_{card['classes'][pos]}"
+    pcol = f"p_{clf.classes[pos]}"
     top = tiles.nlargest(min(k, len(tiles)), pcol)
     imgs = np.stack([read_tile(slide, x, y, grid) for x, y in zip(top.x, top.y)])
-    dev = model_device(model)
-    x = torch.from_numpy(imgs).to(dev).permute(0, 3, 1, 2).float().div(255)
-    net = model.to(memory_format=torch.contiguous_format)
-    if card.get('normalize'):
-        net = PixelSpace(model, *card['normalize']).eval()
-        if not isinstance(getattr(net, 'default_cam_layer', None), str):
-            net.default_cam_layer = f'model.{default_cam_layer(model)}'
-    maps = explain(net, x, method='gradcam', target=pos).detach().cpu().numpy()
+    maps = explain(clf.net, clf.to_tensor(imgs), method='gradcam', target=pos).detach().cpu().numpy()
     fig = show_explanations(imgs, maps, center_box=round(32 * grid['tile_px'] / 96), ncols=4,
                             title=f"Grad-CAM of the top {len(top)} tiles — {slide.path.name}")
     for ax, p, c, r in zip(fig.axes, top[pcol], top.col, top.row):   # the tile's probability, not a 'prediction'
@@ -285,7 +257,7 @@ def slide_summary(slide:Slide, # from `open_slide`
                   files:list|None=None, # names of the files written
                  ) -> dict:
     "The slide score (max and top-k mean probability, tumour tiles, fraction, area) and the slide, grid, card, timings."
-    classes = _classes(card)
+    classes = list(card['classes'])
     p = tiles[f'p_{classes[pos]}'].to_numpy()
     n, n_tum, t = len(p), int((p >= threshold).sum()), dict(timings or {})
     k, tile_mm2 = min(int(top_k) or 1, n), (grid['tile_px'] * grid['mpp'] / 1000) ** 2
@@ -312,7 +284,7 @@ def _check_options(threshold:float, tissue_threshold:float, top_k:int):
     if int(top_k) < 0: raise ConfigError(f"top_k must be 0 or more, got {top_k}.")
 
 def analyze_slide(path:str|Path, # a slide OpenSlide reads
-                  checkpoint, # a pcam_xai checkpoint file, or a loaded `(model, card)` pair
+                  checkpoint, # a pcam_xai checkpoint file, a `Classifier`, or a loaded `(model, card)` pair
                   out_dir:str|Path, # results go to `out_dir/<slide file stem>/`
                   mpp:float|None=None, # the slide's µm/px when the file lacks it (or is wrong)
                   model_mpp_:float|None=None, # the model's µm/px (default: card, else `PCAM_MPP`)
@@ -329,9 +301,9 @@ def analyze_slide(path:str|Path, # a slide OpenSlide reads
     _check_options(threshold, tissue_threshold, top_k)
     t0, t = time.perf_counter(), {}
     def lap(stage): t[stage] = time.perf_counter() - t0 - sum(t.values())   # seconds since the previous stage
-    model, card = slide_classifier(checkpoint, device)
-    classes = _classes(card); pos = positive_class(classes)
-    tile_px, mmpp = int(card.get('input_size', [3, 96, 96])[-1]), model_mpp(card, model_mpp_)
+    clf = slide_classifier(checkpoint, device)
+    pos = positive_class(clf.classes)
+    tile_px, mmpp = clf.hw[1], model_mpp(clf.card, model_mpp_)
     path = Path(path); final = Path(out_dir)/path.stem
     with open_slide(path, mpp) as slide:
         if final.exists() and not overwrite:
@@ -341,27 +313,27 @@ def analyze_slide(path:str|Path, # a slide OpenSlide reads
             lap('open')
             thumb, mask = slide_tissue(slide, tile_px, mmpp, thumb_size); lap('mask')
             tiles, grid = tile_grid(slide, mask, tile_px, mmpp, tissue_threshold); lap('grid')
-            tiles = score_tiles(slide, tiles, grid, model, card, bs, progress, desc=path.name); lap('inference')
-            write_tile_outputs(tmp, slide, thumb, mask, tiles, grid, classes, pos, threshold); lap('outputs')
+            tiles = score_tiles(slide, tiles, grid, clf, bs, progress, desc=path.name); lap('inference')
+            write_tile_outputs(tmp, slide, thumb, mask, tiles, grid, clf.classes, pos, threshold); lap('outputs')
             if top_k and len(tiles):
-                _save_fig(gradcam_topk(slide, tiles, grid, model, card, pos, top_k), tmp/'gradcam_topk.png')
+                _save_fig(gradcam_topk(slide, tiles, grid, clf, pos, top_k), tmp/'gradcam_topk.png')
                 lap('gradcam')
             t['total'] = time.perf_counter() - t0
             files = sorted(q.name for q in tmp.iterdir() if not q.name.startswith('.')) + ['summary.json']
-            summary = slide_summary(slide, tiles, grid, card, pos, threshold, top_k, tissue_threshold, t, files)
+            summary = slide_summary(slide, tiles, grid, clf.card, pos, threshold, top_k, tissue_threshold, t, files)
             _write_json(tmp/'summary.json', summary)
     return dict(summary, out_dir=str(final))
 
 # %% ../nbs/11a_wsi.ipynb #c8b75964
 def analyze_slides(paths:list, # slide files
-                   checkpoint, # a pcam_xai checkpoint file, or a loaded `(model, card)` pair
+                   checkpoint, # a pcam_xai checkpoint file, a `Classifier`, or a loaded `(model, card)` pair
                    out_dir:str|Path, # one sub-folder per slide is written here
                    device=None, # where the model runs
                    on_result=None, # called with each result as it comes (the CLI prints it)
                    **kwargs, # `analyze_slide` options: mpp, tissue_threshold, bs, threshold, top_k, overwrite...
                   ) -> list[dict]:
     "`analyze_slide` for each slide with one loaded model; a failure becomes a `{'slide', 'error'}` entry."
-    model, card = slide_classifier(checkpoint, device)
+    clf = slide_classifier(checkpoint, device)
     stems = [Path(p).stem for p in paths]
     dup = sorted({s for s in stems if stems.count(s) > 1})
     if dup: raise ConfigError(f"Several slides share the file name stem {dup[0]!r}, so their output folders would "
@@ -369,7 +341,7 @@ def analyze_slides(paths:list, # slide files
     res = []
     for p in paths:
         try:
-            r = dict(slide=str(p), summary=analyze_slide(p, (model, card), out_dir, device=device, **kwargs))
+            r = dict(slide=str(p), summary=analyze_slide(p, clf, out_dir, device=device, **kwargs))
         except PcamXaiError as e: r = dict(slide=str(p), error=str(e))
         except KeyboardInterrupt as e:
             done = [r_['summary']['out_dir'] for r_ in res if 'summary' in r_]
