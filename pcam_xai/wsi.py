@@ -109,7 +109,8 @@ def score_tiles(slide:Slide, # from `open_slide`
 # %% ../nbs/11a_wsi.ipynb #9afa7c9e
 _POSITIVE = ('metast', 'tumo', 'malig', 'cancer', 'carcinoma', 'positive')
 
-def positive_class(classes:list) -> int:
+def positive_class(classes:list, # class names (a model card's `classes`)
+                  ) -> int:
     "Index of the tumour class in `classes`: the first whose name says metastatic/tumour/malignant, else the last."
     if not classes: return 1
     for i, c in enumerate(classes):
