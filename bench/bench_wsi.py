@@ -27,7 +27,7 @@ open('/proc/self/clear_refs', 'w').write('5')
 import torch
 torch.set_num_threads(int(sys.argv[4]))
 from pcam_xai.models import create_model
-from pcam_xai.training import model_card
+from pcam_xai.checkpoint import model_card
 from pcam_xai import wsi
 model = create_model('reference_cnn', n_out=1).eval()
 card = model_card('reference_cnn', 1, ['normal', 'metastatic'], normalize=([0.7, 0.55, 0.7], [0.15, 0.2, 0.15]))
@@ -50,16 +50,18 @@ def main():
     torch.set_num_threads(a.threads)
     from pcam_xai.data.pcam import PCam
     from pcam_xai.models import create_model
-    from pcam_xai.training import model_card
-    from pcam_xai import wsi
+    from pcam_xai.checkpoint import Classifier, model_card
+    from pcam_xai import slide, wsi
+    from pcam_xai.data.synth import synthetic_slide
     data = Path(a.data)
     model = create_model('reference_cnn', n_out=1).eval()
     card = model_card('reference_cnn', 1, ['normal', 'metastatic'], normalize=([0.7, 0.55, 0.7], [0.15, 0.2, 0.15]))
+    clf = Classifier(model, card)
     work = Path(tempfile.mkdtemp())
     te = PCam(data/'pcam', split='test'); x = te.read_many(np.arange(len(te))); y = np.asarray(te.targets)
     reps = -(-a.grid * a.grid // int((y == 1).sum()))   # a speed test only: patches may repeat
-    syn = wsi.synthetic_slide(work/'synthetic.tif', np.concatenate([x[y == 1]] * reps), np.concatenate([x[y == 0]] * reps),
-                              grid=(a.grid, a.grid))
+    syn = synthetic_slide(work/'synthetic.tif', np.concatenate([x[y == 1]] * reps), np.concatenate([x[y == 0]] * reps),
+                          grid=(a.grid, a.grid))
     slides = {'cmu_small_region.svs (real, 20x)': data/'wsi'/'cmu_small_region.svs',
               f'synthetic.tif ({a.grid}x{a.grid} PCam mosaic)': syn['path']}
     rows = {}
@@ -70,13 +72,13 @@ def main():
                                  capture_output=True, text=True, check=True)
             s = json.loads(out.stdout.strip().splitlines()[-1])
             e2e.append(s['wall_s']); n = s['tiles']; peak, base = s['peak_rss_mb'], s['rss_before_mb']
-            with wsi.open_slide(path) as sl:   # the same tiles, read into memory first: the model's own rate
+            with slide.open_slide(path) as sl:   # the same tiles, read into memory first: the model's own rate
                 import pandas as pd
                 tiles = pd.read_csv(Path(s['out_dir'])/'tiles.csv'); grid = s['grid']
-                imgs = np.stack([wsi._read_tile(sl, xx, yy, grid) for xx, yy in zip(tiles.x, tiles.y)])
+                imgs = np.stack([slide.read_tile(sl, xx, yy, grid) for xx, yy in zip(tiles.x, tiles.y)])
             batches = [(np.arange(i, min(i + a.bs, n)), imgs[i:i + a.bs]) for i in range(0, n, a.bs)]
             t0 = time.perf_counter()
-            wsi.predict_batches(model, card, batches, n, progress=False)
+            wsi.predict_batches(clf, batches, n, progress=False)
             own.append(time.perf_counter() - t0)
         e2e_s, own_s = float(np.median(e2e)), float(np.median(own))
         rows[name] = dict(tiles=n, level0=list(s['slide']['dimensions']), end_to_end_s=round(e2e_s, 3),

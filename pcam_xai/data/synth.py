@@ -14,9 +14,9 @@ from PIL import Image
 from ..core import ConfigError, DataError, check_target, atomic_write, default_cache_dir, class_names, check_int
 
 # %% auto #0
-__all__ = ['BREAKHIS_SUBTYPES', 'SYNTH_DEMO_N', 'synth_patches', 'show_synth', 'synth_pcam_files', 'write_synth_pcam',
+__all__ = ['BREAKHIS_SUBTYPES', 'SYNTH_DEMO_N', 'PCAM_MPP', 'synth_patches', 'show_synth', 'synth_pcam_files', 'write_synth_pcam',
            'write_synth_hcd', 'write_synth_pathmnist', 'breakhis_path', 'write_synth_breakhis', 'synth_multimag',
-           'synth_demo_data']
+           'synth_demo_data', 'synthetic_slide']
 
 # %% ../../nbs/01a_data.synth.ipynb #0c20ab09
 from ..preprocessing import MACENKO_STAINS   # one definition of the reference stains
@@ -666,3 +666,59 @@ def synth_demo_data(root:str|Path|None=None, # folder for the set; None: `defaul
                 + (f"; wrong content: {', '.join(bad)}" if bad else '') + "). "
                 "Pass overwrite=True (--overwrite) to rewrite it, or delete the folder.")
     return write_synth_pcam(root, SYNTH_DEMO_N, seed=0, compression=None, overwrite=overwrite)
+
+# %% ../../nbs/01a_data.synth.ipynb #53b78199
+PCAM_MPP = 0.972   # µm/px of PCam patches: Camelyon16 level 2 (0.243 µm/px at level 0, downsample 4)
+
+# %% ../../nbs/01a_data.synth.ipynb #5a98bce0
+def synthetic_slide(path:str|Path, # the .tif file to write
+                    pos:np.ndarray, # N×96×96×3 uint8 tumour-positive patches (planted inside the region)
+                    neg:np.ndarray, # M×96×96×3 uint8 negative patches (everywhere else)
+                    grid:tuple=(21, 21), # tissue cells (rows, cols), one patch each
+                    # the ellipse: centre row, centre col, half-height, half-width (grid fractions)
+                    region:tuple=(0.4, 0.6, 0.3, 0.35),
+                    mpp:float=PCAM_MPP / 1.5, # µm/px of level 0: patches are resized by `PCAM_MPP / mpp`
+                    margin:int=2, # cells of white glass around the tissue
+                    patch_mpp:float=PCAM_MPP, # µm/px of the patches
+                    seed:int=0, # which patches go where
+                    overwrite:bool=False, # replace an existing `path`
+                   ) -> dict:
+    "Write a pyramidal TIFF of tumour patches in an off-centre ellipse among negatives; return its planted cell mask."
+    import tifffile   # imported when a slide is written, not with the module
+    path = Path(path)
+    if path.exists() and not overwrite: raise ConfigError(f"{path} already exists; pass overwrite=True to replace it.")
+    ny, nx = grid
+    r, c = np.mgrid[:ny, :nx] + 0.5
+    cy, cx, ry, rx = region
+    region = ((c - cx * nx) / (rx * nx)) ** 2 + ((r - cy * ny) / (ry * ny)) ** 2 <= 1
+    n_pos, n_neg = int(region.sum()), int((~region).sum())
+    if len(pos) < n_pos or len(neg) < n_neg:
+        raise DataError(f"A {ny}×{nx} synthetic slide needs {n_pos} positive and {n_neg} negative patches, got "
+                        f"{len(pos)} and {len(neg)}; pass more patches or a smaller grid.")
+    rng = np.random.default_rng(seed)
+    pi, ni = iter(rng.permutation(len(pos))[:n_pos]), iter(rng.permutation(len(neg))[:n_neg])
+    src = np.full((ny + 2 * margin, nx + 2 * margin), -1)
+    p = int(round(pos.shape[1] * patch_mpp / mpp))   # cell side in level-0 pixels
+    H, W = (ny + 2 * margin) * p, (nx + 2 * margin) * p
+    img = np.full((H, W, 3), 242, np.uint8)
+    for i in range(ny):
+        for j in range(nx):
+            k = src[i + margin, j + margin] = next(pi) if region[i, j] else next(ni)
+            patch = (pos if region[i, j] else neg)[k]
+            im = Image.fromarray(patch).resize((p, p), Image.Resampling.BICUBIC)
+            img[(i + margin) * p:(i + margin + 1) * p, (j + margin) * p:(j + margin + 1) * p] = np.asarray(im)
+    mask = np.zeros((ny + 2 * margin, nx + 2 * margin), bool); mask[margin:margin + ny, margin:margin + nx] = region
+    tmp = path.with_name(f'.{path.name}.tmp')
+    try:
+        with tifffile.TiffWriter(tmp) as tw:
+            lvl, d = img, 1
+            while True:
+                res = 1e4 / (mpp * d)   # pixels per cm
+                tw.write(lvl, tile=(256, 256), compression='zlib', photometric='rgb', resolution=(res, res),
+                         resolutionunit='CENTIMETER', subfiletype=0 if d == 1 else 1)
+                if max(lvl.shape[:2]) <= 1024: break
+                lvl = np.asarray(Image.fromarray(lvl).reduce(2)); d *= 2
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists(): tmp.unlink()
+    return dict(path=path, mask=mask, patch_index=src, cell_px=p, mpp=mpp, dimensions=(W, H), n_pos=n_pos, n_neg=n_neg)
