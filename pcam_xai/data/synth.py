@@ -268,7 +268,7 @@ def _simple_features(x, box:int=32) -> np.ndarray:
     return np.c_[a, b, a - b]
 
 # %% ../../nbs/01a_data.synth.ipynb #f48639b2
-from .pcam import PCAM_SPLITS   # one definition, in the reader
+from .core import SPLITS   # one definition of the split names
 _COMPRESSIONS = ('gzip', 'lzf', None)
 
 def synth_pcam_files(split:str, # 'train', 'valid' or 'test'
@@ -293,14 +293,14 @@ def write_synth_pcam(root:str|Path, # folder that receives the h5 files (created
                     ) -> Path:
     ("Write synthetic patches in the exact PCam h5 layout (plus lesion masks in `*_mask.h5`, not part of PCam); "
      "returns `root`.")
-    sizes, seed = _check_splits(n, PCAM_SPLITS), _check_int(seed, 'seed')
+    sizes, seed = _check_splits(n, SPLITS), _check_int(seed, 'seed')
     if compression not in _COMPRESSIONS:
         raise ConfigError(f"compression={compression!r} is not supported; use 'gzip', 'lzf' or None.")
     root = Path(root)
     for s in sizes:
         for fn in synth_pcam_files(s).values(): check_target(root/fn, overwrite)
     for s, k in sizes.items():
-        x, y, m = _gen_patches(k, 96, 0.5, (seed, 1000 + PCAM_SPLITS.index(s)), 32)
+        x, y, m = _gen_patches(k, 96, 0.5, (seed, 1000 + SPLITS.index(s)), 32)
         fns = synth_pcam_files(s)
         _write_h5(root/fns['x'], 'x', x, compression, overwrite)
         _write_h5(root/fns['y'], 'y', y.astype(np.uint8).reshape(-1, 1, 1, 1), None, overwrite)
