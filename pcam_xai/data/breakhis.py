@@ -20,12 +20,13 @@ from fasttransform import ItemTransform
 from ..core import DataError, DataNotFoundError, ConfigError, find_data_root, class_names, get_device, check_int
 from ..core import check_choice
 from .core import HistoDataset, HistoDL, make_dls, class_weights, as_batch_tfm, norm_tfm
+from .core import HistoSubset, SPLITS, register_layout, match_classes, three_way_split
 
 # %% auto #0
 __all__ = ['MAGS', 'SUBTYPE_CODES', 'NAME_PATTERN', 'N_BENIGN', 'BreakHisInfo', 'parse_breakhis_name', 'breakhis_df',
            'check_mags', 'BreakHis', 'read_folds_csv', 'assert_no_patient_overlap', 'patient_kfold', 'patient_split',
-           'check_same_mags', 'MultiMagBreakHis', 'breakhis_dls', 'MultiMagItem', 'MagTfms', 'as_multimag',
-           'multimag_dls']
+           'load_breakhis_splits', 'check_same_mags', 'MultiMagBreakHis', 'breakhis_dls', 'MultiMagItem', 'MagTfms',
+           'as_multimag', 'multimag_dls']
 
 # %% ../../nbs/01e_data.breakhis.ipynb #cff68359
 MAGS = (40, 100, 200, 400)
@@ -349,6 +350,27 @@ def patient_split(df:pd.DataFrame, # image table (`breakhis_df`, `BreakHis.df`)
     tr, va = np.flatnonzero(~is_va), np.flatnonzero(is_va)
     assert_no_patient_overlap(df, tr, va)
     return tr, va
+
+# %% ../../nbs/01e_data.breakhis.ipynb #e1e70002
+def _is_breakhis(p:Path) -> bool:
+    "Does folder `p` hold the BreakHis tree, or is it a folder of that tree?"
+    return (p/'BreaKHis_v1').is_dir() or p.name == 'BreaKHis_v1' or (p/'histology_slides').is_dir()
+
+@register_layout('breakhis', rank=40, resizes=True, detect=_is_breakhis,
+                 expect='BreaKHis_v1/histology_slides/breast/{benign,malignant}/SOB/...')
+def load_breakhis_splits(root:Path, # the folder holding (or inside) `BreaKHis_v1`
+                         size:int|None=None, # resize images to size×size (None: 224)
+                         seed:int=42, # seed of the patient-level splits
+                         classes:list|None=None, # a checkpoint's classes, which must be BreakHis's
+                         **_, # splits, download: unused (all three splits are made; no download)
+                        ) -> tuple[dict, str]:
+    "A patient-level train / valid / test split of the BreakHis tree in `root`, the `breakhis` layout's loader."
+    full = BreakHis(root, size=(size or 224, size or 224))
+    match_classes(root, full.classes, classes, 'BreakHis')
+    def split2(d, s): return patient_split(d.ds.df.iloc[d.idxs] if isinstance(d, HistoSubset) else d.df, 0.2, s)
+    parts = three_way_split(full, split2, seed)
+    assert_no_patient_overlap(full.df, *(p.idxs for p in parts))
+    return dict(zip(SPLITS, parts)), f'patient-level split (seed {seed}; no patient in two splits)'
 
 # %% ../../nbs/01e_data.breakhis.ipynb #973cb0d8
 def _nearest(m:int, have) -> int:

@@ -13,11 +13,11 @@ import pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sklearn.model_selection import StratifiedGroupKFold, GroupShuffleSplit, train_test_split
 from ..core import DataError, DataNotFoundError, ConfigError
-from .core import HistoDataset, make_dls
+from .core import HistoDataset, make_dls, SPLITS, register_layout, match_classes, three_way_split
 from .images import IMG_EXTS, to_rgb, read_image, size_hw   # one reader of user images
 
 # %% auto #0
-__all__ = ['ImageFolderDataset', 'folder_splits', 'folder_dls']
+__all__ = ['ImageFolderDataset', 'folder_splits', 'load_folder_splits', 'folder_dls']
 
 # %% ../../nbs/01f_data.folder.ipynb #695b3f31
 def _skip(name:str) -> bool: return name.startswith('.') or name == '__MACOSX'
@@ -167,6 +167,27 @@ def folder_splits(ds, # an `ImageFolderDataset` (anything with `targets` and, fo
     both = set(groups[tr]) & set(groups[va])
     if both: raise DataError(f"Internal error: groups {_few(sorted(map(str, both)))} are in both splits.")
     return np.sort(tr), np.sort(va)
+
+# %% ../../nbs/01f_data.folder.ipynb #f1f70002
+def _has_images(d:Path) -> bool: return any(f.suffix.lower() in IMG_EXTS for f in d.iterdir() if f.is_file())
+
+def _class_dirs(p:Path) -> list[Path]:
+    "The sub-folders of `p` that may be classes (not hidden, not `__MACOSX`-like)."
+    return sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith(('.', '__')))
+
+@register_layout('folder', rank=90, fallback=True, resizes=True, expect='one sub-folder of images per class',
+                 detect=lambda p: any(_has_images(d) for d in _class_dirs(p)))
+def load_folder_splits(root:Path, # the folder with one sub-folder per class
+                       size:int|None=None, # resize images to size×size (None: 224)
+                       seed:int=42, # seed of the stratified splits
+                       classes:list|None=None, # a checkpoint's classes: the folders are read in this order
+                       **_, # splits, download: unused (all three splits are made; no download)
+                      ) -> tuple[dict, str]:
+    "A stratified train / valid / test split of the class folders in `root`, the `folder` layout's loader."
+    want = match_classes(root, [d.name for d in _class_dirs(root)], classes, 'its class folders')
+    full = ImageFolderDataset(root, classes=want, size=size or 224)
+    def split2(d, s): return folder_splits(d, 0.2, s, by_group=getattr(d, 'groups', None) is not None)
+    return dict(zip(SPLITS, three_way_split(full, split2, seed))), f'stratified split (seed {seed})'
 
 # %% ../../nbs/01f_data.folder.ipynb #f6f5f24d
 def folder_dls(root:str|Path, # folder with one sub-folder per class
