@@ -340,10 +340,9 @@ def patient_split(df:pd.DataFrame, # image table (`breakhis_df`, `BreakHis.df`)
     for c, pats in per.groupby(per, sort=True):
         pats = sorted(pats.index)
         if len(pats) < 2:
-            raise DataError(f"{stratify} {c!r} has only {len(pats)} patient ({pats[0]}); a patient-level "
-                                          "split needs 2 or more of every class (one per side). Drop the class, use "
-                                          f"{'stratify=' + repr('label') + ', ' if stratify == 'subtype' else ''}or "
-                                          f"add data.")
+            alt = "stratify='label', " if stratify == 'subtype' else ''
+            raise DataError(f"{stratify} {c!r} has only {len(pats)} patient ({pats[0]}); a patient-level split needs "
+                            f"2 or more of every class (one per side). Drop the class, use {alt}or add data.")
         k = min(len(pats) - 1, max(1, round(valid_pct * len(pats))))
         valid += list(rng.permutation(pats)[:k])
     is_va = df.patient.isin(valid).to_numpy()
