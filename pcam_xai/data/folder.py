@@ -47,8 +47,9 @@ def _read_groups(csv:Path, root:Path, files:list[str]) -> np.ndarray:
                              "Paths must be relative to the dataset root, with '/'; remove or fix those rows.")
     g = dict(zip(df['file'], df['group']))
     unl = [f for f in files if f not in g]
-    if unl: raise DataError(f"{csv} gives no group for {len(unl)} of the dataset's {len(files)} images: {_few(unl)}. "
-                            "Add a row per image.")
+    if unl:
+        raise DataError(f"{csv} gives no group for {len(unl)} of the dataset's {len(files)} images: {_few(unl)}. "
+                        "Add a row per image.")
     if df['group'].isna().any(): raise DataError(f"{csv}: {int(df['group'].isna().sum())} row(s) have an empty group.")
     return np.array([g[f] for f in files], dtype=object)
 
@@ -65,16 +66,17 @@ class ImageFolderDataset(HistoDataset):
                  size:int|tuple|None=None, # resize (squash) every image to `size` or (height, width) in `read`
                 ):
         self.root, self.size = Path(root).expanduser(), size_hw(size)
-        if not self.root.is_dir(): raise DataNotFoundError(f"{self.root} is not a folder. Pass the folder that holds "
-                                                           "one sub-folder per class.")
+        if not self.root.is_dir():
+            raise DataNotFoundError(f"{self.root} is not a folder. "
+                                    "Pass the folder that holds one sub-folder per class.")
         exts = {e.lower() if e.startswith('.') else '.' + e.lower() for e in extensions}
         folders = sorted(p.name for p in self.root.iterdir() if p.is_dir() and not _skip(p.name))
         if not folders:
             n = len(_images_under(self.root, exts))
             if n: raise DataError(f"{self.root} holds {n} image(s) but no class sub-folders. Move each class's images "
                                   f"into its own folder, e.g. {self.root}/<class name>/.")
-            raise DataError(f"{self.root} is empty: it has no class sub-folders and no images "
-                            f"({', '.join(sorted(exts))}).")
+            listed = ', '.join(sorted(exts))
+            raise DataError(f"{self.root} is empty: it has no class sub-folders and no images ({listed}).")
         if classes is not None:
             classes = [str(c) for c in classes]
             unk = [c for c in classes if c not in folders]
@@ -82,9 +84,9 @@ class ImageFolderDataset(HistoDataset):
         if files is None:
             found = {c: _images_under(self.root/c, exts) for c in (classes or folders)}
             empty = [c for c, fs in found.items() if not fs]
-            if empty: raise DataError(f"class folder(s) {empty} in {self.root} hold no images with extensions "
-                                      f"{sorted(exts)}. Add images, remove the folder(s), or pass classes=... without "
-                                      "them.")
+            if empty:
+                raise DataError(f"class folder(s) {empty} in {self.root} hold no images with extensions "
+                                f"{sorted(exts)}. Add images, remove the folder(s), or pass classes=... without them.")
             self.classes = list(classes or folders)
             paths = [(p, k) for k, c in enumerate(self.classes) for p in found[c]]
             self.files = np.array([p.relative_to(self.root).as_posix() for p, _ in paths], dtype=object)
@@ -96,8 +98,7 @@ class ImageFolderDataset(HistoDataset):
             if gone: raise DataNotFoundError(f"{len(gone)} of `files` do not exist under {self.root}: {_few(gone)}.")
             cls = [f.split('/')[0] for f in self.files]
             bad = [f for f, c in zip(self.files, cls) if c not in self.classes or '/' not in f]
-            if bad: raise DataError(f"{len(bad)} of `files` are not inside a class folder {self.classes}: "
-                                    f"{_few(bad)}.")
+            if bad: raise DataError(f"{len(bad)} of `files` are not inside a class folder {self.classes}: {_few(bad)}.")
             self.targets = np.array([self.classes.index(c) for c in cls], dtype=np.int64)
         if len(self.classes) < 2:
             raise DataError(f"{self.root} has a single class {self.classes}; a classifier needs at least two class "
@@ -155,8 +156,9 @@ def folder_splits(ds, # an `ImageFolderDataset` (anything with `targets` and, fo
                           "or by_group=False for an item-level split (which leaks if a patient has several images).")
     groups = np.asarray(groups).astype(str)
     ug = np.unique(groups)
-    if len(ug) < 2: raise DataError(f"All {len(y)} images are in one group ({str(ug[0])!r}); a group-aware split "
-                                    "needs at least two.")
+    if len(ug) < 2:
+        raise DataError(f"All {len(y)} images are in one group ({str(ug[0])!r}); "
+                        "a group-aware split needs at least two.")
     k = min(max(2, round(1/valid_pct)), len(ug))
     per_class = [len(np.unique(groups[y == c])) for c in np.unique(y)]
     if min(per_class) >= k:

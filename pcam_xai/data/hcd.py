@@ -81,8 +81,8 @@ def _read_tif(path) -> np.ndarray:
         if p.shape != (HCD_SIZE, HCD_SIZE, 3) or p.dtype != np.uint8 or p.photometric != tifffile.PHOTOMETRIC.RGB:
             h, w, c = (tuple(p.shape) + (1,))[:3]
             raise DataError(f"{path} is a {w}×{h} {c}-channel {p.photometric.name} {p.dtype} image, but Kaggle HCD "
-                            f"patches are {HCD_SIZE}×{HCD_SIZE} 3-channel RGB uint8. Replace it with the original "
-                            "patch or drop its row from the csv.")
+                            f"patches are {HCD_SIZE}×{HCD_SIZE} 3-channel RGB uint8. "
+                            "Replace it with the original patch or drop its row from the csv.")
         try: return p.asarray()
         except ValueError as e:
             if 'imagecodecs' not in str(e): raise
@@ -94,8 +94,9 @@ def read_hcd_tif(path:str|Path, # a Kaggle HCD patch file
     "One Kaggle HCD patch as an HxWx3 uint8 array, checked to be 96×96 RGB, optionally centre-cropped."
     c = _check_crop(center_crop)
     try: a = _read_tif(path)
-    except FileNotFoundError: raise DataNotFoundError(f"{path} does not exist (it was there when the dataset was "
-                                                      "created). Restore it or rebuild the dataset.") from None
+    except FileNotFoundError:
+        raise DataNotFoundError(f"{path} does not exist (it was there when the dataset was created). "
+                                "Restore it or rebuild the dataset.") from None
     except DataError: raise
     except (tifffile.TiffFileError, UnidentifiedImageError, OSError, ValueError) as e:
         raise DataError(f"{path} cannot be read as a TIFF image ({e}). Replace it with the original patch.") from None

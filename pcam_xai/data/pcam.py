@@ -58,8 +58,8 @@ def _open_h5(path:Path) -> h5py.File:
 def _dataset(f:h5py.File, key:str, path:Path) -> h5py.Dataset:
     "Dataset `key` of the open file `f`, or a `DataError` naming what the file holds instead."
     if not isinstance(f.get(key), h5py.Dataset):
-        raise DataError(f"{path.name} has no dataset {key!r} (it holds: "
-                        f"{', '.join(map(repr, f.keys())) or 'nothing'}). "
+        holds = ', '.join(map(repr, f.keys())) or 'nothing'
+        raise DataError(f"{path.name} has no dataset {key!r} (it holds: {holds}). "
                         "PCam keeps images under 'x' (N×96×96×3 uint8) in *_x.h5 and labels under 'y' (N×1×1×1) in "
                         "*_y.h5: check that this is a PCam file and that x and y files were not swapped.")
     return f[key]
@@ -74,8 +74,8 @@ def _read_labels(path:Path) -> np.ndarray:
         try: t = y[()].reshape(-1).astype(np.int64)
         except OSError as e: raise _corrupt(path, e) from None
     bad = np.setdiff1d(np.unique(t), [0, 1])
-    if bad.size: raise DataError(f"{path.name}: labels must be 0 (normal) or 1 (metastatic), "
-                                 f"found {bad[:5].tolist()}.")
+    if bad.size:
+        raise DataError(f"{path.name}: labels must be 0 (normal) or 1 (metastatic), found {bad[:5].tolist()}.")
     return t
 
 def _x_layout(path:Path) -> tuple[tuple, int|None]:
