@@ -177,10 +177,9 @@ def cmd_train(a) -> dict:
 
 def _data_args(q, required:bool=True):
     "The --data, --layout, --size and --download options."
-    q.add_argument('--data', required=required, help="data folder: a PCam h5 folder, Kaggle HCD folder, "
-                   "PathMNIST npz folder, "
-                   "BreakHis tree or class-per-folder set")
-    q.add_argument('--layout', choices=LAYOUTS, help="force the layout (or pick one from a folder holding several)")
+    q.add_argument('--data', required=required, help=f"data folder in one of the layouts {', '.join(LAYOUTS)}")
+    q.add_argument('--layout', choices=LAYOUTS, help="force the layout (or pick one from a folder holding several): "
+                   + '; '.join(f"{n}: {l.expect}" for n, l in LAYOUTS.items()))
     q.add_argument('--size', type=int, help="BreakHis/folder: resize images to SIZE×SIZE (default 224); PathMNIST: "
                    "read pathmnist_SIZE.npz (28, 64, 128 or 224; default: the smallest found)")
     q.add_argument('--download', action='store_true', help="PCam: fetch missing splits from Zenodo")

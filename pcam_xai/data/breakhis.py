@@ -20,27 +20,26 @@ from fasttransform import ItemTransform
 from ..core import DataError, DataNotFoundError, ConfigError, find_data_root, class_names, get_device, check_int
 from ..core import check_choice
 from .core import HistoDataset, HistoDL, make_dls, class_weights, as_batch_tfm, norm_tfm
+from .core import HistoSubset, SPLITS, register_layout, match_classes, three_way_split
 
 # %% auto #0
-__all__ = ['MAGS', 'SUBTYPE_CODES', 'NAME_PATTERN', 'N_BENIGN', 'BreakHisInfo', 'parse_breakhis_name', 'breakhis_df',
+__all__ = ['MAGS', 'SUBTYPE_CODES', 'N_BENIGN', 'NAME_PATTERN', 'BreakHisInfo', 'parse_breakhis_name', 'breakhis_df',
            'check_mags', 'BreakHis', 'read_folds_csv', 'assert_no_patient_overlap', 'patient_kfold', 'patient_split',
-           'check_same_mags', 'MultiMagBreakHis', 'breakhis_dls', 'MultiMagItem', 'MagTfms', 'as_multimag',
-           'multimag_dls']
+           'load_breakhis_splits', 'MultiMagBreakHis', 'check_same_mags', 'breakhis_dls', 'MultiMagItem', 'MagTfms',
+           'as_multimag', 'multimag_dls']
 
 # %% ../../nbs/01e_data.breakhis.ipynb #cff68359
-MAGS = (40, 100, 200, 400)
+MAGS = (40, 100, 200, 400)   # the four magnifications, low to high
 SUBTYPE_CODES = dict(zip(('A', 'F', 'PT', 'TA', 'DC', 'LC', 'MC', 'PC'),
                          class_names('breakhis_subtype')))   # file-name codes
+N_BENIGN = 4   # `class_names('breakhis_subtype')` lists the 4 benign subtypes first
 NAME_PATTERN = 'SOB_<B|M>_<subtype>-<yy>-<patient>-<mag>-<seq>.png'
 _LABEL_OF = {'B': 'benign', 'M': 'malignant'}
 _CODE_OF = {v: k for k, v in SUBTYPE_CODES.items()}
-_NAME_RE = re.compile(r'(?P<proc>SOB)_(?P<lab>[BM])_(?P<sub>[A-Z]+)-(?P<yy>\d{2})-(?P<pid>[0-9A-Za-z]+)'
-                      r'-(?P<mag>\d+)-(?P<seq>\d+)\.(?i:png)')
-
-N_BENIGN = 4   # `class_names('breakhis_subtype')` lists the 4 benign subtypes first
 
 def _benign_subtypes(): return class_names('breakhis_subtype')[:N_BENIGN]
 
+# %% ../../nbs/01e_data.breakhis.ipynb #90f2e279
 class BreakHisInfo(NamedTuple):
     "What an official BreakHis file name says about its image."
     procedure:str # biopsy procedure: always 'SOB' (surgical open biopsy)
@@ -51,22 +50,27 @@ class BreakHisInfo(NamedTuple):
     mag:int # magnification: 40, 100, 200 or 400
     seq:int # image number within the patient and magnification
 
+# %% ../../nbs/01e_data.breakhis.ipynb #917d2bbc
+_NAME_RE = re.compile(r'(?P<proc>SOB)_(?P<lab>[BM])_(?P<sub>[A-Z]+)-(?P<yy>\d{2})-(?P<pid>[0-9A-Za-z]+)'
+                      r'-(?P<mag>\d+)-(?P<seq>\d+)\.(?i:png)')
+
 def parse_breakhis_name(fname:str|Path, # a BreakHis image name or path (only the name is parsed)
                        ) -> BreakHisInfo:
     "Parse an official BreakHis image name such as `SOB_B_A-14-22549AB-40-001.png`."
     name = Path(str(fname)).name
     m = _NAME_RE.fullmatch(name)
-    hint = (f"BreakHis image names follow {NAME_PATTERN} (e.g. SOB_B_A-14-22549AB-40-001.png; subtype one of "
-            f"{', '.join(SUBTYPE_CODES)}; mag 40, 100, 200 or 400). Rename the file or move it out of the BreakHis "
-            f"tree.")
+    hint = (f"BreakHis image names follow {NAME_PATTERN} (e.g. SOB_B_A-14-22549AB-40-001.png; "
+            f"subtype one of {', '.join(SUBTYPE_CODES)}; mag 40, 100, 200 or 400). "
+            "Rename the file or move it out of the BreakHis tree.")
     if m is None: raise DataError(f"{fname}: cannot parse the file name {name!r}. {hint}")
     if m['sub'] not in SUBTYPE_CODES: raise DataError(f"{fname}: unknown subtype code {m['sub']!r}. {hint}")
     if int(m['mag']) not in MAGS:
         raise DataError(f"{fname}: magnification {m['mag']} is not a BreakHis magnification. {hint}")
     label, subtype = _LABEL_OF[m['lab']], SUBTYPE_CODES[m['sub']]
     if (subtype in _benign_subtypes()) != (label == 'benign'):
-        raise DataError(f"{fname}: the name says {label} ({m['lab']}) but {subtype} ({m['sub']}) is a "
-                        f"{'benign' if label == 'malignant' else 'malignant'} subtype. {hint}")
+        other = 'benign' if label == 'malignant' else 'malignant'
+        says = f"the name says {label} ({m['lab']}) but {subtype} ({m['sub']}) is a {other} subtype"
+        raise DataError(f"{fname}: {says}. {hint}")
     return BreakHisInfo(m['proc'], label, subtype, m['yy'], f"{m['yy']}-{m['pid']}", int(m['mag']), int(m['seq']))
 
 # %% ../../nbs/01e_data.breakhis.ipynb #2170465b
@@ -95,8 +99,7 @@ def _check_place(p:Path, breast:Path, info:BreakHisInfo):
                     f"belongs in breast/{'/'.join(want[:-1])}/, but {why}. A file in the wrong folder is usually a "
                     "mislabelled image: move it where its name says, or fix its name.")
 
-def breakhis_df(root:str|Path|None=None,
-                # data folder, the folder above `BreaKHis_v1`, `BreaKHis_v1` or its `breast` folder
+def breakhis_df(root:str|Path|None=None, # data folder, the folder above `BreaKHis_v1`, `BreaKHis_v1` or `breast`
                ) -> pd.DataFrame:
     "One row per BreakHis image (path, fname, label, subtype, patient, mag, seq), each checked against its folders."
     breast = _breast_dir(find_data_root(root, dataset='breakhis', probe=_probe))
@@ -106,14 +109,17 @@ def breakhis_df(root:str|Path|None=None,
         info = parse_breakhis_name(p)
         _check_place(p, breast, info)
         rows.append((str(p), p.name, info.label, info.subtype, info.patient, info.mag, info.seq))
-    if not rows: raise DataError(f"{breast}: no .png images in the BreakHis tree. Check that the download was "
-                                 "extracted completely (BreakHis has 7,909 PNGs).")
+    if not rows:
+        raise DataError(f"{breast}: no .png images in the BreakHis tree. "
+                        "Check that the download was extracted completely (BreakHis has 7,909 PNGs).")
     df = pd.DataFrame(rows, columns=['path', 'fname', 'label', 'subtype', 'patient', 'mag', 'seq'])
     df.attrs['breast'] = str(breast)
     return df
 
 # %% ../../nbs/01e_data.breakhis.ipynb #06c1be54
-def check_mags(mags, arg='mags') -> tuple:
+def check_mags(mags, # None (all four), one magnification or several; 40 or '40X'
+               arg:str='mags', # the argument's name, for messages
+              ) -> tuple:
     "`mags` (None, one magnification or several; 40 or '40X') as a tuple of ints, in the order given."
     if mags is None: return MAGS
     ms = [mags] if isinstance(mags, (int, np.integer, str)) else list(mags)
@@ -164,18 +170,16 @@ def _select_files(df, files):
     names = pd.Index([Path(str(f)).name for f in ([files] if isinstance(files, (str, Path)) else files)])
     missing = names[~names.isin(df.fname)]
     if len(missing):
+        more = ' ...' if len(missing) > 5 else ''
         raise DataError(f"files: {len(missing)} of {len(names)} listed images are not in the BreakHis tree at "
-                        f"{df.attrs.get('breast', '?')}: "
-                        f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}. "
+                        f"{df.attrs.get('breast', '?')}: {', '.join(missing[:5])}{more}. "
                         "Check that `files` (e.g. from Folds.csv) belongs to this copy of BreakHis.")
     return df[df.fname.isin(set(names))]
 
 # %% ../../nbs/01e_data.breakhis.ipynb #6fe2d2a9
 class BreakHis(HistoDataset):
-    ("BreakHis images (700×460 RGB PNG) from the official tree, labelled benign/malignant (`task='binary'`) or by "
-     "subtype.")
-    def __init__(self, root:str|Path|None=None,
-                 # data folder, the folder above `BreaKHis_v1`, `BreaKHis_v1`, or None (`$PCAM_XAI_DATA`)
+    "BreakHis images (700×460 RGB PNG) of the official tree, labelled benign/malignant or by subtype (`task`)."
+    def __init__(self, root:str|Path|None=None, # data folder, the folder above `BreaKHis_v1`, or None: `$PCAM_XAI_DATA`
                  mags=None, # magnifications to keep: None (all), 40, or a list such as [100, 200]
                  task:str='binary', # 'binary' (benign/malignant) or 'subtype' (8 classes)
                  files=None, # keep only these images (file names or `Folds.csv` paths)
@@ -192,8 +196,8 @@ class BreakHis(HistoDataset):
         self._setup(kept, task, mags, size, transform, target_transform)
 
     def _setup(self, df, task, mags, size, transform, target_transform):
-        self.classes, self.task, self.mags, self.size = (_check_task(task), task, tuple(int(m) for m in mags),
-                                                         _check_size(size))
+        self.classes, self.task, self.size = _check_task(task), task, _check_size(size)
+        self.mags = tuple(int(m) for m in mags)
         self.df = df.reset_index(drop=True)
         codes = {c: i for i, c in enumerate(self.classes)}
         self.targets = self.df['label' if task == 'binary' else 'subtype'].map(codes).to_numpy(np.int64)
@@ -201,14 +205,19 @@ class BreakHis(HistoDataset):
 
     @classmethod
     def from_df(cls, df:pd.DataFrame, # rows of `breakhis_df` / `BreakHis.df`
-                task:str='binary', transform=None, target_transform=None, size=None):
+                task:str='binary', # 'binary' (benign/malignant) or 'subtype' (8 classes)
+                transform=None, # called on a `PIL.Image`; None gives uint8 CHW tensors
+                target_transform=None, # called on the int label
+                size=None, # resize on read: None (native), int (square) or (h, w)
+               ) -> BreakHis:
         "A `BreakHis` over the rows of `df` (e.g. a subset of another dataset's `df`)."
         _need_cols(df, ('path', 'fname', 'label', 'subtype', 'patient', 'mag'), 'df')
         self = cls.__new__(cls)
         self._setup(df, task, sorted(set(df.mag)), size, transform, target_transform)
         return self
 
-    def subset(self, idxs) -> BreakHis:
+    def subset(self, idxs, # row positions of `self.df` to keep
+              ) -> BreakHis:
         "A `BreakHis` over rows `idxs` of this one, with the same task, size and transforms."
         return type(self).from_df(self.df.iloc[np.asarray(idxs)], self.task, self.transform, self.target_transform,
                                   self.size)
@@ -223,10 +232,9 @@ class BreakHis(HistoDataset):
         shapes = sorted({a.shape[:2] for a in imgs})
         if len(shapes) > 1:
             odd = next(self.df.fname.iat[int(i)] for i, a in zip(idxs, imgs) if a.shape[:2] != imgs[0].shape[:2])
-            raise DataError(f"BreakHis images of different sizes (H×W {', '.join(f'{h}×{w}' for h, w in shapes)}, "
-                            f"e.g. {odd}) "
-                            "cannot be stacked into one batch. Pass size=... (e.g. 224 or (460, 700)) to resize on "
-                            "read.")
+            hws = ', '.join(f'{h}×{w}' for h, w in shapes)
+            raise DataError(f"BreakHis images of different sizes (H×W {hws}, e.g. {odd}) cannot be stacked into one "
+                            "batch. Pass size=... (e.g. 224 or (460, 700)) to resize on read.")
         return np.stack(imgs)
 
     def extra_repr(self) -> str:
@@ -240,8 +248,7 @@ def _fmt(xs, n=8) -> str:
 
 def read_folds_csv(path:str|Path, # the `Folds.csv` shipped with BreakHis (columns fold, mag, grp, filename)
                   ) -> pd.DataFrame:
-    ("Read BreakHis' official `Folds.csv`, parse its file names and refuse it if a patient is in train and test of a "
-     "fold.")
+    "Read BreakHis' `Folds.csv`, parse its file names, and refuse it if a patient is in train and test of a fold."
     path = Path(path)
     if not path.is_file():
         raise DataNotFoundError(f"{path}: no such file. Pass the path of the Folds.csv that comes with BreakHis.")
@@ -262,18 +269,19 @@ def read_folds_csv(path:str|Path, # the `Folds.csv` shipped with BreakHis (colum
     info = pd.DataFrame(infos, columns=BreakHisInfo._fields, index=df.index)
     mag = df.mag.map(lambda m: check_mags(m, arg=f'{path}: mag')[0])
     wrong = df.filename[mag != info.mag]
-    if len(wrong): raise DataError(f"{path}: column mag disagrees with the magnification in the file name for "
-                                   f"{len(wrong)} row(s), e.g. {wrong.iloc[0]}. Fix the file or use an unmodified "
-                                   f"Folds.csv.")
+    if len(wrong):
+        raise DataError(f"{path}: column mag disagrees with the magnification in the file name for {len(wrong)} "
+                        f"row(s), e.g. {wrong.iloc[0]}. Fix the file or use an unmodified Folds.csv.")
     df = df.assign(mag=mag, fname=df.filename.map(lambda f: Path(str(f)).name),
                    label=info.label, subtype=info.subtype, patient=info.patient)
     leaks = []
     for fold, g in df.groupby('fold', sort=True):
         both = sorted(set(g.patient[g.grp == 'train']) & set(g.patient[g.grp == 'test']))
         if both: leaks.append(f"fold {fold}: {_fmt(both)}")
-    if leaks: raise DataError(f"{path} puts patients in both train and test (their images would leak): "
-                              + '; '.join(leaks) + ". Use an unmodified Folds.csv, or make leak-free folds with "
-                                                   "patient_kfold.")
+    if leaks:
+        leaked = '; '.join(leaks)
+        raise DataError(f"{path} puts patients in both train and test (their images would leak): {leaked}. "
+                        "Use an unmodified Folds.csv, or make leak-free folds with patient_kfold.")
     return df
 
 # %% ../../nbs/01e_data.breakhis.ipynb #7a34caa8
@@ -286,9 +294,10 @@ def assert_no_patient_overlap(df:pd.DataFrame, # image table with a `patient` co
     sets = [set(pats[np.asarray(ix)]) for ix in index_sets]
     msgs = [f"splits {a} and {b} share {_fmt(sorted(sets[a] & sets[b]))}"
             for a in range(len(sets)) for b in range(a + 1, len(sets)) if sets[a] & sets[b]]
-    if msgs: raise DataError("Patient overlap between splits: " + '; '.join(msgs) + ". Images of one patient are "
-                             "near-duplicates, so a shared patient inflates test scores. Split by patient "
-                             "(patient_split, patient_kfold).")
+    if msgs:
+        shared = '; '.join(msgs)
+        raise DataError(f"Patient overlap between splits: {shared}. Images of one patient are near-duplicates, so a "
+                        "shared patient inflates test scores. Split by patient (patient_split, patient_kfold).")
 
 def _patient_classes(df, by) -> pd.Series:
     "The class (`by` column) of every patient, refusing patients with more than one."
@@ -315,11 +324,11 @@ def patient_kfold(df:pd.DataFrame, # image table (`breakhis_df`, `BreakHis.df`)
     counts = per.value_counts().sort_index()
     few = counts[counts < n_splits]
     if len(few):
-        fixes = ([f"n_splits={counts.min()}"] if counts.min() >= 2 else []) + (["stratify='label'"]
-                                                                               if stratify == 'subtype' else [])
-        raise DataError(f"n_splits={n_splits} needs at least {n_splits} patients of every {stratify}, but "
-                        + ', '.join(f"{c} has {n}" for c,
-                                    n in few.items()) + ". Use " + ' or '.join(fixes + ['more patients']) + ".")
+        fixes = [f"n_splits={counts.min()}"] if counts.min() >= 2 else []
+        if stratify == 'subtype': fixes.append("stratify='label'")
+        has = ', '.join(f"{c} has {n}" for c, n in few.items())
+        raise DataError(f"n_splits={n_splits} needs at least {n_splits} patients of every {stratify}, but {has}. "
+                        f"Use {' or '.join(fixes + ['more patients'])}.")
     cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     folds = list(cv.split(np.zeros(len(df)), df[stratify].to_numpy(), groups=df.patient.to_numpy()))
     for tr, te in folds: assert_no_patient_overlap(df, tr, te)
@@ -339,10 +348,9 @@ def patient_split(df:pd.DataFrame, # image table (`breakhis_df`, `BreakHis.df`)
     for c, pats in per.groupby(per, sort=True):
         pats = sorted(pats.index)
         if len(pats) < 2:
-            raise DataError(f"{stratify} {c!r} has only {len(pats)} patient ({pats[0]}); a patient-level "
-                                          "split needs 2 or more of every class (one per side). Drop the class, use "
-                                          f"{'stratify=' + repr('label') + ', ' if stratify == 'subtype' else ''}or "
-                                          f"add data.")
+            alt = "stratify='label', " if stratify == 'subtype' else ''
+            raise DataError(f"{stratify} {c!r} has only {len(pats)} patient ({pats[0]}); a patient-level split needs "
+                            f"2 or more of every class (one per side). Drop the class, use {alt}or add data.")
         k = min(len(pats) - 1, max(1, round(valid_pct * len(pats))))
         valid += list(rng.permutation(pats)[:k])
     is_va = df.patient.isin(valid).to_numpy()
@@ -350,32 +358,37 @@ def patient_split(df:pd.DataFrame, # image table (`breakhis_df`, `BreakHis.df`)
     assert_no_patient_overlap(df, tr, va)
     return tr, va
 
+# %% ../../nbs/01e_data.breakhis.ipynb #e1e70002
+def _is_breakhis(p:Path) -> bool:
+    "Does folder `p` hold the BreakHis tree, or is it a folder of that tree?"
+    return (p/'BreaKHis_v1').is_dir() or p.name == 'BreaKHis_v1' or (p/'histology_slides').is_dir()
+
+@register_layout('breakhis', rank=40, resizes=True, detect=_is_breakhis,
+                 expect='BreaKHis_v1/histology_slides/breast/{benign,malignant}/SOB/...')
+def load_breakhis_splits(root:Path, # the folder holding (or inside) `BreaKHis_v1`
+                         size:int|None=None, # resize images to size×size (None: 224)
+                         seed:int=42, # seed of the patient-level splits
+                         classes:list|None=None, # a checkpoint's classes, which must be BreakHis's
+                         **_, # splits, download: unused (all three splits are made; no download)
+                        ) -> tuple[dict, str]:
+    "A patient-level train / valid / test split of the BreakHis tree in `root`, the `breakhis` layout's loader."
+    full = BreakHis(root, size=(size or 224, size or 224))
+    match_classes(root, full.classes, classes, 'BreakHis')
+    def split2(d, s): return patient_split(d.ds.df.iloc[d.idxs] if isinstance(d, HistoSubset) else d.df, 0.2, s)
+    parts = three_way_split(full, split2, seed)
+    assert_no_patient_overlap(full.df, *(p.idxs for p in parts))
+    return dict(zip(SPLITS, parts)), f'patient-level split (seed {seed}; no patient in two splits)'
+
 # %% ../../nbs/01e_data.breakhis.ipynb #973cb0d8
 def _nearest(m:int, have) -> int:
     "The available magnification nearest to `m` (ties go to the higher one)."
     return min(have, key=lambda a: (abs(a - m), -a))
 
-def _mags_of(x) -> tuple:
-    return tuple(x.mags) if hasattr(x, 'mags') else check_mags(x)
-
-def check_same_mags(a, # training dataset (or its magnifications)
-                    b, # inference dataset (or its magnifications)
-                   ) -> tuple:
-    "Raise `DataError` unless `a` and `b` use the same magnifications in the same order; return them."
-    ma, mb = _mags_of(a), _mags_of(b)
-    if ma != mb:
-        order = ' (the same ones in another order)' if set(ma) == set(mb) else ''
-        raise DataError(f"Magnification mismatch: the model was trained on mags={list(ma)} but the inference data has "
-                        f"mags={list(mb)}{order}. A fusion model has one input per magnification in a fixed order; "
-                        f"build the inference dataset with mags={list(ma)}.")
-    return ma
-
 class MultiMagBreakHis(torch.utils.data.Dataset):
     "Per-patient tuples of one BreakHis image per magnification, for multi-magnification (fusion) models."
     def __init__(self, root=None, # data root (as for `BreakHis`), a `BreakHis` dataset, or its `df`
                  mags=MAGS, # magnifications, in the order of the tuple
-                 require_all_mags:bool=False,
-                 # drop patients lacking a magnification (else: nearest-magnification fill)
+                 require_all_mags:bool=False, # drop patients lacking a magnification (else: nearest-magnification fill)
                  n_per_patient:int|None=None, # items per patient (None: its largest magnification's image count)
                  seed:int=0, # item `i` draws with `np.random.default_rng((seed, i))`
                  transform=None, # called on each `PIL.Image`; None gives uint8 CHW tensors
@@ -407,9 +420,8 @@ class MultiMagBreakHis(torch.utils.data.Dataset):
         n_pat = df.patient.nunique()
         if dropped and not rows:
             raise DataError(f"require_all_mags=True leaves no patients: none of the {n_pat} patients has images at "
-                            f"all of mags={list(self.mags)}. Use require_all_mags=False (nearest-magnification fill) "
-                            "or "
-                            f"fewer mags.")
+                            f"all of mags={list(self.mags)}. "
+                            "Use require_all_mags=False (nearest-magnification fill) or fewer mags.")
         if dropped: warnings.warn(f"require_all_mags=True: {len(dropped)} of {n_pat} patients lack a magnification in "
                                   f"{list(self.mags)} and were left out: {_fmt(dropped, 5)}.", stacklevel=2)
         self.patients = pd.DataFrame(rows, columns=['patient', 'label', 'subtype', 'n_items',
@@ -417,8 +429,8 @@ class MultiMagBreakHis(torch.utils.data.Dataset):
         self.substituted = pd.DataFrame(subs, columns=['patient', 'mag', 'from_mag'])
         self._item_patient = np.repeat(np.arange(len(rows)), self.patients.n_items.to_numpy())
         codes = {c: i for i, c in enumerate(self.classes)}
-        self.targets = self.patients['label' if task == 'binary'
-                                     else 'subtype'].map(codes).to_numpy(np.int64)[self._item_patient]
+        col = 'label' if task == 'binary' else 'subtype'
+        self.targets = self.patients[col].map(codes).to_numpy(np.int64)[self._item_patient]
 
     def __len__(self): return len(self._item_patient)
 
@@ -439,6 +451,22 @@ class MultiMagBreakHis(torch.utils.data.Dataset):
     def __repr__(self):
         return (f"MultiMagBreakHis(items={len(self)}, patients={len(self.patients)}, mags={list(self.mags)}, "
                 f"task={self.task!r}, size={self.size}, substituted slots={len(self.substituted)})")
+
+# %% ../../nbs/01e_data.breakhis.ipynb #12a184cb
+def _mags_of(x) -> tuple:
+    return tuple(x.mags) if hasattr(x, 'mags') else check_mags(x)
+
+def check_same_mags(a, # training dataset (or its magnifications)
+                    b, # inference dataset (or its magnifications)
+                   ) -> tuple:
+    "Raise `DataError` unless `a` and `b` use the same magnifications in the same order; return them."
+    ma, mb = _mags_of(a), _mags_of(b)
+    if ma != mb:
+        order = ' (the same ones in another order)' if set(ma) == set(mb) else ''
+        raise DataError(f"Magnification mismatch: the model was trained on mags={list(ma)} but the inference data has "
+                        f"mags={list(mb)}{order}. A fusion model has one input per magnification in a fixed order; "
+                        f"build the inference dataset with mags={list(ma)}.")
+    return ma
 
 # %% ../../nbs/01e_data.breakhis.ipynb #3b256643
 def breakhis_dls(root:str|Path|None=None, # as for `BreakHis`
@@ -479,8 +507,7 @@ class MagTfms(ItemTransform):
         bad = [m for m in tfms if m not in self.mags]
         if bad:
             raise ConfigError(f"mag_tfms has magnification(s) {bad} that the loaders do not use "
-                              f"(mags={list(self.mags)}). "
-                                  "Key mag_tfms by magnifications in mags.")
+                              f"(mags={list(self.mags)}). Key mag_tfms by magnifications in mags.")
         self.tfms = {m: list(f) if isinstance(f, (list, tuple)) else [f] for m, f in tfms.items()}
     def encodes(self, b):
         b = list(b)
@@ -501,9 +528,8 @@ def as_multimag(data, # an image table (`breakhis_df` rows), a `BreakHis`, or a 
     if isinstance(data, MultiMagBreakHis):
         if data.task != 'subtype':
             raise ConfigError(f"{what} is a MultiMagBreakHis with task={data.task!r}; the dual-head models need "
-                              "subtype targets (the binary label is derived from them). Build it with task='subtype', "
-                              "or pass "
-                              "the image table.")
+                              "subtype targets (the binary label is derived from them). "
+                              "Build it with task='subtype', or pass the image table.")
         check_same_mags(mags, data)
         return data
     if not isinstance(data, (pd.DataFrame, BreakHis)):
@@ -537,8 +563,7 @@ def multimag_dls(train, # training images: an image table (`breakhis_df` rows), 
                  num_workers:int=0, # DataLoader worker processes
                  device=None, # where batches go (default `get_device()`)
                 ) -> DataLoaders:
-    ("fastai `DataLoaders` of `(x_mag1, ..., x_magM, subtype)` batches of two patient-disjoint sets; valid not "
-     "augmented.")
+    "fastai `DataLoaders` of `(x_mag1, ..., x_magM, subtype)` batches of two patient-disjoint sets; train augmented."
     mags = check_mags(mags)
     tr = as_multimag(train, mags, size, seed, n_per_patient, require_all_mags, 'train')
     va = as_multimag(valid, mags, size, seed, None, require_all_mags, 'valid')
@@ -552,8 +577,9 @@ def multimag_dls(train, # training images: an image table (`breakhis_df` rows), 
         stats_ds = BreakHis.from_df(train.df if isinstance(train, BreakHis) else train, size=size)
     else: stats_ds = None
     device = get_device(device)
-    tfms = [IntToFloatTensor()] + [as_batch_tfm(t) for t in (batch_tfms if isinstance(batch_tfms, (list, tuple)) else
-                                                              [batch_tfms] if batch_tfms is not None else [])]
+    if batch_tfms is None: batch_tfms = []
+    elif not isinstance(batch_tfms, (list, tuple)): batch_tfms = [batch_tfms]
+    tfms = [IntToFloatTensor()] + [as_batch_tfm(t) for t in batch_tfms]
     if mag_tfms: tfms.append(MagTfms(mag_tfms, mags))
     tfms += norm_tfm(normalize, stats_ds)
     wgts = None
@@ -561,8 +587,8 @@ def multimag_dls(train, # training images: an image table (`breakhis_df` rows), 
         t = (tr.targets >= N_BENIGN).astype(np.int64)
         wgts = class_weights(t, 2).numpy()[t]
     kw = dict(num_workers=num_workers, device=device, after_item=MultiMagItem(), after_batch=tfms)
-    trn = HistoDL(tr, bs=min(bs, len(tr)), shuffle=True, drop_last=len(tr) > bs, split_idx=0, wgts=wgts, seed=seed,
-                  **kw)
+    trn = HistoDL(tr, bs=min(bs, len(tr)), shuffle=True, drop_last=len(tr) > bs, split_idx=0, wgts=wgts,
+                  seed=seed, **kw)
     val = HistoDL(va, bs=val_bs or 2 * bs, shuffle=False, drop_last=False, split_idx=1, seed=seed + 1, **kw)
     mdls = DataLoaders(trn, val, device=device)
     mdls.mags, mdls.classes, mdls.size = mags, list(tr.classes), tr.size

@@ -7,6 +7,9 @@ Docs: https://pcam-xai.github.io/pcam_xai/data.core.html.md"""
 # %% ../../nbs/01_data.core.ipynb #bb1f9158
 from __future__ import annotations
 import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
 import numpy as np
 import torch
 from PIL import Image
@@ -18,8 +21,9 @@ from fasttransform import Transform, ItemTransform
 from ..core import DataError, ConfigError, get_device
 
 # %% auto #0
-__all__ = ['IMAGENET_STATS', 'HistoDataset', 'check_images', 'check_labels', 'ArrayDataset', 'HistoSubset', 'class_weights',
-           'channel_stats', 'as_batch_tfm', 'HistoDL', 'norm_tfm', 'make_dls', 'images_to_tensor']
+__all__ = ['IMAGENET_STATS', 'SPLITS', 'LAYOUTS', 'HistoDataset', 'check_images', 'check_labels', 'ArrayDataset', 'HistoSubset',
+           'class_weights', 'channel_stats', 'as_batch_tfm', 'HistoDL', 'norm_tfm', 'make_dls', 'images_to_tensor',
+           'Layout', 'register_layout', 'match_classes', 'three_way_split']
 
 # %% ../../nbs/01_data.core.ipynb #d8aae6d8
 class HistoDataset(torch.utils.data.Dataset):
@@ -31,11 +35,13 @@ class HistoDataset(torch.utils.data.Dataset):
                 ):
         self.transform,self.target_transform = transform,target_transform
 
-    def read(self, i:int) -> np.ndarray:
+    def read(self, i:int, # item index, in [0, len)
+            ) -> np.ndarray:
         "Image `i` as an H×W×3 uint8 RGB array."
         raise NotImplementedError(f"{type(self).__name__} must implement `read(i)`.")
 
-    def read_many(self, idxs) -> np.ndarray:
+    def read_many(self, idxs, # item indices, in [0, len)
+                 ) -> np.ndarray:
         "Images `idxs` as an N×H×W×3 uint8 array (subclasses override with faster block reads)."
         return np.stack([self.read(int(i)) for i in idxs])
 
@@ -77,7 +83,9 @@ class HistoDataset(torch.utils.data.Dataset):
         return f"{type(self).__name__}\n" + "\n".join('    ' + l for l in lines)
 
 # %% ../../nbs/01_data.core.ipynb #103b9a4a
-def check_images(images, what='images'):
+def check_images(images, # N×H×W×3 uint8 RGB (anything `np.asarray` takes)
+                 what:str='images', # the argument's name in error messages
+                ) -> np.ndarray:
     "Check `images` is an N×H×W×3 uint8 array; return it."
     images = np.asarray(images)
     if images.ndim == 3: raise DataError(f"{what} has shape {images.shape}: grayscale N×H×W. Stack to N×H×W×3 RGB "
@@ -89,25 +97,35 @@ def check_images(images, what='images'):
                         "Convert floats in [0,1] with (x*255).round().astype(np.uint8).")
     return images
 
-def check_labels(labels, n, n_classes, what='labels'):
+
+# %% ../../nbs/01_data.core.ipynb #c1a0e103
+def check_labels(labels, # `n` integer labels (any shape that flattens to `n`)
+                 n:int, # the number of images they label
+                 n_classes:int, # labels must be in [0, n_classes)
+                 what:str='labels', # the argument's name in error messages
+                ) -> np.ndarray:
     "Check `labels` has `n` integer entries in [0, n_classes); return them as int64."
     labels = np.asarray(labels).reshape(-1) if np.ndim(labels) else np.asarray([labels])
     if len(labels) != n: raise DataError(f"{what} has {len(labels)} entries but there are {n} images.")
     if len(labels) and not np.issubdtype(labels.dtype, np.integer):
-        if np.issubdtype(labels.dtype, np.floating) and np.all(labels == np.round(labels)): labels = labels.astype(
-            np.int64)
+        if np.issubdtype(labels.dtype, np.floating) and np.all(labels == np.round(labels)):
+            labels = labels.astype(np.int64)
         else: raise DataError(f"{what} has dtype {labels.dtype}; expected integer class indices.")
     if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
         raise DataError(f"{what} has values in [{labels.min()}, {labels.max()}] but there are {n_classes} classes "
                         f"(valid labels 0..{n_classes-1}).")
     return labels.astype(np.int64)
 
+
+# %% ../../nbs/01_data.core.ipynb #c1a0e106
 class ArrayDataset(HistoDataset):
     "In-memory images (N×H×W×3 uint8) with integer labels."
     def __init__(self, images, # N×H×W×3 uint8 RGB
                  labels, # N integer labels (any shape that flattens to N)
                  classes:list, # class names in label order
-                 transform=None, target_transform=None):
+                 transform=None, # called on a `PIL.Image` (torchvision style)
+                 target_transform=None, # called on the int label
+                ):
         super().__init__(transform, target_transform)
         self.images = check_images(images)
         self.classes = list(classes)
@@ -118,12 +136,14 @@ class ArrayDataset(HistoDataset):
 # %% ../../nbs/01_data.core.ipynb #0ca251a5
 class HistoSubset(HistoDataset):
     "Items `idxs` of `ds`, as a `HistoDataset` that keeps `ds`'s batched reads, classes and transforms."
-    def __init__(self, ds:HistoDataset, idxs):
+    def __init__(self, ds:HistoDataset, # the dataset to select from
+                 idxs, # positions in `ds` (any integer array-like)
+                ):
         super().__init__(ds.transform, ds.target_transform)
         self.ds, self.idxs = ds, np.asarray(idxs, dtype=np.int64).reshape(-1)
         if len(self.idxs) and (self.idxs.min() < 0 or self.idxs.max() >= len(ds)):
-            raise DataError(
-                f"HistoSubset: indices must be in [0, {len(ds)}), got [{self.idxs.min()}, {self.idxs.max()}].")
+            raise DataError(f"HistoSubset: indices must be in [0, {len(ds)}), "
+                            f"got [{self.idxs.min()}, {self.idxs.max()}].")
         self.classes, self.targets = list(ds.classes), np.asarray(ds.targets)[self.idxs]
     def read(self, i): return self.ds.read(int(self.idxs[i]))
     def read_many(self, idxs): return self.ds.read_many(self.idxs[np.asarray(idxs, dtype=np.int64)])
@@ -151,15 +171,15 @@ def channel_stats(ds:HistoDataset, # any pcam_xai dataset
     "Per-channel mean and std of `ds` in [0,1] units, streamed in chunks."
     n = len(ds)
     if n == 0: raise DataError(f"channel_stats: {type(ds).__name__} is empty.")
-    idxs = np.arange(n) if max_items is None or max_items >= n else np.linspace(0, n - 1, max_items).round().astype(
-        int)
+    if max_items is None or max_items >= n: idxs = np.arange(n)
+    else: idxs = np.linspace(0, n - 1, max_items).round().astype(int)
     s, s2, cnt = np.zeros(3), np.zeros(3), 0
     for i in range(0, len(idxs), chunk):
         x = ds.read_many(idxs[i:i + chunk]).reshape(-1, 3).astype(np.float64) / 255
         s += x.sum(0); s2 += (x * x).sum(0); cnt += len(x)
     mean = s / cnt
-    return torch.tensor(mean, dtype=torch.float32), torch.tensor(np.sqrt(np.maximum(s2 / cnt - mean**2, 0)),
-                                                                 dtype=torch.float32)
+    std = np.sqrt(np.maximum(s2 / cnt - mean**2, 0))
+    return torch.tensor(mean, dtype=torch.float32), torch.tensor(std, dtype=torch.float32)
 
 # %% ../../nbs/01_data.core.ipynb #832d968d
 class _AsFastai(ItemTransform):
@@ -179,7 +199,8 @@ class _TrainOnly(Transform):
     def __repr__(self): return f"train-only {getattr(self.f, '__name__', type(self.f).__name__)}"
     def encodes(self, x:TensorImage): return TensorImage(self.f(x))
 
-def as_batch_tfm(t):
+def as_batch_tfm(t, # a fastai `Transform` or any callable on a float batch
+                ) -> Transform:
     "fastai `Transform`s keep their own `split_idx`; anything else is an augmentation, train only."
     return t if isinstance(t, Transform) else _TrainOnly(t)
 
@@ -187,11 +208,15 @@ def as_batch_tfm(t):
 def _pin(t:torch.Tensor) -> torch.Tensor: return t.pin_memory()   # page-locked host copy (keeps the strides)
 
 class HistoDL(TfmdDL):
-    ("A fastai `TfmdDL` with an explicit `split_idx`, batched `read_many` fetching, seeded shuffling and optional "
-     "class-weighted sampling.")
-    def __init__(self, dataset, bs=64, split_idx:int|None=None, wgts=None, seed:int|None=None,
+    "fastai `TfmdDL` with its own `split_idx`, one `read_many` per batch, seeded shuffling and weighted sampling."
+    def __init__(self, dataset, # a `HistoDataset` (batched reads) or any torch dataset of `(x, y)` items
+                 bs:int=64, # batch size
+                 split_idx:int|None=None, # 0: training (augmented), 1: validation; handed to the transforms
+                 wgts=None, # per-item sampling weights (shuffled loaders draw with replacement)
+                 seed:int|None=None, # seeds the shuffling/sampling order
                  non_blocking:bool|None=None, # pinned, non-blocking device copies (None: on CUDA)
-                 **kwargs):
+                 **kwargs, # passed to fastai's `TfmdDL`
+                ):
         self.split_idx_, self.non_blocking_ = split_idx, non_blocking
         self.wgts = None if wgts is None else np.asarray(wgts, dtype=np.float64) / np.sum(wgts)
         kwargs.setdefault('after_item', _AsFastai())
@@ -239,7 +264,12 @@ class HistoDL(TfmdDL):
 # %% ../../nbs/01_data.core.ipynb #bdf60532
 IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
 
-def norm_tfm(normalize, train_ds):
+
+# %% ../../nbs/01_data.core.ipynb #c1a0e10a
+def norm_tfm(normalize, # None, 'imagenet', 'dataset' or a (mean, std) pair of 3 values each
+             train_ds, # the training set (its statistics, for 'dataset')
+            ) -> list:
+    "The fastai `Normalize` batch transform `normalize` asks for, as a list (empty for None)."
     if normalize is None: return []
     if isinstance(normalize, str):
         if normalize == 'imagenet': stats = IMAGENET_STATS
@@ -247,10 +277,12 @@ def norm_tfm(normalize, train_ds):
         else: raise ConfigError(f"normalize={normalize!r} is unknown; use 'imagenet', 'dataset', (mean, std) or None.")
     else: stats = normalize
     try: mean, std = (torch.as_tensor(s, dtype=torch.float32).reshape(3) for s in stats)
-    except Exception: raise ConfigError(
-        f"normalize={normalize!r}: expected a (mean, std) pair of 3 values each.") from None
+    except Exception:
+        raise ConfigError(f"normalize={normalize!r}: expected a (mean, std) pair of 3 values each.") from None
     return [Normalize.from_stats(mean, std, cuda=False)]
 
+
+# %% ../../nbs/01_data.core.ipynb #c1a0e10d
 def make_dls(train_ds, # training dataset (items `(x, y)`: a `HistoDataset` or any torch dataset)
              valid_ds, # validation dataset; never augmented
              bs:int=64, # training batch size
@@ -271,8 +303,8 @@ def make_dls(train_ds, # training dataset (items `(x, y)`: a `HistoDataset` or a
     ct, cv = getattr(train_ds, 'classes', None), getattr(valid_ds, 'classes', None)
     if ct is not None and cv is not None and list(ct) != list(cv):
         raise DataError(f"make_dls: train classes {list(ct)} differ from valid classes {list(cv)}.")
-    if bs < 1 or (val_bs is not None and val_bs < 1): raise ConfigError(
-        f"bs must be >= 1, got bs={bs}, val_bs={val_bs}.")
+    if bs < 1 or (val_bs is not None and val_bs < 1):
+        raise ConfigError(f"bs must be >= 1, got bs={bs}, val_bs={val_bs}.")
     device = get_device(device)
     tfms = [IntToFloatTensor()] + [as_batch_tfm(t) for t in listify(batch_tfms)] + norm_tfm(normalize, train_ds)
     wgts = None
@@ -299,3 +331,63 @@ def images_to_tensor(imgs, # N×H×W×3 uint8 images (a numpy array, or anything
                         "Stack single images with np.stack, and convert floats with (x * 255).astype(np.uint8).")
     t = torch.from_numpy(np.ascontiguousarray(a)).to('cpu' if device is None else device)
     return t.permute(0, 3, 1, 2).float().div_(255)
+
+# %% ../../nbs/01_data.core.ipynb #d1a70002
+SPLITS = ('train', 'valid', 'test')
+
+# %% ../../nbs/01_data.core.ipynb #d1a70005
+@dataclass(frozen=True)
+class Layout:
+    "How one dataset layout is recognised in a folder and read into train / valid / test splits."
+    name:str # short name, as in `--layout NAME`
+    detect:Callable # `detect(folder) -> bool`: does this existing folder hold the layout? (looks, never reads images)
+    load:Callable # `load(root, splits, size, seed, classes, download) -> ({split: dataset}, how they were made)`
+    expect:str # what such a folder holds, in one line (error messages, CLI help)
+    rank:int=50 # detection and listing order, lowest first
+    splits_in:Callable|None=None # `splits_in(root)`: the official splits `root` holds; None: splits are made here
+    sizes:Callable|None=None # `sizes(root)`: the native image sizes `root` holds, for data stored at several sizes
+    resizes:bool=False # images are resized to the size asked for (any size is read)
+    fallback:bool=False # looked for only in the folder itself, after every other layout (class-per-folder sets)
+
+# %% ../../nbs/01_data.core.ipynb #d1a70008
+LAYOUTS:dict[str, Layout] = {}   # name -> Layout, in detection order; filled as the dataset modules are imported
+
+# %% ../../nbs/01_data.core.ipynb #d1a70009
+def register_layout(name:str, # short name, as in `--layout NAME`
+                    detect:Callable, # `detect(folder) -> bool`
+                    expect:str, # what such a folder holds, in one line
+                    **kw, # the other `Layout` fields: rank, splits_in, sizes, resizes, fallback
+                   ) -> Callable:
+    "Decorator: register the decorated loader as layout `name` in `LAYOUTS` (replacing an entry of that name)."
+    def _register(load:Callable) -> Callable:
+        LAYOUTS[name] = Layout(name, detect, load, expect, **kw)
+        order = sorted(LAYOUTS.values(), key=lambda l: (l.fallback, l.rank))
+        LAYOUTS.clear(); LAYOUTS.update((l.name, l) for l in order)
+        return load
+    return _register
+
+# %% ../../nbs/01_data.core.ipynb #d1a7000e
+def match_classes(root:Path, # the data folder (named in the error)
+                  have:list, # the data's class names
+                  want:list|None, # a checkpoint's class names, in label order (None: no checkpoint)
+                  what:str, # where `have` comes from, e.g. 'PCam' or 'its class folders'
+                 ) -> list|None:
+    "`want` as strings if `have` holds the same names (in any order), None without `want`, else a `DataError`."
+    if want is None: return None
+    if sorted(map(str, have)) != sorted(map(str, want)):
+        raise DataError(f"{root}: the data's classes {list(have)} ({what}) do not match the checkpoint's classes "
+                        f"{list(want)}. Name the class folders after the checkpoint's classes, or use a checkpoint "
+                        "trained on these classes.")
+    return [str(c) for c in want]
+
+# %% ../../nbs/01_data.core.ipynb #d1a70011
+def three_way_split(ds:HistoDataset, # the whole labelled set (a `groups` attribute is kept for the second split)
+                    split2:Callable, # `split2(dataset, seed) -> (rest, part)` positions, e.g. stratified or by patient
+                    seed:int, # seed of the first split (the second uses seed + 1)
+                   ) -> tuple[HistoSubset, HistoSubset, HistoSubset]:
+    "Train, valid and test `HistoSubset`s of `ds`: `split2` takes the test part off, then the valid part of the rest."
+    rest, test = split2(ds, seed)
+    sub = HistoSubset(ds, rest)
+    sub.groups = None if getattr(ds, 'groups', None) is None else np.asarray(ds.groups)[rest]
+    tr, va = split2(sub, seed + 1)
+    return HistoSubset(ds, rest[tr]), HistoSubset(ds, rest[va]), HistoSubset(ds, test)

@@ -13,11 +13,11 @@ import pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sklearn.model_selection import StratifiedGroupKFold, GroupShuffleSplit, train_test_split
 from ..core import DataError, DataNotFoundError, ConfigError
-from .core import HistoDataset, make_dls
+from .core import HistoDataset, make_dls, SPLITS, register_layout, match_classes, three_way_split
 from .images import IMG_EXTS, to_rgb, read_image, size_hw   # one reader of user images
 
 # %% auto #0
-__all__ = ['ImageFolderDataset', 'folder_splits', 'folder_dls']
+__all__ = ['ImageFolderDataset', 'folder_splits', 'load_folder_splits', 'folder_dls']
 
 # %% ../../nbs/01f_data.folder.ipynb #695b3f31
 def _skip(name:str) -> bool: return name.startswith('.') or name == '__MACOSX'
@@ -47,8 +47,9 @@ def _read_groups(csv:Path, root:Path, files:list[str]) -> np.ndarray:
                              "Paths must be relative to the dataset root, with '/'; remove or fix those rows.")
     g = dict(zip(df['file'], df['group']))
     unl = [f for f in files if f not in g]
-    if unl: raise DataError(f"{csv} gives no group for {len(unl)} of the dataset's {len(files)} images: {_few(unl)}. "
-                            "Add a row per image.")
+    if unl:
+        raise DataError(f"{csv} gives no group for {len(unl)} of the dataset's {len(files)} images: {_few(unl)}. "
+                        "Add a row per image.")
     if df['group'].isna().any(): raise DataError(f"{csv}: {int(df['group'].isna().sum())} row(s) have an empty group.")
     return np.array([g[f] for f in files], dtype=object)
 
@@ -65,16 +66,17 @@ class ImageFolderDataset(HistoDataset):
                  size:int|tuple|None=None, # resize (squash) every image to `size` or (height, width) in `read`
                 ):
         self.root, self.size = Path(root).expanduser(), size_hw(size)
-        if not self.root.is_dir(): raise DataNotFoundError(f"{self.root} is not a folder. Pass the folder that holds "
-                                                           "one sub-folder per class.")
+        if not self.root.is_dir():
+            raise DataNotFoundError(f"{self.root} is not a folder. "
+                                    "Pass the folder that holds one sub-folder per class.")
         exts = {e.lower() if e.startswith('.') else '.' + e.lower() for e in extensions}
         folders = sorted(p.name for p in self.root.iterdir() if p.is_dir() and not _skip(p.name))
         if not folders:
             n = len(_images_under(self.root, exts))
             if n: raise DataError(f"{self.root} holds {n} image(s) but no class sub-folders. Move each class's images "
                                   f"into its own folder, e.g. {self.root}/<class name>/.")
-            raise DataError(f"{self.root} is empty: it has no class sub-folders and no images "
-                            f"({', '.join(sorted(exts))}).")
+            listed = ', '.join(sorted(exts))
+            raise DataError(f"{self.root} is empty: it has no class sub-folders and no images ({listed}).")
         if classes is not None:
             classes = [str(c) for c in classes]
             unk = [c for c in classes if c not in folders]
@@ -82,9 +84,9 @@ class ImageFolderDataset(HistoDataset):
         if files is None:
             found = {c: _images_under(self.root/c, exts) for c in (classes or folders)}
             empty = [c for c, fs in found.items() if not fs]
-            if empty: raise DataError(f"class folder(s) {empty} in {self.root} hold no images with extensions "
-                                      f"{sorted(exts)}. Add images, remove the folder(s), or pass classes=... without "
-                                      "them.")
+            if empty:
+                raise DataError(f"class folder(s) {empty} in {self.root} hold no images with extensions "
+                                f"{sorted(exts)}. Add images, remove the folder(s), or pass classes=... without them.")
             self.classes = list(classes or folders)
             paths = [(p, k) for k, c in enumerate(self.classes) for p in found[c]]
             self.files = np.array([p.relative_to(self.root).as_posix() for p, _ in paths], dtype=object)
@@ -96,8 +98,7 @@ class ImageFolderDataset(HistoDataset):
             if gone: raise DataNotFoundError(f"{len(gone)} of `files` do not exist under {self.root}: {_few(gone)}.")
             cls = [f.split('/')[0] for f in self.files]
             bad = [f for f, c in zip(self.files, cls) if c not in self.classes or '/' not in f]
-            if bad: raise DataError(f"{len(bad)} of `files` are not inside a class folder {self.classes}: "
-                                    f"{_few(bad)}.")
+            if bad: raise DataError(f"{len(bad)} of `files` are not inside a class folder {self.classes}: {_few(bad)}.")
             self.targets = np.array([self.classes.index(c) for c in cls], dtype=np.int64)
         if len(self.classes) < 2:
             raise DataError(f"{self.root} has a single class {self.classes}; a classifier needs at least two class "
@@ -155,8 +156,9 @@ def folder_splits(ds, # an `ImageFolderDataset` (anything with `targets` and, fo
                           "or by_group=False for an item-level split (which leaks if a patient has several images).")
     groups = np.asarray(groups).astype(str)
     ug = np.unique(groups)
-    if len(ug) < 2: raise DataError(f"All {len(y)} images are in one group ({str(ug[0])!r}); a group-aware split "
-                                    "needs at least two.")
+    if len(ug) < 2:
+        raise DataError(f"All {len(y)} images are in one group ({str(ug[0])!r}); "
+                        "a group-aware split needs at least two.")
     k = min(max(2, round(1/valid_pct)), len(ug))
     per_class = [len(np.unique(groups[y == c])) for c in np.unique(y)]
     if min(per_class) >= k:
@@ -167,6 +169,27 @@ def folder_splits(ds, # an `ImageFolderDataset` (anything with `targets` and, fo
     both = set(groups[tr]) & set(groups[va])
     if both: raise DataError(f"Internal error: groups {_few(sorted(map(str, both)))} are in both splits.")
     return np.sort(tr), np.sort(va)
+
+# %% ../../nbs/01f_data.folder.ipynb #f1f70002
+def _has_images(d:Path) -> bool: return any(f.suffix.lower() in IMG_EXTS for f in d.iterdir() if f.is_file())
+
+def _class_dirs(p:Path) -> list[Path]:
+    "The sub-folders of `p` that may be classes (not hidden, not `__MACOSX`-like)."
+    return sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith(('.', '__')))
+
+@register_layout('folder', rank=90, fallback=True, resizes=True, expect='one sub-folder of images per class',
+                 detect=lambda p: any(_has_images(d) for d in _class_dirs(p)))
+def load_folder_splits(root:Path, # the folder with one sub-folder per class
+                       size:int|None=None, # resize images to size×size (None: 224)
+                       seed:int=42, # seed of the stratified splits
+                       classes:list|None=None, # a checkpoint's classes: the folders are read in this order
+                       **_, # splits, download: unused (all three splits are made; no download)
+                      ) -> tuple[dict, str]:
+    "A stratified train / valid / test split of the class folders in `root`, the `folder` layout's loader."
+    want = match_classes(root, [d.name for d in _class_dirs(root)], classes, 'its class folders')
+    full = ImageFolderDataset(root, classes=want, size=size or 224)
+    def split2(d, s): return folder_splits(d, 0.2, s, by_group=getattr(d, 'groups', None) is not None)
+    return dict(zip(SPLITS, three_way_split(full, split2, seed))), f'stratified split (seed {seed})'
 
 # %% ../../nbs/01f_data.folder.ipynb #f6f5f24d
 def folder_dls(root:str|Path, # folder with one sub-folder per class

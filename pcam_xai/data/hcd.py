@@ -15,15 +15,17 @@ from PIL import Image, UnidentifiedImageError
 from sklearn.model_selection import train_test_split
 from ..core import (DataError, DataNotFoundError, ConfigError, find_data_root, class_names, check_int,
                            check_range)
-from .core import HistoDataset, make_dls
+from .core import HistoDataset, make_dls, SPLITS, register_layout, match_classes, three_way_split
 
 # %% auto #0
-__all__ = ['HCD_SIZE', 'HCD_SPLITS', 'read_hcd_labels', 'hcd_split', 'read_hcd_tif', 'HCD', 'hcd_dls']
+__all__ = ['HCD_SIZE', 'HCD_SPLITS', 'read_hcd_labels', 'hcd_split', 'read_hcd_tif', 'HCD', 'load_hcd_splits', 'hcd_dls']
 
 # %% ../../nbs/01c_data.hcd.ipynb #6e33cdde
 HCD_SIZE = 96
 HCD_SPLITS = ('train', 'valid', 'all')
 
+
+# %% ../../nbs/01c_data.hcd.ipynb #c1c70002
 def read_hcd_labels(path:str|Path, # the labels csv, e.g. `<root>/train_labels.csv`
                    ) -> pd.DataFrame:
     "The `id,label` table of a Kaggle HCD labels csv, checked: both columns present, ids unique, labels 0 or 1."
@@ -41,8 +43,8 @@ def read_hcd_labels(path:str|Path, # the labels csv, e.g. `<root>/train_labels.c
     if df.empty: raise DataError(f"{path} has a header but no rows; it needs one `id,label` row per patch.")
     ids = df['id'].astype(str).str.strip()
     dup = ids[ids.duplicated()]
-    if len(dup): raise DataError(f"{path}: {len(dup)} id(s) appear more than once, e.g. {list(dup[:3])}. "
-                                 "Keep one row per id.")
+    if len(dup):
+        raise DataError(f"{path}: {len(dup)} id(s) appear more than once, e.g. {list(dup[:3])}. Keep one row per id.")
     lab = pd.to_numeric(df['label'], errors='coerce')
     bad = ~lab.isin([0, 1])
     if bad.any():
@@ -79,8 +81,8 @@ def _read_tif(path) -> np.ndarray:
         if p.shape != (HCD_SIZE, HCD_SIZE, 3) or p.dtype != np.uint8 or p.photometric != tifffile.PHOTOMETRIC.RGB:
             h, w, c = (tuple(p.shape) + (1,))[:3]
             raise DataError(f"{path} is a {w}×{h} {c}-channel {p.photometric.name} {p.dtype} image, but Kaggle HCD "
-                            f"patches are {HCD_SIZE}×{HCD_SIZE} 3-channel RGB uint8. Replace it with the original "
-                            "patch or drop its row from the csv.")
+                            f"patches are {HCD_SIZE}×{HCD_SIZE} 3-channel RGB uint8. "
+                            "Replace it with the original patch or drop its row from the csv.")
         try: return p.asarray()
         except ValueError as e:
             if 'imagecodecs' not in str(e): raise
@@ -92,8 +94,9 @@ def read_hcd_tif(path:str|Path, # a Kaggle HCD patch file
     "One Kaggle HCD patch as an HxWx3 uint8 array, checked to be 96×96 RGB, optionally centre-cropped."
     c = _check_crop(center_crop)
     try: a = _read_tif(path)
-    except FileNotFoundError: raise DataNotFoundError(f"{path} does not exist (it was there when the dataset was "
-                                                      "created). Restore it or rebuild the dataset.") from None
+    except FileNotFoundError:
+        raise DataNotFoundError(f"{path} does not exist (it was there when the dataset was created). "
+                                "Restore it or rebuild the dataset.") from None
     except DataError: raise
     except (tifffile.TiffFileError, UnidentifiedImageError, OSError, ValueError) as e:
         raise DataError(f"{path} cannot be read as a TIFF image ({e}). Replace it with the original patch.") from None
@@ -145,8 +148,7 @@ class HCD(HistoDataset):
                    "Restore the missing files, or drop their rows from the csv.")
         if ids is not None:
             ids = [str(i) for i in ids]
-            _check_ids(ids, set(df['id']), "passed as `ids` are not", f"in {self.labels_csv}",
-                       "Pass ids from the csv.")
+            _check_ids(ids, set(df['id']), "passed as `ids` are not", f"in {self.labels_csv}", "Pass ids from the csv.")
             df = df.set_index('id').loc[ids].reset_index()
         if split != 'all': df = df.iloc[hcd_split(df['label'], valid_pct, seed)[int(split == 'valid')]]
         self.split, self.ids = split, df['id'].to_numpy()
@@ -160,6 +162,20 @@ class HCD(HistoDataset):
     def read(self, i:int) -> np.ndarray:
         "Patch `i` as an HxWx3 uint8 array."
         return read_hcd_tif(self.img_dir/f'{self.ids[i]}.tif', self.center_crop)
+
+# %% ../../nbs/01c_data.hcd.ipynb #c1c70005
+@register_layout('hcd', rank=20, expect='train/<id>.tif + train_labels.csv (id,label)',
+                 detect=lambda p: (p/'train').is_dir() and any(p.glob('*labels*.csv')))
+def load_hcd_splits(root:Path, # the Kaggle HCD folder
+                    seed:int=42, # seed of the stratified splits
+                    classes:list|None=None, # a checkpoint's classes, which must be HCD's
+                    **_, # splits, size, download: unused (all three splits are made; 96×96 patches; no download)
+                   ) -> tuple[dict, str]:
+    "A stratified 64/16/20 train / valid / test split of the labelled patches in `root`, the `hcd` layout's loader."
+    full = HCD(root, split='all')
+    match_classes(root, full.classes, classes, 'Kaggle HCD')
+    parts = three_way_split(full, lambda d, s: hcd_split(d.targets, 0.2, s), seed)
+    return dict(zip(SPLITS, parts)), f'stratified 64/16/20 split of the labelled patches (seed {seed})'
 
 # %% ../../nbs/01c_data.hcd.ipynb #93518ff1
 def hcd_dls(root:str|Path|None=None, # the Kaggle HCD folder (default: `$PCAM_XAI_DATA/hcd`)

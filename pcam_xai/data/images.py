@@ -21,6 +21,8 @@ __all__ = ['MAX_PIXELS', 'IMG_EXTS', 'to_rgb', 'size_hw', 'read_image', 'fit_siz
 # %% ../../nbs/01_data.images.ipynb #ef9a92b2
 IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.webp')
 
+
+# %% ../../nbs/01_data.images.ipynb #e0a70002
 def to_rgb(im:Image.Image, # any PIL image
           ) -> Image.Image:
     "`im` as 8-bit RGB: 16-bit scaled down (`>> 8`), transparency composited on white, every other mode via PIL."
@@ -32,6 +34,8 @@ def to_rgb(im:Image.Image, # any PIL image
         return Image.alpha_composite(Image.new('RGBA', rgba.size, (255, 255, 255, 255)), rgba).convert('RGB')
     return im if im.mode == 'RGB' else im.convert('RGB')
 
+
+# %% ../../nbs/01_data.images.ipynb #e0a70005
 def size_hw(size:int|tuple|None, # None, an int, or a (height, width) pair
            ) -> tuple|None:
     "`size` as (height, width), or None; a `ConfigError` for anything else."
@@ -39,17 +43,19 @@ def size_hw(size:int|tuple|None, # None, an int, or a (height, width) pair
     hw = ((size, size) if isinstance(size, (int, np.integer)) and not isinstance(size, bool)
           else tuple(size) if isinstance(size, (tuple, list)) else ())
     if len(hw) != 2 or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in hw):
-        raise ConfigError("size must be None, a positive int or a (height, width) pair of positive ints, got "
-                          f"{size!r}.")
+        raise ConfigError(f"size must be None, a positive int or a (height, width) pair of them, got {size!r}.")
     return int(hw[0]), int(hw[1])
 
+
+# %% ../../nbs/01_data.images.ipynb #e0a70008
 def _check_pixels(path, im, max_pixels):
+    "A `DataError` if `im` has more than `max_pixels` pixels."
     w, h = im.size
     if max_pixels and w * h > max_pixels:
         raise DataError(f"{path} is {w}×{h} pixels ({w * h / 1e6:.0f} megapixels), over the limit of "
                         f"{max_pixels / 1e6:.0f} megapixels for one image (a decompression bomb, or a whole slide). "
-                        "Crop or downscale it first (whole slides: "
-                        "use `pcam-xai slide`), or pass a larger max_pixels if you trust the file.")
+                        "Crop or downscale it first (whole slides: use `pcam-xai slide`), "
+                        "or pass a larger max_pixels if you trust the file.")
 
 def read_image(path, # an image file, or a binary file object (e.g. `io.BytesIO` of an upload)
                size:int|tuple|None=None, # resize (squash) to `size` or (height, width); None keeps the file's size
@@ -70,14 +76,14 @@ def read_image(path, # an image file, or a binary file object (e.g. `io.BytesIO`
             im = to_rgb(ImageOps.exif_transpose(im))
             if hw is not None and im.size != hw[::-1]: im = im.resize(hw[::-1], Image.Resampling.BILINEAR)
             return np.array(im)
-    except FileNotFoundError: raise DataNotFoundError(f"{label} does not exist (it did when the dataset was created). "
-                                                      "Restore it or rebuild the dataset.") from None
+    except FileNotFoundError:
+        raise DataNotFoundError(f"{label} does not exist (it did when the dataset was created). "
+                                "Restore it or rebuild the dataset.") from None
     except DataError: raise
     except Image.DecompressionBombError:
         raise DataError(f"{label} has far more pixels than the limit of {(max_pixels or MAX_PIXELS) / 1e6:.0f} "
-                        "megapixels for one image (a decompression bomb, or a whole slide). Crop or downscale it "
-                        "first "
-                        "(whole slides: use `pcam-xai slide`).") from None
+                        "megapixels for one image (a decompression bomb, or a whole slide). "
+                        "Crop or downscale it first (whole slides: use `pcam-xai slide`).") from None
     except IsADirectoryError: raise DataError(f"{label} is a folder, not an image file.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise DataError(f"{label} cannot be read as an image ({type(e).__name__}: {e}). "
@@ -111,16 +117,18 @@ def image_files(inputs:list, # image files, folders of images, h5 files
 
 # %% ../../nbs/01_data.images.ipynb #fcfb941b
 def _h5_patches(f:Path, hw, resize, block=1024):
-    import h5py
+    "Yield `(name, image)` for the patches of h5 file `f`, read `block` at a time."
+    import h5py   # h5py: imported only when an h5 file is read (the module stays light)
     try:
         with h5py.File(f, 'r') as h:
-            if 'x' not in h: raise DataError(f"{f} has no 'x' dataset (it has {list(h.keys())}); expected N×H×W×3 "
-                                             "patches.")
+            if 'x' not in h:
+                raise DataError(f"{f} has no 'x' dataset (it has {list(h.keys())}); expected N×H×W×3 patches.")
             x = h['x']
             if x.ndim != 4 or x.shape[-1] != 3: raise DataError(f"{f}: 'x' has shape {x.shape}; expected N×H×W×3.")
             for i in range(0, len(x), block):
-                for j, a in enumerate(x[i:i + block]): yield f"{f.name}[{i + j}]", fit_size(f"{f.name}[{i + j}]", a,
-                                                                                            hw, resize)
+                for j, a in enumerate(x[i:i + block]):
+                    name = f"{f.name}[{i + j}]"
+                    yield name, fit_size(name, a, hw, resize)
     except OSError as e: raise DataError(f"{f} is not a readable h5 file ({e}).") from None
 
 def read_inputs(inputs:list, # image files, folders of images, h5 files with an `x` dataset

@@ -1,4 +1,4 @@
-"""Which data layout a folder holds (PCam h5, Kaggle HCD, PathMNIST npz, BreakHis tree, class-per-folder) and its train / valid / test splits, including folders that hold only a test split.
+"""Which data layout a folder holds (PCam h5, Kaggle HCD, PathMNIST npz, BreakHis tree, class-per-folder, or any layout a module registers) and its train / valid / test splits, including folders that hold only a test split.
 
 Docs: https://pcam-xai.github.io/pcam_xai/data.layout.html.md"""
 
@@ -8,36 +8,23 @@ Docs: https://pcam-xai.github.io/pcam_xai/data.layout.html.md"""
 from __future__ import annotations
 from pathlib import Path
 import numpy as np
-from ..core import ConfigError, DataError, DataNotFoundError, CLASS_NAMES
-from .core import HistoDataset, HistoSubset
-from .images import IMG_EXTS, fit_size
+from ..core import ConfigError, DataError, DataNotFoundError
+from .core import HistoDataset, SPLITS, LAYOUTS, Layout
+from .images import fit_size
+# each dataset module registers its layout in LAYOUTS when it is imported
+from . import pcam, hcd, pathmnist, breakhis, folder
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'EVAL_SPLITS', 'detect_layout', 'Concat', 'Resized', 'load_splits', 'load_eval_split']
+__all__ = ['EVAL_SPLITS', 'layouts_help', 'detect_layout', 'Concat', 'Resized', 'load_splits', 'load_eval_split']
+
+# %% ../../nbs/01g_data.layout.ipynb #a1b70002
+def layouts_help() -> str:
+    "One line per registered layout: its name and what its folder holds (error messages, CLI help)."
+    w = max(map(len, LAYOUTS)) + 2
+    return '\n'.join(f"  {n + ':':<{w}}{l.expect}" for n, l in LAYOUTS.items())
 
 # %% ../../nbs/01g_data.layout.ipynb #73a15815
-LAYOUTS = ('pcam', 'hcd', 'pathmnist', 'breakhis', 'folder')
-
-def _has_images(d:Path) -> bool: return any(f.suffix.lower() in IMG_EXTS for f in d.iterdir() if f.is_file())
-
-def _class_dirs(p:Path) -> list[Path]:
-    return sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith(('.', '__')))
-
-def _is_layout(p:Path, kind:str) -> bool:
-    if not p.is_dir(): return False
-    if kind == 'pcam': return any(p.glob('camelyonpatch_level_2_split_*_x.h5'))
-    if kind == 'hcd': return (p/'train').is_dir() and any(p.glob('*labels*.csv'))
-    if kind == 'pathmnist': return any(p.glob('pathmnist*.npz'))
-    if kind == 'breakhis':
-        return (p/'BreaKHis_v1').is_dir() or p.name == 'BreaKHis_v1' or (p/'histology_slides').is_dir()
-    if kind == 'folder': return any(_has_images(d) for d in _class_dirs(p))
-    raise ConfigError(f"Unknown layout {kind!r}; known: {', '.join(LAYOUTS)}.")
-
-_EXPECT = """  pcam:      camelyonpatch_level_2_split_{train,valid,test}_{x,y}.h5 (test files alone: evaluate)
-  hcd:       train/<id>.tif + train_labels.csv (id,label)
-  pathmnist: pathmnist.npz or pathmnist_{64,128,224}.npz
-  breakhis:  BreaKHis_v1/histology_slides/breast/{benign,malignant}/SOB/...
-  folder:    one sub-folder of images per class"""
+def _holds(p:Path, lay:Layout) -> bool: return p.is_dir() and lay.detect(p)
 
 def detect_layout(path:str|Path, # the data folder (`--data`)
                   layout:str|None=None, # force a layout (and pick it from a folder holding several)
@@ -48,17 +35,17 @@ def detect_layout(path:str|Path, # the data folder (`--data`)
     p = Path(path).expanduser()
     if not p.is_dir():
         raise DataNotFoundError(f"{p}: no such folder." if not p.exists() else f"{p} is a file; pass a data folder.")
-    kinds = [layout] if layout else list(LAYOUTS)
-    found = [(k, p) for k in kinds if k != 'folder' and _is_layout(p, k)]
+    kinds = [LAYOUTS[layout]] if layout else list(LAYOUTS.values())
+    named = [l for l in kinds if not l.fallback]
+    found = [(l.name, p) for l in named if _holds(p, l)]
     if not found:   # a data root holding one folder per dataset (pcam/, hcd/, ...)
-        found = [(k, p/k) for k in kinds if k != 'folder' and _is_layout(p/k, k)]
-    # only then: class folders
-    if not found and 'folder' in kinds and _is_layout(p, 'folder'): found = [('folder', p)]
+        found = [(l.name, p/l.name) for l in named if _holds(p/l.name, l)]
+    if not found: found = [(l.name, p) for l in kinds if l.fallback and _holds(p, l)][:1]   # only then: fallbacks
     if layout and not found:
-        raise DataError(f"{p} does not look like the {layout!r} layout. Expected:\n{_EXPECT}")
-    if found and found[0][1] == p: return found[0]   # the folder itself (a named layout before 'folder')
+        raise DataError(f"{p} does not look like the {layout!r} layout. Expected:\n{layouts_help()}")
+    if found and found[0][1] == p: return found[0]   # the folder itself (a named layout before a fallback)
     if len(found) == 1: return found[0]
-    if not found: raise DataError(f"{p} is in no layout pcam-xai knows. Expected one of:\n{_EXPECT}")
+    if not found: raise DataError(f"{p} is in no layout pcam-xai knows. Expected one of:\n{layouts_help()}")
     raise DataError(f"{p} holds several datasets ({', '.join(k for k, _ in found)}). "
                     f"Point at one (e.g. --data {found[0][1]}) or force one (--layout {found[0][0]}).")
 
@@ -78,17 +65,22 @@ class Concat(HistoDataset):
         idxs = np.asarray(idxs, dtype=np.int64)
         part = np.searchsorted(self.starts, idxs, side='right') - 1
         return part, idxs - self.starts[part]
-    def read(self, i): (p,), (j,) = self._where([int(i)]); return self.parts[p].read(int(j))
+    def read(self, i):
+        (p,), (j,) = self._where([int(i)])
+        return self.parts[p].read(int(j))
     def read_many(self, idxs):
         part, local = self._where(idxs)
         out = None
         for p in np.unique(part):
-            sel = np.flatnonzero(part == p); a = self.parts[p].read_many(local[sel])
+            sel = np.flatnonzero(part == p)
+            a = self.parts[p].read_many(local[sel])
             if out is None: out = np.empty((len(part),) + a.shape[1:], a.dtype)
             out[sel] = a
         return out
     def extra_repr(self): return ' + '.join(f"{type(p).__name__} ({len(p)})" for p in self.parts)
 
+
+# %% ../../nbs/01g_data.layout.ipynb #a1b70004
 class Resized(HistoDataset):
     "Dataset `ds` with every image resized (bilinear, aspect not kept) to `hw`."
     def __init__(self, ds:HistoDataset, # any pcam_xai dataset
@@ -100,51 +92,6 @@ class Resized(HistoDataset):
     def read_many(self, idxs): return np.stack([self.read(int(i)) for i in idxs])
     def extra_repr(self): return f"{type(self.ds).__name__} resized to {self.hw[0]}×{self.hw[1]}"
 
-# %% ../../nbs/01g_data.layout.ipynb #ce9bf6ed
-def _split3(ds, split2, seed):
-    "Train/valid/test `HistoSubset`s from a two-way splitter `split2(obj, seed) -> (a, b)` applied twice."
-    rest, test = split2(ds, seed)
-    sub = HistoSubset(ds, rest)
-    sub.groups = None if getattr(ds, 'groups', None) is None else np.asarray(ds.groups)[rest]
-    tr, va = split2(sub, seed + 1)
-    return HistoSubset(ds, rest[tr]), HistoSubset(ds, rest[va]), HistoSubset(ds, test)
-
-def _match_classes(root:Path, have:list, want:list|None, what:str) -> list|None:
-    "`want` in the order the model needs, if `have` (the data's class names) holds the same names; else a `DataError`."
-    if want is None: return None
-    if sorted(map(str, have)) != sorted(map(str, want)):
-        raise DataError(f"{root}: the data's classes {list(have)} ({what}) do not match the checkpoint's classes "
-                        f"{list(want)}. Name the class folders after the checkpoint's classes, or use a checkpoint "
-                        "trained on these classes.")
-    return [str(c) for c in want]
-
-def _pcam_splits(root:Path) -> list[str]:
-    from pcam_xai.data.pcam import pcam_files
-    return [s for s in ('train', 'valid', 'test') if all((root/f).is_file() for f in pcam_files(s))]
-
-def _pathmnist_sizes(root:Path) -> dict:
-    "`{size: file}` of the PathMNIST npz files in `root` (`pathmnist.npz` is 28×28, `pathmnist_64.npz` 64×64...)."
-    import re
-    found = {}
-    for p in root.glob('pathmnist*.npz'):
-        m = re.fullmatch(r'pathmnist(?:_(\d+))?', p.stem)
-        if m: found[int(m[1] or 28)] = p.name
-    return dict(sorted(found.items()))
-
-def _pathmnist_size(root:Path, size:int|None) -> int:
-    "The PathMNIST size to read: `size` if its npz is in `root` (else a `ConfigError`), or the smallest found."
-    from pcam_xai.data.pathmnist import PATHMNIST_SIZES, pathmnist_file
-    have = _pathmnist_sizes(root)
-    if not have: raise DataNotFoundError(f"{root} holds no PathMNIST npz (pathmnist.npz, pathmnist_64.npz, ...).")
-    if size is None: return next(iter(have))
-    if size in have: return size
-    get = (f" or fetch {pathmnist_file(size)} with pcam_xai.data.pathmnist.download_pathmnist(root, size={size})"
-           if size in PATHMNIST_SIZES else "")
-    raise ConfigError(f"size={size} (--size {size}): {root} holds PathMNIST at "
-                      f"{', '.join(f'{s}×{s} ({f})' for s, f in have.items())} only, and PathMNIST images are read "
-                      f"at the size of their file, never resized (MedMNIST publishes 28, 64, 128 and 224). Pass "
-                      f"--size {' or '.join(map(str, have))}{get}.")
-
 # %% ../../nbs/01g_data.layout.ipynb #d98de73f
 def load_splits(data:str|Path, # the data folder (`--data`)
                 layout:str|None=None, # force a layout
@@ -152,63 +99,23 @@ def load_splits(data:str|Path, # the data folder (`--data`)
                 size:int|None=None,
                 seed:int=42, # seed of the splits made here
                 classes:list|None=None, # class names in label order (a checkpoint's); folders matched by name
-                splits:tuple=('train', 'valid', 'test'), # which splits are needed (PCam: only their files must exist)
+                splits:tuple=SPLITS, # which splits are needed (PCam: only their files must exist)
                 download:bool=False, # PCam: fetch missing splits from Zenodo
                ) -> dict:
     "Recognise `data` and return the splits asked for, with a description of where they came from."
     kind, root = detect_layout(data, layout)
-    out = {}
-    if kind == 'pcam':
-        from pcam_xai.data.pcam import PCam, pcam_files
-        have = _pcam_splits(root)
-        miss = [s for s in splits if s not in have]
-        if miss and not download:
-            raise DataNotFoundError(f"{root} has no PCam {', '.join(miss)} split (missing "
-                                    f"{', '.join(f for s in miss for f in pcam_files(s) if not (root/f).is_file())}); "
-                                    f"it holds {', '.join(have) or 'no complete split'}. Pass --download to fetch "
-                                    "the missing splits from Zenodo (download=True in Python), or evaluate a split "
-                                    "it holds "
-                                    f"(--split {have[0] if have else 'test'}).")
-        out = {s: PCam(root, s, download=download) for s in splits}
-        how = 'official PCam splits'
-        _match_classes(root, out[splits[0]].classes, classes, 'PCam')
-    elif kind == 'pathmnist':
-        from pcam_xai.data.pathmnist import PathMNIST
-        sz = _pathmnist_size(root, size)
-        out = {s: PathMNIST(root, {'valid': 'val'}.get(s, s), size=sz) for s in splits}
-        how = f'official PathMNIST splits ({sz}×{sz})'
-        _match_classes(root, CLASS_NAMES['pathmnist'], classes, 'PathMNIST')
-    elif kind == 'hcd':
-        from pcam_xai.data.hcd import HCD, hcd_split
-        full = HCD(root, split='all')
-        _match_classes(root, full.classes, classes, 'Kaggle HCD')
-        out = dict(zip(('train', 'valid', 'test'), _split3(full, lambda d, s: hcd_split(d.targets, 0.2, s), seed)))
-        how = f'stratified 64/16/20 split of the labelled patches (seed {seed})'
-    elif kind == 'breakhis':
-        from pcam_xai.data.breakhis import BreakHis, patient_split, assert_no_patient_overlap
-        full = BreakHis(root, size=(size or 224, size or 224))
-        _match_classes(root, full.classes, classes, 'BreakHis')
-        def split2(d, s): return patient_split(d.ds.df.iloc[d.idxs] if isinstance(d, HistoSubset) else d.df, 0.2, s)
-        parts = _split3(full, split2, seed)
-        assert_no_patient_overlap(full.df, *(p.idxs for p in parts))
-        out = dict(zip(('train', 'valid', 'test'), parts))
-        how = f'patient-level split (seed {seed}; no patient in two splits)'
-    else:
-        from pcam_xai.data.folder import ImageFolderDataset, folder_splits
-        names = [d.name for d in _class_dirs(root)]
-        want = _match_classes(root, names, classes, 'its class folders')
-        full = ImageFolderDataset(root, classes=want, size=size or 224)
-        def split2(d, s): return folder_splits(d, 0.2, s, by_group=getattr(d, 'groups', None) is not None)
-        out = dict(zip(('train', 'valid', 'test'), _split3(full, split2, seed)))
-        how = f'stratified split (seed {seed})'
+    splits = tuple(splits)
+    out, how = LAYOUTS[kind].load(root=root, splits=splits, size=size, seed=seed, classes=classes, download=download)
     out = {s: out[s] for s in splits}
     first = out[splits[0]]
     return dict(layout=kind, root=root, **out, classes=list(first.classes),
                 info=dict(layout=kind, root=root.name, splits=how, n={s: len(d) for s, d in out.items()}))
 
 # %% ../../nbs/01g_data.layout.ipynb #73efb7b8
-EVAL_SPLITS = ('train', 'valid', 'test', 'all')
+EVAL_SPLITS = SPLITS + ('all',)
 
+
+# %% ../../nbs/01g_data.layout.ipynb #a1b70009
 def load_eval_split(data:str|Path, # the data folder (`--data`)
                     split:str='test', # 'train', 'valid', 'test' or 'all' (every labelled item)
                     classes:list|None=None, # the checkpoint's class names, in label order
@@ -221,25 +128,24 @@ def load_eval_split(data:str|Path, # the data folder (`--data`)
     if split not in EVAL_SPLITS:
         raise ConfigError(f"split {split!r} is unknown; use one of {', '.join(EVAL_SPLITS)} (--split).")
     kind, root = detect_layout(data, layout)
+    lay = LAYOUTS[kind]
     size = None if hw is None else int(hw[0])
-    if kind == 'pathmnist' and size not in _pathmnist_sizes(root): size = None   # read a size found, then refuse/resize
-    if kind == 'pcam': want = tuple(_pcam_splits(root)) if split == 'all' else (split,)
-    elif kind == 'pathmnist': want = ('train', 'valid', 'test') if split == 'all' else (split,)
-    else: want = ('train', 'valid', 'test')
+    if lay.sizes is not None and size not in lay.sizes(root): size = None   # read a size found, then refuse/resize
+    if lay.splits_in is None: want = SPLITS   # splits made here: make all three, then pick
+    else: want = tuple(lay.splits_in(root)) if split == 'all' else (split,)
     s = load_splits(root, kind, size, seed, classes=classes, splits=want or ('test',))
     ds = Concat([s[k] for k in want]) if split == 'all' else s[split]
     note = None
-    if split == 'all' and kind in ('hcd', 'breakhis', 'folder'): ds = ds.parts[0].ds   # the whole set, in file order
+    if split == 'all' and lay.splits_in is None: ds = ds.parts[0].ds   # the whole set, in file order
     if hw is not None:
         got = ds.read_many([0])[0].shape[:2]
         if tuple(got) != tuple(hw):
             if not resize:
-                raise DataError(f"{root}: the {kind} images are {got[1]}×{got[0]} but the model takes "
-                                f"{hw[1]}×{hw[0]}. "
+                raise DataError(f"{root}: the {kind} images are {got[1]}×{got[0]} but the model takes {hw[1]}×{hw[0]}. "
                                 "Evaluate on data of the model's size, or resize them (--resize; bilinear).")
             ds, note = Resized(ds, hw), f"{kind} images resized from {got[1]}×{got[0]} to {hw[1]}×{hw[0]} (bilinear)"
-        elif kind in ('breakhis', 'folder'): note = f"images resized to the model's input, {hw[1]}×{hw[0]}"
-    parts = ' + '.join(want) if kind in ('pcam', 'pathmnist') else 'no split'
+        elif lay.resizes: note = f"images resized to the model's input, {hw[1]}×{hw[0]}"
+    parts = 'no split' if lay.splits_in is None else ' + '.join(want)
     how = s['info']['splits'] if split != 'all' else f"every labelled item ({parts})"
     info = dict(s['info'], split=split, splits=how, n=len(ds))
     return dict(layout=kind, root=root, ds=ds, classes=list(ds.classes), info=info, note=note)

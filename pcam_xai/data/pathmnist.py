@@ -6,7 +6,7 @@ Docs: https://pcam-xai.github.io/pcam_xai/data.pathmnist.html.md"""
 
 # %% ../../nbs/01d_data.pathmnist.ipynb #577b7ebf
 from __future__ import annotations
-import os, struct, tempfile, zipfile
+import os, re, struct, tempfile, zipfile
 from pathlib import Path
 from types import SimpleNamespace
 import numpy as np
@@ -15,22 +15,25 @@ from medmnist.dataset import MedMNIST
 from ..core import (DataError, DataNotFoundError, ConfigError, find_data_root, class_names, default_cache_dir,
                            check_target)
 from ..core import check_choice
-from .core import HistoDataset, make_dls, check_images, check_labels
+from .core import HistoDataset, make_dls, check_images, check_labels, SPLITS, register_layout
+from .core import match_classes
 
 # %% auto #0
 __all__ = ['PATHMNIST_SIZES', 'PATHMNIST_SPLITS', 'NOT_PATHMNIST', 'pathmnist_file', 'read_pathmnist_npz', 'download_pathmnist',
-           'PathMNIST', 'pathmnist_dls', 'medmnist_evaluate']
+           'PathMNIST', 'load_pathmnist_splits', 'pathmnist_dls', 'medmnist_evaluate']
 
 # %% ../../nbs/01d_data.pathmnist.ipynb #c68b6da9
 PATHMNIST_SIZES = (28, 64, 128, 224)
 PATHMNIST_SPLITS = ('train', 'val', 'test')
 
-def _check_size(size):
+
+# %% ../../nbs/01d_data.pathmnist.ipynb #d1d70002
+def _check_size(size) -> int:
     if isinstance(size, bool) or size not in PATHMNIST_SIZES:
         raise ConfigError(f"size must be one of {PATHMNIST_SIZES} (the MedMNIST image sizes), got {size!r}.")
     return int(size)
 
-def _check_split(split): return check_choice('val' if split == 'valid' else split, 'split', PATHMNIST_SPLITS)
+def _check_split(split) -> str: return check_choice('val' if split == 'valid' else split, 'split', PATHMNIST_SPLITS)
 
 def _size_flag(size): return '' if size == 28 else f'_{size}'
 
@@ -59,6 +62,12 @@ def _npz_member(path:Path, z:zipfile.ZipFile, key:str) -> np.ndarray:
                                      order='F' if fortran else 'C')
     with z.open(info) as f: return np.lib.format.read_array(f, allow_pickle=False)
 
+# %% ../../nbs/01d_data.pathmnist.ipynb #d1d70003
+NOT_PATHMNIST = ("If this is PathMNIST, download it again (pcam_xai.data.pathmnist.download_pathmnist); if it is "
+                 "another dataset, store it as one folder of images per class (the 'folder' layout, --layout folder), "
+                 "which takes its own class names.")
+
+
 # %% ../../nbs/01d_data.pathmnist.ipynb #526b6dc1
 def _npz_arrays(path:Path, keys:list) -> list[np.ndarray]:
     "Arrays `keys` of npz `path` (memory-mapped when stored), with errors naming the file, what it holds and the fix."
@@ -77,10 +86,6 @@ def _npz_arrays(path:Path, keys:list) -> list[np.ndarray]:
         raise DataError(f"{path} cannot be read as an npz file ({type(e).__name__}: {e}). Re-download it "
                         "(download=True) or re-save it with np.savez.") from None
 
-NOT_PATHMNIST = ("If this is PathMNIST, download it again (pcam_xai.data.pathmnist.download_pathmnist); if it is "
-                 "another dataset, store it as one folder of images per class (the 'folder' layout, --layout folder), "
-                 "which takes its own class names.")
-
 def read_pathmnist_npz(path:str|Path, # a MedMNIST npz, e.g. `pathmnist.npz`
                        split:str='train', # 'train', 'val' ('valid') or 'test'
                        size:int=28, # the image size the file should hold
@@ -90,8 +95,8 @@ def read_pathmnist_npz(path:str|Path, # a MedMNIST npz, e.g. `pathmnist.npz`
     images, labels = _npz_arrays(path, [f'{split}_images', f'{split}_labels'])
     images = check_images(images, f"{path} key '{split}_images'")
     if images.shape[1:3] != (size, size):
-        raise DataError(f"{path} key '{split}_images' holds {images.shape[1]}×{images.shape[2]} images, but "
-                        f"size={size}. "
+        h, w = images.shape[1:3]
+        raise DataError(f"{path} key '{split}_images' holds {h}×{w} images, but size={size}. "
                         f"Pass size={images.shape[1]} if that is a MedMNIST size, or use {pathmnist_file(size)}.")
     names = class_names('pathmnist')
     lab = np.asarray(labels)
@@ -164,6 +169,42 @@ class PathMNIST(HistoDataset):
     def read(self, i:int) -> np.ndarray: return np.array(self.images[i])
     def read_many(self, idxs) -> np.ndarray: return self.images[np.asarray(idxs, dtype=np.int64)]
 
+# %% ../../nbs/01d_data.pathmnist.ipynb #d1d70006
+def _pathmnist_sizes(root:Path) -> dict:
+    "`{size: file}` of the PathMNIST npz files in `root` (`pathmnist.npz` is 28×28, `pathmnist_64.npz` 64×64...)."
+    found = {}
+    for p in root.glob('pathmnist*.npz'):
+        m = re.fullmatch(r'pathmnist(?:_(\d+))?', p.stem)
+        if m: found[int(m[1] or 28)] = p.name
+    return dict(sorted(found.items()))
+
+def _pathmnist_size(root:Path, size:int|None) -> int:
+    "The PathMNIST size to read: `size` if its npz is in `root` (else a `ConfigError`), or the smallest found."
+    have = _pathmnist_sizes(root)
+    if not have: raise DataNotFoundError(f"{root} holds no PathMNIST npz (pathmnist.npz, pathmnist_64.npz, ...).")
+    if size is None: return next(iter(have))
+    if size in have: return size
+    get = (f" or fetch {pathmnist_file(size)} with pcam_xai.data.pathmnist.download_pathmnist(root, size={size})"
+           if size in PATHMNIST_SIZES else "")
+    found = ', '.join(f'{s}×{s} ({f})' for s, f in have.items())
+    raise ConfigError(f"size={size} (--size {size}): {root} holds PathMNIST at {found} only, and PathMNIST images are "
+                      f"read at the size of their file, never resized (MedMNIST publishes 28, 64, 128 and 224). "
+                      f"Pass --size {' or '.join(map(str, have))}{get}.")
+
+@register_layout('pathmnist', rank=30, expect='pathmnist.npz or pathmnist_{64,128,224}.npz',
+                 detect=lambda p: any(p.glob('pathmnist*.npz')), splits_in=lambda root: SPLITS, sizes=_pathmnist_sizes)
+def load_pathmnist_splits(root:Path, # the folder holding the npz
+                          splits:tuple, # the splits asked for
+                          size:int|None=None, # read `pathmnist_{size}.npz` (None: the smallest found)
+                          classes:list|None=None, # a checkpoint's classes, which must be PathMNIST's
+                          **_, # seed, download: unused (official splits; download with `download_pathmnist`)
+                         ) -> tuple[dict, str]:
+    "PathMNIST's official `splits` in `root` at one size, the `pathmnist` layout's loader."
+    sz = _pathmnist_size(root, size)
+    out = {s: PathMNIST(root, {'valid': 'val'}.get(s, s), size=sz) for s in splits}
+    match_classes(root, class_names('pathmnist'), classes, 'PathMNIST')
+    return out, f'official PathMNIST splits ({sz}×{sz})'
+
 # %% ../../nbs/01d_data.pathmnist.ipynb #a81e10dd
 def pathmnist_dls(root:str|Path|None=None, # folder holding the npz (default: `$PCAM_XAI_DATA/pathmnist`)
                   size:int=28, # image size: 28, 64, 128 or 224
@@ -194,14 +235,13 @@ def medmnist_evaluate(probs, # N×9 class probabilities, one row per image in th
                         f"Pass class probabilities of shape ({n}, {c}), one row per image in the file's order "
                         f"(predict on PathMNIST(split='{split}') without shuffling).")
     if not np.isfinite(probs).all():
-        raise DataError(f"probs has {(~np.isfinite(probs)).sum()} non-finite values (nan or inf); pass the model's "
-                        "softmax probabilities.")
+        raise DataError(f"probs has {(~np.isfinite(probs)).sum()} non-finite values (nan or inf); "
+                        "pass the model's softmax probabilities.")
     absent = [classes[i] for i in range(c) if not (labels == i).any()]
     if absent:
+        fix = "Score a split that holds every class, or use pcam_xai.training.evaluate (AUC over the classes present)."
         raise DataError(f"{path} key '{key}' has no image of {', '.join(absent)}: MedMNIST's AUC averages the "
-                        f"one-vs-rest AUC of all {c} classes, which is undefined for a class with no image. Score a "
-                        "split that holds every class, or use pcam_xai.training.evaluate (AUC over the classes "
-                        "present).")
+                        f"one-vs-rest AUC of all {c} classes, which is undefined for a class with no image. {fix}")
     auc, acc = medmnist.Evaluator('pathmnist', split, size=size, root=str(path.parent)).evaluate(probs)
     return dict(ACC=float(acc), AUC=float(auc), split=split, n=n,
                 official=n == medmnist.INFO['pathmnist']['n_samples'][split], file=str(path))

@@ -15,13 +15,12 @@ from tqdm import tqdm
 from fastcore.basics import patch
 from ..core import DataError, DataNotFoundError, ConfigError, DATA_ENV, find_data_root, default_cache_dir
 from ..core import class_names, atomic_write, check_choice
-from .core import HistoDataset, make_dls
+from .core import HistoDataset, make_dls, SPLITS, register_layout, match_classes
 
 # %% auto #0
-__all__ = ['PCAM_SPLITS', 'PCAM_URL', 'PCAM_MD5', 'pcam_files', 'PCam', 'download_pcam', 'pcam_dls']
+__all__ = ['PCAM_URL', 'PCAM_MD5', 'pcam_files', 'PCam', 'pcam_splits_in', 'load_pcam_splits', 'download_pcam', 'pcam_dls']
 
 # %% ../../nbs/01b_data.pcam.ipynb #8aa37f11
-PCAM_SPLITS = ('train', 'valid', 'test')
 PCAM_URL = 'https://zenodo.org/records/2546921/files'
 PCAM_MD5 = {  # md5 of each published .h5.gz (README table of basveeling/pcam with valid/test swapped back, see above)
     'camelyonpatch_level_2_split_train_x.h5.gz': '1571f514728f59376b705fc836ff4b63',
@@ -32,10 +31,11 @@ PCAM_MD5 = {  # md5 of each published .h5.gz (README table of basveeling/pcam wi
     'camelyonpatch_level_2_split_test_y.h5.gz':  '60a7035772fbdb7f34eb86d4420cf66a',
 }
 
-def _check_split(split) -> str:
-    ("The canonical name of `split` ('val' is torchvision's name for 'valid'), or a `ConfigError` listing the valid "
-     "ones.")
-    return check_choice('valid' if split == 'val' else split, 'split', PCAM_SPLITS)
+
+# %% ../../nbs/01b_data.pcam.ipynb #b1a70001
+def _check_split(split:str) -> str:
+    "The canonical name of `split` ('val' is torchvision's name for 'valid'), or a `ConfigError` listing the others."
+    return check_choice('valid' if split == 'val' else split, 'split', SPLITS)
 
 def pcam_files(split:str, # 'train', 'valid' (or 'val') or 'test'
               ) -> tuple[str, str]:
@@ -58,8 +58,8 @@ def _open_h5(path:Path) -> h5py.File:
 def _dataset(f:h5py.File, key:str, path:Path) -> h5py.Dataset:
     "Dataset `key` of the open file `f`, or a `DataError` naming what the file holds instead."
     if not isinstance(f.get(key), h5py.Dataset):
-        raise DataError(f"{path.name} has no dataset {key!r} (it holds: "
-                        f"{', '.join(map(repr, f.keys())) or 'nothing'}). "
+        holds = ', '.join(map(repr, f.keys())) or 'nothing'
+        raise DataError(f"{path.name} has no dataset {key!r} (it holds: {holds}). "
                         "PCam keeps images under 'x' (N×96×96×3 uint8) in *_x.h5 and labels under 'y' (N×1×1×1) in "
                         "*_y.h5: check that this is a PCam file and that x and y files were not swapped.")
     return f[key]
@@ -74,13 +74,12 @@ def _read_labels(path:Path) -> np.ndarray:
         try: t = y[()].reshape(-1).astype(np.int64)
         except OSError as e: raise _corrupt(path, e) from None
     bad = np.setdiff1d(np.unique(t), [0, 1])
-    if bad.size: raise DataError(f"{path.name}: labels must be 0 (normal) or 1 (metastatic), "
-                                 f"found {bad[:5].tolist()}.")
+    if bad.size:
+        raise DataError(f"{path.name}: labels must be 0 (normal) or 1 (metastatic), found {bad[:5].tolist()}.")
     return t
 
 def _x_layout(path:Path) -> tuple[tuple, int|None]:
-    ("Shape of a PCam `x` dataset, and its byte offset if it is contiguous and uncompressed (memory-mappable), else "
-     "None.")
+    "Shape of a PCam `x` dataset, and its byte offset if contiguous and uncompressed (memory-mappable), else None."
     with _open_h5(path) as f:
         x = _dataset(f, 'x', path)
         if x.ndim != 4 or x.shape[-1] != 3 or x.dtype != np.uint8:
@@ -126,8 +125,8 @@ class PCam(HistoDataset):
                 ):
         self.split = _check_split(split)
         if mmap not in ('auto', True, False):
-            raise ConfigError(f"mmap={mmap!r} is not an option. Use 'auto' (memory-map when the file allows), True or "
-                              "False.")
+            raise ConfigError(f"mmap={mmap!r} is not an option. "
+                              "Use 'auto' (memory-map when the file allows), True or False.")
         self.root = _find_pcam(root, self.split, download)
         self.x_path, self.y_path = (self.root/n for n in pcam_files(self.split))
         self.targets = _read_labels(self.y_path)
@@ -177,12 +176,28 @@ class PCam(HistoDataset):
             except OSError as e: raise _corrupt(self.x_path, e) from None
         return out
 
+# %% ../../nbs/01b_data.pcam.ipynb #b1a70003
+@patch
+def read(self:PCam,
+         i:int, # item index (negative: from the end)
+        ) -> np.ndarray:
+    "Image `i` as an H×W×3 uint8 array."
+    n = len(self.targets)
+    if not -n <= i < n: raise IndexError(f"index {i} is out of range for a dataset of {n} images")
+    i = int(i) % n
+    if self._mem is not None: return self._mem[i]
+    x = self._xds()
+    if self.mmap: return x[i].copy()  # a writable copy, not a view of the read-only map
+    try: return x[i]
+    except OSError as e: raise _corrupt(self.x_path, e) from None
+
+
 # %% ../../nbs/01b_data.pcam.ipynb #73e986ea
 def _check_idxs(idxs, n:int) -> np.ndarray:
     "`idxs` as a flat int64 array in [0, n), negatives counted from the end."
     a = np.asarray(idxs)
-    if a.size and not np.issubdtype(a.dtype,
-                                    np.integer): raise TypeError(f"indices must be integers, got dtype {a.dtype}")
+    if a.size and not np.issubdtype(a.dtype, np.integer):
+        raise TypeError(f"indices must be integers, got dtype {a.dtype}")
     a = a.astype(np.int64).reshape(-1)
     if a.size and (a.min() < -n or a.max() >= n): raise IndexError(f"index out of range for a dataset of {n} images")
     return np.where(a < 0, a + n, a)
@@ -203,25 +218,44 @@ def _read_runs(ds, idxs:np.ndarray, shape:tuple, path:Path) -> np.ndarray:
     return out
 
 @patch
-def read(self:PCam, i:int) -> np.ndarray:
-    "Image `i` as an H×W×3 uint8 array."
-    n = len(self.targets)
-    if not -n <= i < n: raise IndexError(f"index {i} is out of range for a dataset of {n} images")
-    i = int(i) % n
-    if self._mem is not None: return self._mem[i]
-    x = self._xds()
-    if self.mmap: return x[i].copy()  # a writable copy, not a view of the read-only map
-    try: return x[i]
-    except OSError as e: raise _corrupt(self.x_path, e) from None
-
-@patch
-def read_many(self:PCam, idxs) -> np.ndarray:
+def read_many(self:PCam,
+              idxs, # item indices (negative: from the end)
+             ) -> np.ndarray:
     "Images `idxs` as an N×H×W×3 uint8 array, read in as few blocks as possible."
     idxs = _check_idxs(idxs, len(self.targets))
     if self._mem is not None: return self._mem[idxs]
     x = self._xds()
     if self.mmap: return x[idxs]
     return _read_runs(x, idxs, self.shape, self.x_path)
+
+# %% ../../nbs/01b_data.pcam.ipynb #b1a70005
+def pcam_splits_in(root:Path, # a folder of PCam h5 files
+                  ) -> list[str]:
+    "The PCam splits whose x and y files are both in `root`, in `SPLITS` order."
+    return [s for s in SPLITS if all((Path(root)/f).is_file() for f in pcam_files(s))]
+
+# %% ../../nbs/01b_data.pcam.ipynb #b1a70008
+@register_layout('pcam', rank=10, splits_in=pcam_splits_in,
+                 detect=lambda p: any(p.glob('camelyonpatch_level_2_split_*_x.h5')),
+                 expect='camelyonpatch_level_2_split_{train,valid,test}_{x,y}.h5 (test files alone: evaluate)')
+def load_pcam_splits(root:Path, # the PCam folder
+                     splits:tuple, # the splits asked for: only their files must be there
+                     classes:list|None=None, # a checkpoint's classes, which must be PCam's
+                     download:bool=False, # fetch missing splits from Zenodo
+                     **_, # size, seed: unused (96×96 patches, official splits)
+                    ) -> tuple[dict, str]:
+    "PCam's official `splits` in `root`, the `pcam` layout's loader."
+    have = pcam_splits_in(root)
+    miss = [s for s in splits if s not in have]
+    if miss and not download:
+        gone = ', '.join(f for s in miss for f in pcam_files(s) if not (root/f).is_file())
+        raise DataNotFoundError(f"{root} has no PCam {', '.join(miss)} split (missing {gone}); it holds "
+                                f"{', '.join(have) or 'no complete split'}. Pass --download to fetch the missing "
+                                "splits from Zenodo (download=True in Python), or evaluate a split it holds "
+                                f"(--split {have[0] if have else 'test'}).")
+    out = {s: PCam(root, s, download=download) for s in splits}
+    match_classes(root, out[splits[0]].classes, classes, 'PCam')
+    return out, 'official PCam splits'
 
 # %% ../../nbs/01b_data.pcam.ipynb #d29c60b5
 def _md5(path:Path, chunk:int=1 << 20) -> str:
@@ -268,7 +302,7 @@ def _gunzip(gz:Path, dest:Path):
 
 # %% ../../nbs/01b_data.pcam.ipynb #be1fbc5b
 def download_pcam(root:str|Path, # folder that receives the .h5 files (created if needed)
-                  splits=PCAM_SPLITS, # which splits: 'train', 'valid' (or 'val'), 'test'
+                  splits=SPLITS, # which splits: 'train', 'valid' (or 'val'), 'test'
                   url_base:str|None=None, # where the .h5.gz files are; None: PCam's Zenodo record 2546921
                   force:bool=False, # download again even if the .h5 is already there
                   md5:dict|None=None, # expected md5 of each .h5.gz file name; None: `PCAM_MD5`

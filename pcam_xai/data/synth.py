@@ -37,15 +37,13 @@ def _smooth(rng, n:int, S:int, g:int) -> np.ndarray:
     return _interp(S, g) @ rng.standard_normal((n, g, g), dtype=_f32) @ _interp(S, g).T
 
 def _blas1():
-    ("Context manager: BLAS on one thread. The matrix products here are small; threaded, they run up to 20× slower on "
-     "a busy machine.")
+    "Context manager: BLAS on one thread (the small matrix products here run up to 20× slower threaded when busy)."
     from threadpoolctl import threadpool_limits  # installed with scikit-learn
     return threadpool_limits(1, user_api='blas')
 
 # %% ../../nbs/01a_data.synth.ipynb #1d0319db
 def _sprites(rng, m:int, cell:int, r, h, elong=None, angles=None, spindle=0., irregular=0., chromatin=0.):
-    ("Bank of nucleus sprites (A·m+1, cell, cell) and their centres (A·m+1, 2); sprite 0 is empty; A = len(angles) or "
-     "1.")
+    "Bank of nucleus sprites (A·m+1, cell, cell) and their centres (A·m+1, 2); sprite 0 is empty; A = len(angles) or 1."
     A = 1 if angles is None else len(angles)
     sh = (A * m, 1, 1)
     rr = rng.uniform(*r, sh).astype(_f32)
@@ -55,8 +53,8 @@ def _sprites(rng, m:int, cell:int, r, h, elong=None, angles=None, spindle=0., ir
     a, b = np.minimum(rr * np.sqrt(el), lim), np.minimum(rr / np.sqrt(el), lim)
     mg = np.maximum(a, b)
     cy, cx = mg + rng.random((2,) + sh, dtype=_f32) * (cell - 2 * mg)
-    th = rng.uniform(0, np.pi, sh) if angles is None else np.repeat(np.asarray(angles), m).reshape(sh) + rng.normal(0,
-        .15, sh)
+    if angles is None: th = rng.uniform(0, np.pi, sh)
+    else: th = np.repeat(np.asarray(angles), m).reshape(sh) + rng.normal(0, .15, sh)
     ct, st = np.cos(th).astype(_f32), np.sin(th).astype(_f32)
     ly = (np.arange(cell, dtype=_f32) + .5).reshape(1, cell, 1)
     dy, dx = ly - cy, ly.reshape(1, 1, cell) - cx
@@ -97,8 +95,7 @@ def _blob(rng, n:int, S:int, cy, cx, ry, rx, irregular:float=0.35, g:int=8) -> n
 
 # %% ../../nbs/01a_data.synth.ipynb #b625b96d
 def _lut(rng, k:int=8) -> np.ndarray:
-    ("k colour look-up tables (k·Q·Q, 3) uint8 from (H, E) concentrations by Beer-Lambert, each with its own stain "
-     "and light.")
+    "k colour look-up tables (k·Q·Q, 3) uint8 of (H, E) concentrations by Beer-Lambert, each with own stains and light."
     c = (np.arange(_Q, dtype=_f32) + .5) * (_QMAX / _Q)
     he = _HE[None] * rng.uniform(0.9, 1.1, (k, 2, 1)) + rng.normal(0, 0.03, (k, 2, 3))  # stain vectors per table
     io = rng.uniform(235, 252, (k, 1, 1, 1))                                           # illumination
@@ -108,8 +105,7 @@ def _lut(rng, k:int=8) -> np.ndarray:
 _ANG = np.linspace(0, np.pi, 12, endpoint=False)  # fibre directions (spindle nuclei follow them)
 
 class _Kit:
-    ("What is drawn once per call and shared by all patches: colour tables, grain, nucleus sprite banks (scaled by "
-     "`z`).")
+    "Drawn once per call and shared by all patches: colour tables, grain, nucleus sprite banks (scaled by `z`)."
     def __init__(self, rng, S:int, z:float=1., n_grain:int=64):
         c = lambda v: max(3, int(round(v * z)))
         self.lut, self.k = _lut(rng), 8
@@ -222,15 +218,14 @@ def synth_patches(n:int, # number of patches
                   seed:int=0, # the same seed gives the same patches, labels and masks
                   lesion_box:int=32, # side of the centre region that holds every lesion (PCam: 32)
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    ("Synthetic H&E patches: images n×size×size×3 uint8, labels n int64 (1 = lesion in the centre box), lesion masks "
-     "n×size×size bool.")
+    "Synthetic H&E patches: images n×size×size×3 uint8, labels n int64 (1: lesion in the box), masks n×size×size bool."
     n, seed = _check_int(n, 'n'), _check_int(seed, 'seed')
     size = _check_int(size, 'size', 16)
     if not isinstance(pos_frac, (int, float, np.number)) or isinstance(pos_frac, bool) or not 0 <= pos_frac <= 1:
         raise ConfigError(f"pos_frac is the fraction of positive patches and must be in [0, 1], got {pos_frac!r}.")
     lesion_box = _check_int(lesion_box, 'lesion_box', 8)
-    if lesion_box > size: raise ConfigError(
-        f"lesion_box={lesion_box} is larger than the patch (size={size}); use lesion_box <= size.")
+    if lesion_box > size:
+        raise ConfigError(f"lesion_box={lesion_box} is larger than the patch (size={size}); use lesion_box <= size.")
     return _gen_patches(n, size, float(pos_frac), (seed,), lesion_box)
 
 # %% ../../nbs/01a_data.synth.ipynb #f1dfa3a8
@@ -256,8 +251,7 @@ def show_synth(x, # images N×H×W×3 uint8
 
 # %% ../../nbs/01a_data.synth.ipynb #3b5d5509
 def _simple_features(x, box:int=32) -> np.ndarray:
-    ("Per patch: mean RGB, darkness and fraction of dark pixels in the centre box and outside it, and their "
-     "differences.")
+    "Per patch: mean RGB, darkness and fraction of dark pixels in the centre box, outside it, and their differences."
     S = x.shape[1]; lo = (S - box) // 2
     g = x.astype(np.float32).mean(-1)
     inner = np.zeros((S, S), bool); inner[lo:lo + box, lo:lo + box] = True
@@ -268,21 +262,23 @@ def _simple_features(x, box:int=32) -> np.ndarray:
     return np.c_[a, b, a - b]
 
 # %% ../../nbs/01a_data.synth.ipynb #f48639b2
-from .pcam import PCAM_SPLITS   # one definition, in the reader
-_COMPRESSIONS = ('gzip', 'lzf', None)
+from .core import SPLITS   # one definition of the split names
 
 def synth_pcam_files(split:str, # 'train', 'valid' or 'test'
                     ) -> dict:
     "File names of the synthetic PCam `split`: {'x': ..., 'y': ..., 'mask': ...} (x and y are PCam's own names)."
     return {k: f'camelyonpatch_level_2_split_{split}_{k}.h5' for k in ('x', 'y', 'mask')}
 
+# %% ../../nbs/01a_data.synth.ipynb #af1f56ac
+_COMPRESSIONS = ('gzip', 'lzf', None)
+
 def _write_h5(path:Path, key:str, a:np.ndarray, compression, overwrite:bool):
     "Write array `a` as dataset `key` of a new h5 file `path` (one chunk per item when compressed), atomically."
     import h5py
     kw = dict(chunks=(1,) + a.shape[1:], compression=compression) if compression and len(a) else {}
     if compression == 'gzip' and kw: kw['compression_opts'] = 4
-    with atomic_write(path, 'w+b', overwrite=overwrite) as f, h5py.File(f, 'w') as h: h.create_dataset(key, data=a,
-                                                                                                       **kw)
+    with atomic_write(path, 'w+b', overwrite=overwrite) as f, h5py.File(f, 'w') as h:
+        h.create_dataset(key, data=a, **kw)
 
 def write_synth_pcam(root:str|Path, # folder that receives the h5 files (created if needed)
                      n:dict|int={'train': 512, 'valid': 128, 'test': 128}, # patches per split; an int for every split
@@ -291,16 +287,15 @@ def write_synth_pcam(root:str|Path, # folder that receives the h5 files (created
                      compression:str|None='gzip',
                      overwrite:bool=False, # replace existing files
                     ) -> Path:
-    ("Write synthetic patches in the exact PCam h5 layout (plus lesion masks in `*_mask.h5`, not part of PCam); "
-     "returns `root`.")
-    sizes, seed = _check_splits(n, PCAM_SPLITS), _check_int(seed, 'seed')
+    "Write synthetic patches in the PCam h5 layout, plus lesion masks in `*_mask.h5` (not in PCam); returns `root`."
+    sizes, seed = _check_splits(n, SPLITS), _check_int(seed, 'seed')
     if compression not in _COMPRESSIONS:
         raise ConfigError(f"compression={compression!r} is not supported; use 'gzip', 'lzf' or None.")
     root = Path(root)
     for s in sizes:
         for fn in synth_pcam_files(s).values(): check_target(root/fn, overwrite)
     for s, k in sizes.items():
-        x, y, m = _gen_patches(k, 96, 0.5, (seed, 1000 + PCAM_SPLITS.index(s)), 32)
+        x, y, m = _gen_patches(k, 96, 0.5, (seed, 1000 + SPLITS.index(s)), 32)
         fns = synth_pcam_files(s)
         _write_h5(root/fns['x'], 'x', x, compression, overwrite)
         _write_h5(root/fns['y'], 'y', y.astype(np.uint8).reshape(-1, 1, 1, 1), None, overwrite)
@@ -323,8 +318,7 @@ def write_synth_hcd(root:str|Path, # folder that receives `train/` and `train_la
     for i in ids: check_target(root/'train'/f'{i}.tif', overwrite)
     x, y, _ = _gen_patches(n, 96, 0.4, (seed, 2000), 32)
     for i, im in zip(ids, x):
-        with atomic_write(root/'train'/f'{i}.tif', overwrite=overwrite) as f: Image.fromarray(im).save(f,
-                                                                                                       format='TIFF')
+        with atomic_write(root/'train'/f'{i}.tif', overwrite=overwrite) as f: Image.fromarray(im).save(f, format='TIFF')
     with atomic_write(root/'train_labels.csv', 'w', overwrite=overwrite) as f:
         f.write('id,label\n' + ''.join(f'{i},{l}\n' for i, l in zip(ids, y)))
     return root
@@ -493,8 +487,7 @@ class _Region:
         return (1 - d - 0.35 * np.clip(self.field('lesion', ys, xs), -2, 2)).astype(_f32)
 
     def nuclei(self, name, ys, xs, px, gate):
-        ("Hematoxylin of grid `name`'s nuclei at points ys × xs (pixel size `px` units); `gate(ys, xs)` > 0 keeps a "
-         "cell.")
+        "Hematoxylin of grid `name`'s nuclei at points ys × xs, pixels of `px` units; `gate(ys, xs)` > 0 keeps a cell."
         P, c, off, (gy, gx) = self.grids[name]
         ys, xs = ys + off, xs + off
         ok = gate((np.arange(gy) + .5) * c - off, (np.arange(gx) + .5) * c - off) > 0
@@ -519,17 +512,17 @@ class _Region:
         lumen *= L < 0; rim *= L < 0
         th, lam = self.fib
         att = np.exp(-(px * 2 / lam) ** 2)  # fade fibres that the pixel grid cannot resolve
-        fib = np.sin((ys[:, None] * np.cos(th) - xs[None] * np.sin(th)) * (2 * np.pi / lam) + 2
-                     * self.field('warp', ys, xs))
+        fib = np.sin((ys[:, None] * np.cos(th) - xs[None] * np.sin(th)) * (2 * np.pi / lam)
+                     + 2 * self.field('warp', ys, xs))
         cE = 0.55 * (1 + 0.3 * att * fib + 0.12 * self.field('eosin', ys, xs))
         # nuclei, supersampled where a pixel is larger than a nucleus
         ss = int(min(2, max(1, np.ceil(px / (2.5 * u)))))
-        sy, sx = cy + (np.arange(H * ss) - H * ss / 2 + .5) * px / ss, cx + (np.arange(W * ss) - W * ss / 2
-                                                                             + .5) * px / ss
+        sy = cy + (np.arange(H * ss) - H * ss / 2 + .5) * px / ss
+        sx = cx + (np.arange(W * ss) - W * ss / 2 + .5) * px / ss
         notum = lambda yy, xx: -self.lesion(yy, xx)
         nuc = self.nuclei('normal', sy, sx, px / ss, lambda yy, xx: notum(yy, xx) * (duct_f(yy, xx) < 0))
-        nuc = np.maximum(nuc, self.nuclei('duct', sy, sx, px / ss, lambda yy,
-                                          xx: ((duct_f(yy, xx) > 0) & (duct_f(yy, xx) < 0.45)) * notum(yy, xx)))
+        in_rim = lambda yy, xx: ((duct_f(yy, xx) > 0) & (duct_f(yy, xx) < 0.45)) * notum(yy, xx)
+        nuc = np.maximum(nuc, self.nuclei('duct', sy, sx, px / ss, in_rim))
         tb = np.zeros_like(L)
         if self.malignant:
             inside = lambda yy, xx: self.lesion(yy, xx)
@@ -546,17 +539,6 @@ class _Region:
         return (cH * keep).astype(_f32), (cE * keep + 0.03).astype(_f32), L > 0
 
 # %% ../../nbs/01a_data.synth.ipynb #20066974
-def _bh_patients(n:int, rng) -> list[tuple]:
-    ("(klass, subtype, code, patient id) of `n` patients: alternating classes, cycling subtypes, unique ids like "
-     "'14-25197'.")
-    nums = rng.choice(np.arange(1000, 30000), n, replace=False)
-    res = []
-    for i in range(n):
-        klass = ('benign', 'malignant')[i % 2]
-        sub, code = BREAKHIS_SUBTYPES[klass][(i // 2) % 4]
-        res.append((klass, sub, code, f"{rng.choice([13, 14])}-{nums[i]}"))
-    return res
-
 def breakhis_path(klass:str, # 'benign' or 'malignant'
                   subtype:str, # e.g. 'fibroadenoma'
                   code:str, # subtype code, e.g. 'F'
@@ -569,6 +551,17 @@ def breakhis_path(klass:str, # 'benign' or 'malignant'
     return (f'BreaKHis_v1/histology_slides/breast/{klass}/SOB/{subtype}/SOB_{t}_{code}_{patient}/{mag}X/'
             f'SOB_{t}_{code}-{patient}-{mag}-{seq:03d}.png')
 
+# %% ../../nbs/01a_data.synth.ipynb #4c995048
+def _bh_patients(n:int, rng) -> list[tuple]:
+    "(klass, subtype, code, patient id) of `n` patients: classes alternate, subtypes cycle, ids unique ('14-25197')."
+    nums = rng.choice(np.arange(1000, 30000), n, replace=False)
+    res = []
+    for i in range(n):
+        klass = ('benign', 'malignant')[i % 2]
+        sub, code = BREAKHIS_SUBTYPES[klass][(i // 2) % 4]
+        res.append((klass, sub, code, f"{rng.choice([13, 14])}-{nums[i]}"))
+    return res
+
 def write_synth_breakhis(root:str|Path, # folder that receives `BreaKHis_v1/` and `masks/` (created if needed)
                          # patients, alternating benign/malignant (>= 10 gives 5 per class for 5-fold splits)
                          n_patients:int=8,
@@ -578,17 +571,16 @@ def write_synth_breakhis(root:str|Path, # folder that receives `BreaKHis_v1/` an
                          seed:int=0, # the same seed writes the same files
                          overwrite:bool=False, # replace existing files
                         ) -> Path:
-    ("Write synthetic biopsies in the official BreakHis folder tree, each lesion seen at every magnification, masks "
-     "under `masks/`; returns `root`.")
-    n_patients, ipm, seed = _check_int(n_patients, 'n_patients', 2), _check_int(images_per_mag, 'images_per_mag',
-                                                                                1), _check_int(seed, 'seed')
+    "Write synthetic biopsies in the BreakHis tree, each lesion at all `mags`, masks in `masks/`; returns `root`."
+    n_patients, seed = _check_int(n_patients, 'n_patients', 2), _check_int(seed, 'seed')
+    ipm = _check_int(images_per_mag, 'images_per_mag', 1)
     mags = [mags] if isinstance(mags, (int, np.integer)) else list(mags)
     if not mags or any(m not in BREAKHIS_MAGS for m in mags) or len(set(mags)) != len(mags):
         raise ConfigError(f"mags={mags!r}: give distinct magnifications from {', '.join(map(str, BREAKHIS_MAGS))}.")
     if (not isinstance(size, (tuple, list)) or len(size) != 2
         or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 32 for s in size)):
-        raise ConfigError(
-            f"size={size!r} must be (height, width) in pixels, each an integer >= 32; the real images are (460, 700).")
+        raise ConfigError(f"size={size!r} must be (height, width) in pixels, each an integer >= 32; "
+                          "the real images are (460, 700).")
     H, W = map(int, size)
     root = Path(root)
     rng = np.random.default_rng([seed, 4000])
@@ -615,8 +607,8 @@ def _bh_write(root, pats, ipm, mags, H, W, seed, overwrite):
                 im = _render(cH[None], cE[None], prng, stain)[0]
                 rel = breakhis_path(*p, m, s)
                 for path, a in ((root/rel, im), (root/'masks'/rel, mask.astype(np.uint8) * 255)):
-                    with atomic_write(path, overwrite=overwrite) as f: Image.fromarray(a).save(f, format='PNG',
-                                                                                               compress_level=1)
+                    with atomic_write(path, overwrite=overwrite) as f:
+                        Image.fromarray(a).save(f, format='PNG', compress_level=1)
 
 # %% ../../nbs/01a_data.synth.ipynb #137818fb
 def synth_multimag(root:str|Path, # folder that receives `BreaKHis_v1/` (and the lesion masks under `masks/`)
@@ -651,8 +643,7 @@ def _h5_shape(path:Path, key:str):
 def synth_demo_data(root:str|Path|None=None, # folder for the set; None: `default_cache_dir()/'synth'/'pcam'`
                     overwrite:bool=False, # rewrite it even if (partly) there
                    ) -> Path:
-    ("The synthetic PCam-layout demo set (1024/256/256 patches with lesion masks), written on first use; returns its "
-     "folder.")
+    "The synthetic PCam-layout demo set (1024/256/256 patches, lesion masks), written on first use; returns its folder."
     root = Path(root) if root is not None else default_cache_dir()/'synth'/'pcam'
     want = {s: {'x': (k, 96, 96, 3), 'y': (k, 1, 1, 1), 'mask': (k, 96, 96)} for s, k in SYNTH_DEMO_N.items()}
     files = {root/fn: (key, want[s][key]) for s in want for key, fn in synth_pcam_files(s).items()}
@@ -661,10 +652,9 @@ def synth_demo_data(root:str|Path|None=None, # folder for the set; None: `defaul
         bad = [p.name for p in have if _h5_shape(p, files[p][0]) != files[p][1]]
         if len(have) == len(files) and not bad: return root
         if have:
-            raise DataError(
-                f"{root} holds an incomplete or different synthetic demo set ({len(have)} of {len(files)} files"
-                + (f"; wrong content: {', '.join(bad)}" if bad else '') + "). "
-                "Pass overwrite=True (--overwrite) to rewrite it, or delete the folder.")
+            wrong = f"; wrong content: {', '.join(bad)}" if bad else ''
+            raise DataError(f"{root} holds an incomplete or different synthetic demo set ({len(have)} of {len(files)} "
+                            f"files{wrong}). Pass overwrite=True (--overwrite) to rewrite it, or delete the folder.")
     return write_synth_pcam(root, SYNTH_DEMO_N, seed=0, compression=None, overwrite=overwrite)
 
 # %% ../../nbs/01a_data.synth.ipynb #53b78199
