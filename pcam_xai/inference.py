@@ -47,7 +47,7 @@ def predict_files(model:torch.nn.Module, # a classifier (from `load_checkpoint`)
                   errors:str='raise',
                  ) -> pd.DataFrame:
     "Class probabilities for every image in `inputs`, one row each: `file`, `p_<class>`..., `pred`."
-    from pcam_xai.training import to_probs
+    from pcam_xai.explain import class_probs as to_probs
     from pcam_xai.preprocessing import dihedral_tta
     from tqdm.auto import tqdm
     dev = next(model.parameters()).device
@@ -80,7 +80,7 @@ def explain_batch(model:torch.nn.Module, # a classifier (from `load_checkpoint`)
     "Maps `N×H×W`, predicted classes and their probabilities for `imgs`, explained in pixel space ([0,1] input)."
     from pcam_xai.explain import explain, PixelSpace
     from pcam_xai.models import default_cam_layer
-    from pcam_xai.training import to_probs
+    from pcam_xai.explain import class_probs as to_probs
     dev = device if device is not None else next(model.parameters()).device
     x, net = _to_tensor(imgs, dev), model
     if card.get('normalize'):   # baselines (IG, deletion) then live in pixel units, not normalised ones

@@ -370,7 +370,7 @@ def predict_batches(model:torch.nn.Module, # classifier returning logits, in eva
                    ) -> np.ndarray:
     "`n×C` class probabilities for streamed batches of tiles."
     from tqdm.auto import tqdm
-    from pcam_xai.training import to_probs
+    from pcam_xai.explain import class_probs as to_probs
     from pcam_xai.explain import model_device
     dev = model_device(model)
     out = np.full((n, max(len(card.get('classes') or []), 2)), np.nan, np.float32)
