@@ -29,7 +29,7 @@ from .distributed import launch_info, process_device, distributed_ctx, unwrapped
 from .evaluation import evaluate_model, write_report, REPORT_FILES
 
 # %% auto #0
-__all__ = ['CARD_KEY', 'RUN_FILES', 'SCHEDULES', 'model_card', 'save_checkpoint', 'validate_card', 'read_card', 'load_checkpoint',
+__all__ = ['CARD_KEY', 'RUN_FILES', 'model_card', 'save_checkpoint', 'validate_card', 'read_card', 'load_checkpoint',
            'BestCheckpoint', 'add_checkpoint', 'make_learner', 'fit_run', 'evaluate_run', 'train_and_evaluate']
 
 # %% ../nbs/05d_training.ipynb #38d1680c
@@ -366,10 +366,10 @@ def _kept_checkpoint(tmp:Path) -> str|None:
                                                                      else ')')
 
 # %% ../nbs/05d_training.ipynb #228399d9
-SCHEDULES = ('one_cycle', 'constant')
+_SCHEDULES = ('one_cycle', 'constant')
 
 def _check_schedule(schedule:str):
-    if schedule not in SCHEDULES: raise ConfigError(f"schedule={schedule!r}: use 'one_cycle' or 'constant'.")
+    if schedule not in _SCHEDULES: raise ConfigError(f"schedule={schedule!r}: use 'one_cycle' or 'constant'.")
 
 def _valid_items(learn:Learner) -> int|None:
     "How many validation predictions the last epoch's metrics were computed from (gathered over processes)."
