@@ -45,7 +45,8 @@ def make_models(tmp:Path, archs):
 
 def bench_inference(models, x, threads, repeats):
     import torch
-    from pcam_xai.training import load_checkpoint, to_probs
+    from pcam_xai.training import load_checkpoint
+    from pcam_xai.explain import class_probs as to_probs
     from pcam_xai.predictor import Predictor
     torch.set_num_threads(threads)
     res = []
@@ -73,7 +74,7 @@ def bench_inference(models, x, threads, repeats):
 
 def bench_cold(ck, onnx_path, png, threads, repeats):
     env = {**os.environ, 'OMP_NUM_THREADS': str(threads)}
-    codes = {'torch_checkpoint': (f"import torch; torch.set_num_threads({threads}); from pcam_xai.training import load_checkpoint, to_probs; "
+    codes = {'torch_checkpoint': (f"import torch; torch.set_num_threads({threads}); from pcam_xai.training import load_checkpoint; from pcam_xai.explain import class_probs as to_probs; "
                                   f"from pcam_xai.data.images import read_image; m, c = load_checkpoint({str(ck)!r}); "
                                   f"x = torch.from_numpy(read_image({str(png)!r})).permute(2, 0, 1)[None].float() / 255; "
                                   f"mean, std = torch.tensor(c['normalize'][0])[:, None, None], torch.tensor(c['normalize'][1])[:, None, None]\n"

@@ -5,12 +5,12 @@
 
 Each configuration runs the same optimizer steps (Adam, BCE on one logit) on the same random batch after warm-up;
 the table gives images/s and the ratio to float32. It backs `precision='auto'` choosing bf16 + channels-last on
-CPUs with AVX512-BF16/AMX (`pcam_xai.training.cpu_has_bf16`).
+CPUs with AVX512-BF16/AMX (`pcam_xai.callbacks.cpu_has_bf16`).
 """
 import argparse, platform, time
 import torch
 from pcam_xai.models import create_model
-from pcam_xai.training import cpu_has_bf16
+from pcam_xai.callbacks import cpu_has_bf16
 
 CONFIGS = {'fp32': (False, False), 'fp32 + channels-last': (False, True),
            'bf16 autocast': (True, False), 'bf16 autocast + channels-last': (True, True)}

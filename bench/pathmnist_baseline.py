@@ -59,7 +59,8 @@ def score(checkpoint:Path, data:Path, split:str, n_boot:int, seed:int, device=No
     "MedMNIST's ACC/AUC (medmnist's `Evaluator`) and our report metrics of `checkpoint` on one split of `data`."
     from pcam_xai.data.core import make_dls
     from pcam_xai.data.pathmnist import PathMNIST, medmnist_evaluate
-    from pcam_xai.training import load_checkpoint, predict, evaluate
+    from pcam_xai.training import load_checkpoint
+    from pcam_xai.evaluation import predict, evaluate
     from pcam_xai.core import get_device
     model, card = load_checkpoint(checkpoint, device=get_device(device))
     ds = PathMNIST(data, split)

@@ -17,7 +17,7 @@ import argparse, json, os, subprocess, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import capture, save_results
-from pcam_xai.training import _fmt_ci   # the report's 'value [low, high]'
+from pcam_xai.evaluation import _fmt_ci   # the report's 'value [low, high]'
 
 COMMON = ['--aug', 'dihedral', '--normalize', 'dataset', '--time-budget', '10']
 STAGE1 = {   # from scratch (no weights can be downloaded here); epochs sized to ~8-9 minutes on 2 cores

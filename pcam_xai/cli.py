@@ -135,7 +135,8 @@ def _check_train_data(s:dict, net, arch:str, mk:dict):
 def _train(a, extra_figs:dict|None=None) -> dict:
     ("Train on `a.data` as the parsed options say (shared by `train` and `demo`) and print the outcome (rank 0 of a "
      "distributed launch prints; the other ranks are silent).")
-    from pcam_xai.training import train_and_evaluate, RUN_FILES, launch_info
+    from pcam_xai.training import train_and_evaluate, RUN_FILES
+    from pcam_xai.distributed import launch_info
     li = launch_info()
     say = print if li['rank'] == 0 else (lambda *args, **kw: None)
     if a.download and li['processes'] > 1:
@@ -199,7 +200,8 @@ def _add_train(sub):
 # %% ../nbs/10_cli.ipynb #6e494f29
 def cmd_evaluate(a) -> dict:
     "Evaluate a checkpoint on a split of --data (or all of it) with its card's classes and normalisation."
-    from pcam_xai.training import evaluate_model, write_report, RUN_FILES
+    from pcam_xai.training import RUN_FILES
+    from pcam_xai.evaluation import evaluate_model, write_report
     from pcam_xai.data.core import make_dls
     out = Path(a.out) if a.out else _default_out('evaluate')
     check_outputs(out, RUN_FILES, a.overwrite)   # before any work

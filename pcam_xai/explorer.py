@@ -113,7 +113,7 @@ class Explorer:
 
     def _probs_of(self, imgs:np.ndarray) -> np.ndarray:
         import torch
-        from pcam_xai.training import to_probs
+        from pcam_xai.explain import class_probs as to_probs
         with torch.no_grad(): return to_probs(self.net(self._to_tensor(imgs))).cpu().numpy()
 
 # %% ../nbs/08_explorer.ipynb #59bcd080

@@ -24,6 +24,8 @@ from .data.breakhis import (MAGS, N_BENIGN, BreakHis, breakhis_df, read_folds_cs
                                     patient_kfold, patient_split, check_same_mags, MultiMagBreakHis, check_mags,
                                     as_multimag, multimag_dls)
 from .models import create_model, MagFusion
+from .explain import eval_mode, explain, overlay, to_hwc_uint8
+from .losses import BinaryFocalLoss, roc_auc
 from .training import make_learner
 
 # %% auto #0
@@ -32,21 +34,21 @@ __all__ = ['METRIC_NAMES', 'PosWeightedFocalLoss', 'DualHeadLoss', 'multimag_met
            'explain_mags', 'plot_mag_importance', 'plot_cross_attn', 'show_mag_cams']
 
 # %% ../nbs/07_multimag.ipynb #349dbfbf
-class PosWeightedFocalLoss(nn.Module):
+class PosWeightedFocalLoss(BinaryFocalLoss):
     "The study's binary focal loss from logits: `-α·t·(1-p)^γ·log p - (1-t)·p^γ·log(1-p)` (α weights positives)."
     def __init__(self, alpha:float=2.5, # weight of the positive (malignant) term, any value > 0
                  gamma:float=2.0, # focusing parameter (0: BCE with pos_weight=alpha)
                 ):
-        super().__init__()
-        self.alpha = check_range(alpha, 'alpha', 0, 1e6, lo_open=True, hint=' (it weights the positive term; 1: none)')
-        self.gamma = check_range(gamma, 'gamma', 0, 100)
-    def forward(self, logit:torch.Tensor, target:torch.Tensor) -> torch.Tensor:
-        z, t = logit.float().reshape(-1), torch.as_tensor(target).float().reshape(-1)
+        alpha = check_range(alpha, 'alpha', 0, 1e6, lo_open=True, hint=' (it weights the positive term; 1: none)')
+        super().__init__(alpha / (1 + alpha), check_range(gamma, 'gamma', 0, 100))   # Lin et al.'s balance weight
+        self.pos_weight = alpha
+    def forward(self, logit:torch.Tensor, # N (or N×1) logits of the binary head
+                target:torch.Tensor, # N targets, 1 = positive (malignant)
+               ) -> torch.Tensor:
+        z, t = logit.reshape(-1), torch.as_tensor(target).reshape(-1)
         if z.shape != t.shape:
             raise ModelError(f"PosWeightedFocalLoss got {z.numel()} logits for {t.numel()} targets.")
-        logp, log1mp = F.logsigmoid(z), F.logsigmoid(-z)
-        loss = -self.alpha * t * log1mp.exp() ** self.gamma * logp - (1 - t) * logp.exp() ** self.gamma * log1mp
-        return loss.mean()
+        return (1 + self.pos_weight) * super().forward(z, t)
 
 # %% ../nbs/07_multimag.ipynb #6e2bf782
 def _split_pred(pred) -> tuple:
@@ -80,9 +82,10 @@ class DualHeadLoss(nn.Module):
         "(benign/malignant decision at 0.5, subtype arg-max)."
         return (probs[0] > 0.5).long(), probs[1].argmax(-1)
 
-# %% ../nbs/07_multimag.ipynb #fa702cce
+# %% ../nbs/07_multimag.ipynb #8b6d0c8b
 METRIC_NAMES = ('accuracy', 'balanced_accuracy', 'recall_benign', 'recall_malignant', 'roc_auc', 'subtype_accuracy')
 
+# %% ../nbs/07_multimag.ipynb #fa702cce
 def multimag_metrics(p_malignant, # N probabilities of malignant (binary head)
                      p_subtype, # N×K subtype probabilities (or logits: only the arg-max is used)
                      y_subtype, # N true subtype indices
@@ -97,14 +100,12 @@ def multimag_metrics(p_malignant, # N probabilities of malignant (binary head)
     if len(pm) != len(ys) or len(ps) != len(ys):
         raise DataError(f"multimag_metrics: {len(pm)} binary and {len(ps)} subtype predictions for {len(ys)} labels.")
     yb, yhat = (ys >= n_benign).astype(int), (pm > threshold).astype(int)
-    rec = lambda c: float(((yhat == c) & (yb == c)).sum() / (yb == c).sum()) if (yb == c).any() else float('nan')
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')   # one-class folds: sklearn warns, we return nan where undefined
-        return dict(accuracy=float(skm.accuracy_score(yb, yhat)),
-                    balanced_accuracy=float(np.nanmean([rec(0), rec(1)])),
-                    recall_benign=rec(0), recall_malignant=rec(1),
-                    roc_auc=float(skm.roc_auc_score(yb, pm)) if len(np.unique(yb)) == 2 else float('nan'),
-                    subtype_accuracy=float((np.asarray(ps).argmax(-1) == ys).mean()))
+    # recall per class (nan for a class absent from a fold); balanced accuracy is their mean, as scikit-learn's
+    rec = skm.recall_score(yb, yhat, labels=[0, 1], average=None, zero_division=np.nan).astype(float)
+    rec[[not (yb == c).any() for c in (0, 1)]] = np.nan
+    return dict(accuracy=float(skm.accuracy_score(yb, yhat)), balanced_accuracy=float(np.nanmean(rec)),
+                recall_benign=float(rec[0]), recall_malignant=float(rec[1]), roc_auc=roc_auc(yb, pm),
+                subtype_accuracy=float((np.asarray(ps).argmax(-1) == ys).mean()))
 
 # %% ../nbs/07_multimag.ipynb #1eca798a
 class MagMetric(Metric):
@@ -170,8 +171,7 @@ def multimag_learner(dls, # `multimag_dls` loaders
     info = dict(subtypes=list(dls.classes), mags=list(mags), loss=dict(alpha=alpha, gamma=gamma, w_binary=w_binary),
                 **(card_info or {}))
     return make_learner(dls, model, n_out=1, classes=class_names('breakhis'), lr=lr, wd=wd, true_wd=True,
-                        out_dir=out_dir,
-                        monitor=monitor, precision=precision, card_info=info, overwrite=overwrite,
+                        out_dir=out_dir, monitor=monitor, precision=precision, card_info=info, overwrite=overwrite,
                         loss_func=DualHeadLoss(alpha, gamma, w_binary), metrics=[MagMetric(n) for n in METRIC_NAMES],
                         cbs=[ReseedEachEpoch()] if reseed else [])
 
@@ -183,17 +183,14 @@ def predict_multimag(model:nn.Module, # a `MagFusion` model
     "`p_malignant` (N), `p_subtype` (N×K), `y` (N subtype labels) and, for attention models, `cross_attn` (N×M×M)."
     check_same_mags(model, dl.dataset)
     p = next(model.parameters())
-    training = model.training
     pb, ps, ys, ca = [], [], [], []
-    try:
-        model.eval()
+    with eval_mode(model):
         for b in dl:
             xs, y = b[:-1], b[-1]
             bo, so = _split_pred(model(*[x.to(p.device) for x in xs]))
             pb.append(torch.sigmoid(bo.float()).reshape(-1).cpu()); ps.append(so.float().softmax(-1).cpu())
             ys.append(y.cpu())
             if getattr(model, 'last_cross_attn', None) is not None: ca.append(model.last_cross_attn.float().cpu())
-    finally: model.train(training)
     out = dict(p_malignant=torch.cat(pb).numpy(), p_subtype=torch.cat(ps).numpy(),
                y=torch.cat(ys).as_subclass(torch.Tensor).numpy())
     if ca: out['cross_attn'] = torch.cat(ca).numpy()
@@ -226,7 +223,7 @@ def _csv_folds(df, folds_csv) -> list:
     missing = sorted(set(f.fname) - set(df.fname))
     if missing:
         raise DataError(f"{folds_csv} lists {len(missing)} image(s) that are not in the data, e.g. {missing[0]}. "
-                                "Use the Folds.csv that belongs to this copy of BreakHis (or pass the full tree).")
+                        "Use the Folds.csv that belongs to this copy of BreakHis (or pass the full tree).")
     return [(np.flatnonzero(df.fname.isin(set(g.fname[g.grp == 'train']))),
              np.flatnonzero(df.fname.isin(set(g.fname[g.grp == 'test']))))
             for _, g in f.groupby('fold', sort=True)]
@@ -296,8 +293,7 @@ def cross_validate(data, # BreakHis folder (None: `$PCAM_XAI_DATA`), a `BreakHis
                    valid_pct:float=0.2, # share of each class's training patients held out for checkpoint selection
                    n_per_patient:int|None=None, # tuples per patient (see `MultiMagBreakHis`)
                    require_all_mags:bool=False, # drop patients lacking a magnification (see `MultiMagBreakHis`)
-                   out_dir:str|Path|None=None,
-                   # keep each fold's checkpoint in `out_dir/fold<k>` (None: a temporary folder)
+                   out_dir:str|Path|None=None, # keep each fold's checkpoint in `out_dir/fold<k>` (None: a temp folder)
                    verbose:bool=True, # print one line per fold
                    **kwargs, # `multimag_dls` options (batch_tfms, mag_tfms, normalize...), `multimag_learner` options
                   ) -> CVResult:
@@ -326,8 +322,7 @@ def cross_validate(data, # BreakHis folder (None: `$PCAM_XAI_DATA`), a `BreakHis
             best = learn.best_checkpoint.best_epoch
             if best is None:
                 raise ModelError(f"fold {k}: no epoch had a finite {learn.best_checkpoint.monitor}; nothing to "
-                                 f"select. "
-                                              "Check the validation split and the learning rate.")
+                                 "select. Check the validation split and the learning rate.")
         test = dls.valid.new(MultiMagBreakHis(df.iloc[tst], mags=mags, task='subtype', **ds_kw), shuffle=False)
         p = predict_multimag(learn.model, test)
         m = multimag_metrics(p['p_malignant'], p['p_subtype'], p['y'])
@@ -338,10 +333,9 @@ def cross_validate(data, # BreakHis folder (None: `$PCAM_XAI_DATA`), a `BreakHis
         if 'cross_attn' in p: attns.append(p['cross_attn'].mean(0))
         if verbose:
             print(f"fold {k}: {len(pats[0])}/{len(pats[1])}/{len(pats[2])} train/valid/test patients, best epoch "
-                  f"{best}, "
-                          f"test balanced accuracy {m['balanced_accuracy']:.3f}, AUC {m['roc_auc']:.3f}")
-    imp = pd.DataFrame(imps, index=pd.Index(range(len(imps)),
-                                            name='fold')).rename(columns=lambda m: f'{m}X') if imps else None
+                  f"{best}, test balanced accuracy {m['balanced_accuracy']:.3f}, AUC {m['roc_auc']:.3f}")
+    imp = (pd.DataFrame(imps, index=pd.Index(range(len(imps)), name='fold')).rename(columns=lambda m: f'{m}X')
+           if imps else None)
     return CVResult(pd.DataFrame(rows).set_index('fold'), splits, models, imp, np.stack(attns) if attns else None,
                     mags, ds_kw, dls.valid)
 
@@ -357,7 +351,6 @@ class MagView(nn.Module):
         if head not in ('binary', 'subtype'): raise ConfigError(f"head={head!r}: use 'binary' or 'subtype'.")
         xs = model._inputs(tuple(xs))
         self.model, self.k, self.head = model, k, head
-        from pcam_xai.explain import eval_mode
         with eval_mode(model), torch.no_grad(): self.feats = [model.encode(j, x) for j, x in enumerate(xs)]
         self.default_cam_layer = 'model.' + model.cam_layer(k)
 
@@ -378,7 +371,6 @@ def explain_mags(model:MagFusion, # a fusion model
                  **kw, # passed to `explain` (layer=, n_steps=, ...)
                 ) -> list:
     "One `B×H×W` explanation per magnification (in `model.mags` order), from `pcam_xai.explain.explain`."
-    from pcam_xai.explain import explain
     # plain tensors: fastai's TensorImage trips captum
     xs = tuple(x.as_subclass(torch.Tensor) if isinstance(x, torch.Tensor) else x for x in model._inputs(tuple(xs)))
     return [explain(MagView(model, k, xs, head), xs[k], method=method, target=target, **kw) for k in range(len(xs))]
@@ -434,7 +426,6 @@ def show_mag_cams(imgs, # one image per magnification (3×H×W or H×W×3; uint8
                  ):
     "The magnifications of one patient side by side: images on top, explanation overlays below."
     import matplotlib.pyplot as plt
-    from pcam_xai.explain import overlay, to_hwc_uint8
     mags = check_mags(mags)
     if not len(imgs) == len(maps) == len(mags):
         raise DataError(f"Got {len(imgs)} images and {len(maps)} maps for {len(mags)} magnifications; pass one of "
