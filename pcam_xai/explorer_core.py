@@ -171,7 +171,8 @@ def select(self:Explorer, true:str|None=None, # keep this true class (None: all)
     return idx[key]
 
 # %% ../nbs/08_explorer.core.ipynb #5207c858
-def to_png(a:np.ndarray) -> bytes:
+def to_png(a:np.ndarray, # an H×W×3 uint8 image
+          ) -> bytes:
     "An H×W×3 uint8 array as PNG bytes (for `ipywidgets.Image` and exports)."
     buf = io.BytesIO(); Image.fromarray(a).save(buf, format='PNG'); return buf.getvalue()
 
