@@ -505,8 +505,8 @@ def serve(data:str|Path, # the data folder
           start_timeout:float=120, # seconds Voilà may take to start listening
          ):
     "Serve the explorer with Voilà on 127.0.0.1:`port`, print its URL once it answers, run until Ctrl-C or SIGTERM."
-    from pcam_xai.data.layout import detect_layout   # torch: heavy, loaded only by the command
-    from pcam_xai.training import read_card
+    from pcam_xai.checkpoint import read_card   # torch: heavy, loaded only by the command
+    from pcam_xai.data.layout import detect_layout
     import importlib.util
     detect_layout(data, layout); read_card(checkpoint)   # fail here, in one line, not inside the page
     if split not in ('train', 'valid', 'test'): raise ConfigError(f"--split {split!r}: use train, valid or test.")

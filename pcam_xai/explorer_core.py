@@ -42,15 +42,13 @@ def read_upload(name:str, # the file's name as the browser sent it (used in mess
     return read_image(io.BytesIO(bytes(content)), max_pixels=max_pixels, name=name)
 
 # %% ../nbs/08_explorer.core.ipynb #2e774e53
-def _load_model(model, card):
-    "`(model, card)` from a checkpoint path, or a loaded model with its card."
-    from pcam_xai.training import load_checkpoint   # torch: heavy, loaded once the page shows
-    if isinstance(model, (str, Path)): return load_checkpoint(model)
+def _classifier(model, card) -> Classifier:
+    "The `Classifier` of a checkpoint path, or of a loaded model with its card."
+    from pcam_xai.checkpoint import Classifier   # torch: heavy, loaded once the page shows
+    if isinstance(model, (str, Path)): return Classifier.load(model)
     if card is None: raise ConfigError("A loaded model needs its card (card=...: classes, input_size, normalize), "
-                                       "e.g. the second value of pcam_xai.training.load_checkpoint(path).")
-    missing = [k for k in ('classes', 'input_size') if k not in card]
-    if missing: raise ConfigError(f"card lacks {', '.join(missing)}; pass the card written with the checkpoint.")
-    return model.eval(), card
+                                       "e.g. the second value of pcam_xai.checkpoint.load_checkpoint(path).")
+    return Classifier(model, card)
 
 def _load_data(data, split, layout, card):
     "The dataset of `split`: `data` itself (any pcam_xai dataset) or the split of a `--data` folder."
@@ -74,20 +72,14 @@ class Explorer:
                  bs:int=128, # images per forward pass when predicting the split
                  max_upload_bytes:int=MAX_UPLOAD_BYTES, # refuse larger uploaded files
                 ):
-        from pcam_xai.explain import PixelSpace   # torch: heavy, loaded once the page shows
-        from pcam_xai.models import default_cam_layer
-        self.model, self.card = _load_model(model, card)
-        self.classes = list(self.card['classes'])
-        self.hw = tuple(self.card['input_size'][1:])
+        self.clf = _classifier(model, card)
+        # explained in pixel space (`clf.net`): the baselines of IG and of the deletion metric are in image units
+        self.model, self.card, self.net = self.clf.model, self.clf.card, self.clf.net
+        self.classes, self.hw = self.clf.classes, tuple(self.clf.hw)
         self.ds, self.source = _load_data(data, split, layout, self.card)
         if len(getattr(self.ds, 'classes', self.classes)) != len(self.classes):
             raise ConfigError(f"The model was trained on classes {self.classes} but the data has "
                               f"{list(self.ds.classes)}. Pick the checkpoint trained on this dataset.")
-        self.net = self.model   # explained in pixel space: baselines (IG, deletion) are in image units
-        if self.card.get('normalize'):
-            self.net = PixelSpace(self.model, *self.card['normalize']).eval()
-            if not isinstance(getattr(self.net, 'default_cam_layer', None), str):
-                self.net.default_cam_layer = f'model.{default_cam_layer(self.model)}'
         self.labels = np.asarray(self.ds.targets, dtype=np.int64).reshape(-1)
         self.bs, self.max_upload_bytes = bs, max_upload_bytes
         self.probs = None
@@ -98,16 +90,6 @@ class Explorer:
     def __len__(self): return len(self.labels)
     def __repr__(self): return f"Explorer({self.card['arch']} on {self.source})"
 
-    def _to_tensor(self, imgs:np.ndarray):
-        import torch   # torch: heavy, loaded once the page shows
-        dev = next(self.model.parameters()).device
-        return torch.from_numpy(np.ascontiguousarray(imgs)).permute(0, 3, 1, 2).float().div(255).to(dev)
-
-    def _probs_of(self, imgs:np.ndarray) -> np.ndarray:
-        import torch
-        from pcam_xai.training import to_probs   # torch: heavy, loaded once the page shows
-        with torch.no_grad(): return to_probs(self.net(self._to_tensor(imgs))).cpu().numpy()
-
 # %% ../nbs/08_explorer.core.ipynb #59bcd080
 @patch
 def predict(self:Explorer, progress=None, # called as progress(done, total) after each batch (a progress bar)
@@ -116,7 +98,7 @@ def predict(self:Explorer, progress=None, # called as progress(done, total) afte
     if self.probs is not None: return self.probs
     n, out = len(self), []
     for s in range(0, n, self.bs):
-        out.append(self._probs_of(self.ds.read_many(np.arange(s, min(s + self.bs, n)))))
+        out.append(self.clf.probs(self.ds.read_many(np.arange(s, min(s + self.bs, n))), bs=self.bs))
         if progress: progress(min(s + self.bs, n), n)
     self.probs = np.concatenate(out) if out else np.zeros((0, len(self.classes)), np.float32)
     return self.probs
@@ -246,7 +228,7 @@ def explanation(self:Explorer, key, # split index or upload name
     layer = (layer or None) if issubclass(EXPLAINERS[method], BaseCAM) else None
     ck = (key, method, t, layer)
     if ck not in self.maps:
-        m = explain(self.net, self._to_tensor(self.image(key)[None]), method=method, target=t, layer=layer)
+        m = explain(self.net, self.clf.to_tensor(self.image(key)[None]), method=method, target=t, layer=layer)
         self.maps[ck] = m[0].detach().float().cpu().numpy()
     return self.maps[ck]
 
@@ -310,7 +292,7 @@ def faithfulness(self:Explorer, key, # split index or upload name
     import torch
     from pcam_xai.explain_metrics import deletion_auc, insertion_auc   # torch: heavy, loaded once the page shows
     m = torch.as_tensor(self.explanation(key, method, target, layer))[None]
-    x = self._to_tensor(self.image(key)[None])
+    x = self.clf.to_tensor(self.image(key)[None])
     t = [int(self.item_probs(key).argmax()) if target is None else self.classes.index(target)]
     return dict(deletion_auc=float(deletion_auc(self.net, x, m, t, steps=steps)[0]),
                 insertion_auc=float(insertion_auc(self.net, x, m, t, steps=steps)[0]))
@@ -343,7 +325,7 @@ def add_uploads(self:Explorer, files, # `(name, bytes)` pairs, or a `FileUpload`
                                 "at the model's magnification.")
             note = '' if a.shape[:2] == self.hw else f"resized from {w}×{h} to {W}×{H}"
             a = fit_size(name, a, self.hw, resize=True)
-            self.uploads[name] = (a, self._probs_of(a[None])[0], note)
+            self.uploads[name] = (a, self.clf.probs(a[None])[0], note)
             self.maps = {k: v for k, v in self.maps.items() if k[0] != name}   # a re-upload replaces the old maps
             msgs.append(f"{name}: {self.caption(name).split(': ', 1)[1]}")
         except PcamXaiError as e: msgs.append(f"error: {e}")
