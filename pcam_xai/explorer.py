@@ -7,352 +7,26 @@ Docs: https://pcam-xai.github.io/pcam_xai/explorer.html.md"""
 # %% ../nbs/08_explorer.ipynb #cdf4648f
 from __future__ import annotations
 from html import escape as html_escape
-import datetime, importlib.resources, io, math, os, signal, socket, subprocess, sys, tempfile, threading, time
+import datetime, functools, importlib.resources, os, signal, socket, subprocess, sys, tempfile, threading, time
 import traceback
 from pathlib import Path
 import numpy as np
+import ipywidgets as W
 from fastcore.basics import patch
-from PIL import Image, ImageDraw
-from .core import ConfigError, DataError, PcamXaiError, atomic_write
-from .data.images import MAX_PIXELS, fit_size, read_image
+from IPython.display import display
+from .core import ConfigError, PcamXaiError
+from .explorer_core import *
+from .explorer_core import _upload_items
 
 # %% auto #0
-__all__ = ['MAX_UPLOAD_BYTES', 'UPLOAD_EXTS', 'SORTS', 'CMAPS', 'DETAIL_SIDE', 'MIN_UPLOAD_FRACTION', 'ENV_DATA',
-           'ENV_CHECKPOINT', 'ENV_SPLIT', 'ENV_LAYOUT', 'APP_NOTEBOOK', 'APP_SOURCE', 'WS_MAX_MESSAGE_BYTES',
-           'CULL_AFTER', 'read_upload', 'Explorer', 'to_png', 'ExplorerUI', 'ExplorerPage', 'app_notebook',
-           'explorer_from_env', 'explorer_page', 'voila_command', 'port_free', 'serve', 'stop_server']
-
-# %% ../nbs/08_explorer.ipynb #d37901ed
-MAX_UPLOAD_BYTES = 32 * 2**20   # one uploaded file; patches are KBs, a 20 MB TIFF tile still fits
-UPLOAD_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff')
-
-def read_upload(name:str, # the file's name as the browser sent it (used in messages and for its type)
-                content:bytes, # the file's bytes (a `FileUpload` value's `content`)
-                max_bytes:int=MAX_UPLOAD_BYTES, # refuse larger files
-                max_pixels:int=MAX_PIXELS, # refuse images with more pixels (decompression bombs)
-               ) -> np.ndarray:
-    "An uploaded PNG/JPEG/TIFF held in memory as an H×W×3 uint8 RGB array; a `DataError` saying why otherwise."
-    ext = Path(name).suffix.lower()
-    if ext not in UPLOAD_EXTS:
-        raise DataError(f"{name}: only {', '.join(UPLOAD_EXTS)} files can be uploaded. Convert it to PNG or TIFF "
-                        f"first.")
-    n = len(content)
-    if n == 0: raise DataError(f"{name} is empty (0 bytes). Upload the image file itself.")
-    if n > max_bytes:
-        raise DataError(f"{name} is {n / 2**20:.1f} MB, over the upload limit of {max_bytes / 2**20:.0f} MB. "
-                        "Crop the region of interest first.")
-    # the pixel limit, mode conversion and error wording are `read_image`'s, as for files on disk
-    return read_image(io.BytesIO(bytes(content)), max_pixels=max_pixels, name=name)
-
-# %% ../nbs/08_explorer.ipynb #2e774e53
-SORTS = ('index', 'confidently wrong', 'uncertain', 'probability of class', 'random')
-CMAPS = ('jet', 'viridis', 'inferno', 'magma', 'coolwarm', 'gray')
-
-def _load_model(model, card):
-    "`(model, card)` from a checkpoint path, or a loaded model with its card."
-    from pcam_xai.training import load_checkpoint
-    if isinstance(model, (str, Path)): return load_checkpoint(model)
-    if card is None: raise ConfigError("A loaded model needs its card (card=...: classes, input_size, normalize), "
-                                       "e.g. the second value of pcam_xai.training.load_checkpoint(path).")
-    missing = [k for k in ('classes', 'input_size') if k not in card]
-    if missing: raise ConfigError(f"card lacks {', '.join(missing)}; pass the card written with the checkpoint.")
-    return model.eval(), card
-
-def _load_data(data, split, layout, card):
-    "The dataset of `split`: `data` itself (any pcam_xai dataset) or the split of a `--data` folder."
-    if not isinstance(data, (str, Path)):
-        if not all(hasattr(data, a) for a in ('read_many', 'targets', 'classes')):
-            raise ConfigError(f"data must be a data folder or a pcam_xai dataset (read_many, targets, classes); "
-                              f"got {type(data).__name__}.")
-        return data, f"{type(data).__name__} ({len(data)} items)"
-    from pcam_xai.data.layout import load_splits
-    if split not in ('train', 'valid', 'test'): raise ConfigError(f"split={split!r}: use train, valid or test.")
-    s = load_splits(data, layout, card['input_size'][-1], classes=card['classes'], splits=(split,))
-    return s[split], f"{s['layout']} {split} split of {s['root']} ({len(s[split])} items; {s['info']['splits']})"
-
-class Explorer:
-    "Browse a split's predictions and explanations: state and logic here, widgets in `ExplorerUI` (`.ui`, `.show()`)."
-    def __init__(self, data, # a data folder (any layout `pcam-xai` reads) or a pcam_xai dataset
-                 model, # a checkpoint path, or a loaded model (then pass `card`)
-                 split:str='test', # the split of a data folder to browse
-                 card:dict|None=None, # the model card (classes, input_size, normalize) for a loaded model
-                 layout:str|None=None, # force the data layout
-                 bs:int=128, # images per forward pass when predicting the split
-                 max_upload_bytes:int=MAX_UPLOAD_BYTES, # refuse larger uploaded files
-                ):
-        import torch
-        from pcam_xai.explain import PixelSpace
-        from pcam_xai.models import default_cam_layer
-        self.model, self.card = _load_model(model, card)
-        self.classes = list(self.card['classes'])
-        self.hw = tuple(self.card['input_size'][1:])
-        self.ds, self.source = _load_data(data, split, layout, self.card)
-        if len(getattr(self.ds, 'classes', self.classes)) != len(self.classes):
-            raise ConfigError(f"The model was trained on classes {self.classes} but the data has "
-                              f"{list(self.ds.classes)}. "
-                              "Pick the checkpoint trained on this dataset.")
-        self.net = self.model   # explained in pixel space: baselines (IG, deletion) are in image units
-        if self.card.get('normalize'):
-            self.net = PixelSpace(self.model, *self.card['normalize']).eval()
-            if not isinstance(getattr(self.net, 'default_cam_layer', None), str):
-                self.net.default_cam_layer = f'model.{default_cam_layer(self.model)}'
-        self.labels = np.asarray(self.ds.targets, dtype=np.int64).reshape(-1)
-        self.bs, self.max_upload_bytes = bs, max_upload_bytes
-        self.probs = None
-        self.uploads, self.messages = {}, []   # name -> (image, probs, note); messages shown in the widget
-        self.maps = {}   # (key, method, target, layer) -> H×W map, cached for the session
-        self._ui = None
-
-    def __len__(self): return len(self.labels)
-    def __repr__(self): return f"Explorer({self.card['arch']} on {self.source})"
-
-    def _to_tensor(self, imgs:np.ndarray):
-        import torch
-        dev = next(self.model.parameters()).device
-        return torch.from_numpy(np.ascontiguousarray(imgs)).permute(0, 3, 1, 2).float().div(255).to(dev)
-
-    def _probs_of(self, imgs:np.ndarray) -> np.ndarray:
-        import torch
-        from pcam_xai.explain import class_probs as to_probs
-        with torch.no_grad(): return to_probs(self.net(self._to_tensor(imgs))).cpu().numpy()
-
-# %% ../nbs/08_explorer.ipynb #59bcd080
-@patch
-def predict(self:Explorer, progress=None, # called as progress(done, total) after each batch (a progress bar)
-           ) -> np.ndarray:
-    "Predict the whole split once, batched; the N×C probabilities are cached for the session."
-    if self.probs is not None: return self.probs
-    n, out = len(self), []
-    for s in range(0, n, self.bs):
-        out.append(self._probs_of(self.ds.read_many(np.arange(s, min(s + self.bs, n)))))
-        if progress: progress(min(s + self.bs, n), n)
-    self.probs = np.concatenate(out) if out else np.zeros((0, len(self.classes)), np.float32)
-    return self.probs
-
-# %% ../nbs/08_explorer.ipynb #55b85328
-@patch
-def table(self:Explorer) -> pd.DataFrame:
-    ("One row per item of the split: index, true and predicted class, confidence, correctness and every class "
-     "probability.")
-    import pandas as pd
-    p = self.predict()
-    pred = p.argmax(1) if len(p) else np.zeros(0, np.int64)
-    df = pd.DataFrame({'index': np.arange(len(self)), 'label': [self.classes[i] for i in self.labels],
-                       'pred': [self.classes[i] for i in pred], 'confidence': p.max(1) if len(p) else [],
-                       'correct': pred == self.labels})
-    for i, c in enumerate(self.classes): df[f'p_{c}'] = p[:, i]
-    return df
-
-@patch
-def select(self:Explorer, true:str|None=None, # keep this true class (None: all)
-           pred:str|None=None, # keep this predicted class (None: all)
-           correct:bool|None=None, # True: correct only, False: wrong only, None: both
-           conf:tuple=(0.0, 1.0), # keep confidences (probability of the predicted class) in this closed range
-           sort:str='index', # one of `SORTS`
-           sort_class:str|None=None, # the class for sort='probability of class' (default: the last class)
-           seed:int=0, # seed of sort='random'
-          ) -> np.ndarray:
-    "Indices of the items passing the filters, in the chosen order."
-    for nm, v in (('true', true), ('pred', pred), ('sort_class', sort_class)):
-        if v is not None and v not in self.classes:
-            raise ConfigError(f"{nm}={v!r} is not a class; classes: {self.classes}.")
-    if sort not in SORTS: raise ConfigError(f"sort={sort!r} is unknown; use one of {', '.join(SORTS)}.")
-    lo, hi = conf
-    if not 0 <= lo <= hi <= 1: raise ConfigError(f"conf={conf!r} must be a range (lo, hi) with 0 <= lo <= hi <= 1.")
-    p = self.predict()
-    pr, cf = p.argmax(1), p.max(1)
-    keep = (cf >= lo - 1e-9) & (cf <= hi + 1e-9)
-    if true is not None: keep &= self.labels == self.classes.index(true)
-    if pred is not None: keep &= pr == self.classes.index(pred)
-    if correct is not None: keep &= (pr == self.labels) == correct
-    idx = np.flatnonzero(keep)
-    # wrong first, surest first
-    if sort == 'confidently wrong': key = np.lexsort((-cf[idx], pr[idx] == self.labels[idx]))
-    elif sort == 'uncertain': key = np.argsort(cf[idx], kind='stable')
-    elif sort == 'probability of class':
-        key = np.argsort(-p[idx, self.classes.index(sort_class or self.classes[-1])], kind='stable')
-    elif sort == 'random': key = np.random.default_rng(seed).permutation(len(idx))
-    else: key = np.arange(len(idx))
-    return idx[key]
-
-# %% ../nbs/08_explorer.ipynb #5207c858
-def to_png(a:np.ndarray) -> bytes:
-    "An H×W×3 uint8 array as PNG bytes (for `ipywidgets.Image` and exports)."
-    buf = io.BytesIO(); Image.fromarray(a).save(buf, format='PNG'); return buf.getvalue()
-
-def _scale_to(a:np.ndarray, side:int) -> np.ndarray:
-    ("`a` enlarged by a whole factor (nearest neighbour, pixels stay visible) to about `side` pixels; never shrunk "
-     "below 1×.")
-    f = max(1, round(side / max(a.shape[:2])))
-    return a if f == 1 else np.asarray(Image.fromarray(a).resize((a.shape[1] * f, a.shape[0] * f),
-                                                                 Image.Resampling.NEAREST))
-
-@patch
-def image(self:Explorer, key) -> np.ndarray:
-    "The H×W×3 uint8 image of `key`: a split index (int) or the name of an upload (str)."
-    if isinstance(key, str):
-        if key not in self.uploads: raise ConfigError(f"No upload named {key!r}; uploads: {list(self.uploads)}.")
-        return self.uploads[key][0]
-    if not 0 <= int(key) < len(self): raise ConfigError(f"Index {key} is outside the split (0..{len(self) - 1}).")
-    return self.ds.read_many(np.array([int(key)]))[0]
-
-@patch
-def item_probs(self:Explorer, key) -> np.ndarray:
-    "Class probabilities of `key` (split index or upload name)."
-    return self.uploads[key][1] if isinstance(key, str) else self.predict()[int(key)]
-
-@patch
-def caption(self:Explorer, key) -> str:
-    "A one-line description of `key`: name, predicted class and probability, true class when known, and any note."
-    p = self.item_probs(key); c = int(p.argmax())
-    s = f"{key if isinstance(key, str) else f'#{key}'}: pred {self.classes[c]} ({p[c]:.2f})"
-    if not isinstance(key, str):
-        s += f", true {self.classes[self.labels[key]]}" + ('' if c == self.labels[key] else ' ✗')
-    elif self.uploads[key][2]: s += f" — {self.uploads[key][2]}"
-    return s
-
-@patch
-def thumbnail(self:Explorer, key, side:int=96) -> bytes:
-    "A PNG thumbnail of `key` about `side` pixels wide (small images enlarged)."
-    return to_png(_scale_to(self.image(key), side))
-
-@patch
-def layers(self:Explorer) -> list[str]:
-    "Layer names a CAM method can use: the default first, then every convolution of the model."
-    import torch.nn as nn
-    from pcam_xai.explain import auto_layer
-    conv = [n for n, m in self.net.named_modules() if isinstance(m, nn.Conv2d)]
-    return [auto_layer(self.net)] + [n for n in conv if n != auto_layer(self.net)]
-
-@patch
-def explanation(self:Explorer, key, # split index or upload name
-                method:str='gradcam', # one of `pcam_xai.explain.list_methods()`
-                target:str|None=None, # class name to explain (None: the predicted class)
-                layer:str|None=None, # CAM methods: layer name (None: the default layer); ignored by other methods
-               ) -> np.ndarray:
-    "The H×W map of `method` for `key`, computed once per (item, method, target, layer) and cached."
-    from pcam_xai.explain import explain, list_methods, EXPLAINERS, BaseCAM
-    if method not in list_methods():
-        raise ConfigError(f"method={method!r} is unknown; use one of {', '.join(list_methods())}.")
-    if target is not None and target not in self.classes:
-        raise ConfigError(f"target={target!r} is not a class: {self.classes}.")
-    t = int(self.item_probs(key).argmax()) if target is None else self.classes.index(target)
-    layer = (layer or None) if issubclass(EXPLAINERS[method], BaseCAM) else None
-    ck = (key, method, t, layer)
-    if ck not in self.maps:
-        m = explain(self.net, self._to_tensor(self.image(key)[None]), method=method, target=t, layer=layer)
-        self.maps[ck] = m[0].detach().float().cpu().numpy()
-    return self.maps[ck]
-
-# %% ../nbs/08_explorer.ipynb #03f6b6d3
-DETAIL_SIDE = 288   # pixels of the detail view: a 96×96 patch at 3×
-
-def _box(a:np.ndarray, f:int, side:int=32) -> np.ndarray:
-    "Draw the centre `side`×`side` box (PCam's label region) of the original image on `a`, enlarged `f`×."
-    im = Image.fromarray(a); d = ImageDraw.Draw(im)
-    H, W = a.shape[:2]; s = side * f
-    d.rectangle([(W - s) // 2, (H - s) // 2, (W + s) // 2 - 1, (H + s) // 2 - 1], outline=(255, 255, 255),
-                width=max(1, f // 2 + 1))
-    return np.asarray(im)
-
-@patch
-def render(self:Explorer, key, # split index or upload name
-           method:str='gradcam', target:str|None=None, layer:str|None=None, # see `Explorer.explanation`
-           alpha:float=0.5, # weight of the map over the image (0: image only)
-           cmap:str='jet', # matplotlib colormap
-           box:bool=False, # draw the centre 32×32 box (PCam's label region)
-           side:int=DETAIL_SIDE, # enlarge to about this many pixels
-          ) -> np.ndarray:
-    "The detail view of `key`: the map over the image, enlarged, with the optional centre box (H×W×3 uint8)."
-    from pcam_xai.explain import overlay
-    if cmap not in CMAPS: raise ConfigError(f"cmap={cmap!r}: use one of {', '.join(CMAPS)}.")
-    ov = overlay(self.image(key), self.explanation(key, method, target, layer), cmap=cmap, alpha=alpha)
-    big = _scale_to(ov, side)
-    return _box(big, big.shape[0] // ov.shape[0]) if box else big
-
-@patch
-def compare(self:Explorer, key, methods:list, # 1-4 methods shown side by side
-            # see `Explorer.render`
-            target:str|None=None, alpha:float=0.5, cmap:str='jet', box:bool=False, side:int=192,
-           ) -> np.ndarray:
-    "Several methods' overlays of `key` side by side (default layers), separated by white gaps."
-    if not 1 <= len(methods) <= 4: raise ConfigError(f"Compare 1 to 4 methods at once, got {len(methods)}.")
-    ims = [self.render(key, m, target, None, alpha, cmap, box, side) for m in methods]
-    gap = np.full((ims[0].shape[0], 8, 3), 255, np.uint8)
-    return np.concatenate([x for im in ims for x in (im, gap)][:-1], 1)
-
-@patch
-def faithfulness(self:Explorer, key, method:str='gradcam', target:str|None=None, layer:str|None=None,
-                 steps:int=32, # perturbation steps (see `pcam_xai.explain_metrics`)
-                ) -> dict:
-    "Deletion AUC (lower = more faithful) and insertion AUC (higher = more faithful) of the map shown for `key`."
-    import torch
-    from pcam_xai.explain_metrics import deletion_auc, insertion_auc
-    m = torch.as_tensor(self.explanation(key, method, target, layer))[None]
-    x = self._to_tensor(self.image(key)[None])
-    t = [int(self.item_probs(key).argmax()) if target is None else self.classes.index(target)]
-    return dict(deletion_auc=float(deletion_auc(self.net, x, m, t, steps=steps)[0]),
-                insertion_auc=float(insertion_auc(self.net, x, m, t, steps=steps)[0]))
-
-# %% ../nbs/08_explorer.ipynb #840afe93
-def _upload_items(value) -> list:
-    "`(name, bytes)` pairs from a `FileUpload` value (ipywidgets 8: a tuple of dicts) or from such pairs."
-    out = []
-    for v in value:
-        if isinstance(v, dict): out.append((v.get('name', '?'), v.get('content', b'')))
-        else: out.append((v[0], v[1]))
-    return out
-
-MIN_UPLOAD_FRACTION = 0.5   # refuse uploads under half the model's input side: enlarging more invents the detail
-
-@patch
-def add_uploads(self:Explorer, files, # `(name, bytes)` pairs, or a `FileUpload` value
-               ) -> list[str]:
-    "Predict uploaded images (kept in memory, never written anywhere); returns one message per file."
-    msgs = []
-    for name, content in _upload_items(files):
-        try:
-            a = read_upload(name, content, self.max_upload_bytes)
-            (h, w), (H, W) = a.shape[:2], self.hw
-            if h < H * MIN_UPLOAD_FRACTION or w < W * MIN_UPLOAD_FRACTION:
-                raise DataError(f"{name} is {w}×{h} pixels, far below the model's {W}×{H} input: enlarging it would "
-                                f"invent the detail the model reads. Upload an image of at least "
-                                f"{math.ceil(W * MIN_UPLOAD_FRACTION)}×{math.ceil(H * MIN_UPLOAD_FRACTION)} pixels at "
-                                f"the model's magnification.")
-            note = '' if a.shape[:2] == self.hw else (f"resized from {a.shape[1]}×{a.shape[0]} to "
-                                                      f"{self.hw[1]}×{self.hw[0]}")
-            a = fit_size(name, a, self.hw, resize=True)
-            self.uploads[name] = (a, self._probs_of(a[None])[0], note)
-            self.maps = {k: v for k, v in self.maps.items() if k[0] != name}   # a re-upload replaces the old maps
-            msgs.append(f"{name}: {self.caption(name).split(': ', 1)[1]}")
-        except PcamXaiError as e: msgs.append(f"error: {e}")
-    self.messages = msgs
-    return msgs
-
-# %% ../nbs/08_explorer.ipynb #d1c90a1a
-@patch
-def export_png(self:Explorer, path:str|Path, # the PNG file to write
-               key, overwrite:bool=False, **render_kw, # the item, and `Explorer.render` settings of the view
-              ) -> Path:
-    "Write the detail view of `key` as a PNG, atomically; an existing file is kept unless `overwrite`."
-    a = self.render(key, **render_kw)
-    with atomic_write(path, 'wb', overwrite=overwrite) as f: f.write(to_png(a))
-    return Path(path)
-
-@patch
-def export_csv(self:Explorer, path:str|Path, # the CSV file to write
-               idx=None, # the rows to write (e.g. `select(...)`'s result); None: all
-               overwrite:bool=False, # replace an existing file
-              ) -> Path:
-    "Write the table of the (filtered) items as CSV, atomically; an existing file is kept unless `overwrite`."
-    df = self.table()
-    if idx is not None: df = df.iloc[np.asarray(idx, dtype=np.int64)]
-    with atomic_write(path, 'w', overwrite=overwrite) as f: df.to_csv(f, index=False, float_format='%.5f')
-    return Path(path)
+__all__ = ['ENV_DATA', 'ENV_CHECKPOINT', 'ENV_SPLIT', 'ENV_LAYOUT', 'APP_NOTEBOOK', 'APP_SOURCE', 'WS_MAX_MESSAGE_BYTES',
+           'CULL_AFTER', 'ExplorerUI', 'ExplorerPage', 'app_notebook', 'explorer_from_env', 'explorer_page',
+           'voila_command', 'port_free', 'stop_server', 'serve']
 
 # %% ../nbs/08_explorer.ipynb #0c58b227
 def _safe(f):
     "Run a widget callback; any error becomes a message in the page instead of a traceback."
+    @functools.wraps(f)   # keeps the `self:ExplorerUI` annotation `@patch` reads
     def g(self, *a, **kw):
         try:
             self.error.value = ''
@@ -362,203 +36,279 @@ def _safe(f):
             self.error.value = f"<span style='color:#b00'>error: {html_escape(msg)}</span>"
     return g
 
+def _width(w:str) -> W.Layout: return W.Layout(width=w)
+
 class ExplorerUI:
     "The ipywidgets 8 layer over an `Explorer`: every widget is an attribute, so tests set values and click buttons."
     def __init__(self, ex:Explorer, # the explorer whose state this shows
                  page_size:int=16, # thumbnails per page
                 ):
-        import ipywidgets as W
-        from pcam_xai.explain import list_methods
         self.ex, self.page, self.key, self.idx = ex, 0, None, np.zeros(0, np.int64)
         self._holding = False   # True while `on_upload` resets the upload button itself
-        cls = [('all', None)] + [(c, c) for c in ex.classes]
-        lay = lambda w: W.Layout(width=w)
-        self.title = W.HTML(f"<b>{ex.card['arch']}</b> on {html_escape(ex.source)}; classes {', '.join(ex.classes)}")
-        self.progress = W.IntProgress(0, 0, max(1, len(ex)), description='predict', layout=lay('420px'))
-        self.progress.add_class('pcx-progress')
-        self.error = W.HTML(''); self.error.add_class('pcx-error')
-        self.f_true = W.Dropdown(options=cls, description='true', layout=lay('200px'))
-        self.f_pred = W.Dropdown(options=cls, description='predicted', layout=lay('200px'))
-        self.f_correct = W.Dropdown(options=[('all', None), ('correct', True), ('wrong', False)], description='result',
-                                    layout=lay('200px'))
-        self.f_conf = W.FloatRangeSlider(value=(0.0, 1.0), min=0, max=1, step=0.01, description='confidence')
-        self.sort = W.Dropdown(options=SORTS, description='sort', layout=lay('270px'))
-        self.sort_class = W.Dropdown(options=ex.classes, value=ex.classes[-1], description='class',
-                                     layout=lay('200px'))
-        self.seed = W.IntText(0, description='seed', layout=lay('150px'))
-        self.page_size = W.Dropdown(options=[8, 16, 32, 48], value=page_size, description='per page',
-                                    layout=lay('160px'))
-        self.prev, self.next = W.Button(description='◀ prev', layout=lay('80px')), W.Button(description='next ▶',
-                                                                                            layout=lay('80px'))
-        self.count = W.HTML(''); self.count.add_class('pcx-count')
-        self.gallery = W.GridBox(layout=W.Layout(grid_template_columns='repeat(8, 112px)', grid_gap='4px'))
-        self.gallery.add_class('pcx-gallery')
-        ms = list_methods()
-        self.method = W.Dropdown(options=ms, value='gradcam', description='method', layout=lay('220px'))
-        self.target = W.Dropdown(options=[('predicted', None)] + [(c, c) for c in ex.classes], description='target',
-                                 layout=lay('220px'))
-        self.layer = W.Dropdown(options=ex.layers(), description='layer', layout=lay('260px'))
-        self.alpha = W.FloatSlider(0.5, min=0, max=1, step=0.05, description='alpha')
-        self.cmap = W.Dropdown(options=CMAPS, description='colormap', layout=lay('200px'))
-        self.box = W.Checkbox(ex.hw == (96, 96), description='centre 32×32 box')
-        self.detail = W.Image(format='png'); self.detail.add_class('pcx-detail')
-        self.caption = W.HTML('select a thumbnail'); self.caption.add_class('pcx-caption')
-        self.cmp_methods = W.SelectMultiple(options=ms, value=('gradcam', 'ig'), rows=5, description='compare')
-        self.cmp_btn = W.Button(description='compare side by side', layout=lay('180px'))
-        self.cmp_image = W.Image(format='png', layout=W.Layout(display='none'))
-        self.cmp_image.add_class('pcx-compare')
-        self.faith_btn = W.Button(description='faithfulness', layout=lay('120px'))
-        self.faith = W.HTML('')
-        self.upload = W.FileUpload(accept=','.join(UPLOAD_EXTS), multiple=True, description='upload images')
-        self.upload_msg = W.HTML(''); self.upload_msg.add_class('pcx-upload-msg')
-        self.uploads = W.HBox(); self.uploads.add_class('pcx-uploads')
-        self.png_path, self.csv_path = W.Text('explorer_view.png', description='PNG'), W.Text('explorer_table.csv',
-                                                                                              description='CSV')
-        self.overwrite = W.Checkbox(False, description='overwrite')
-        self.png_btn, self.csv_btn = W.Button(description='export view'), W.Button(description='export table')
-        self.export_msg = W.HTML('')
-        for nm in ('f_true', 'f_pred', 'f_correct', 'sort', 'method', 'target', 'alpha', 'upload', 'next', 'cmp_btn',
-                   'faith_btn'):
-            getattr(self, nm).add_class(f"pcx-{nm.replace('_', '-')}")   # handles for the browser test
-        for w in (self.f_true, self.f_pred, self.f_correct, self.f_conf, self.sort, self.sort_class, self.seed,
-                  self.page_size):
-            w.observe(lambda ch: self.refresh(), names='value')
-        for w in (self.method, self.target, self.layer, self.alpha, self.cmap, self.box):
-            w.observe(lambda ch: self.show_detail(), names='value')
-        self.prev.on_click(lambda b: self.turn(-1)); self.next.on_click(lambda b: self.turn(1))
-        self.cmp_btn.on_click(lambda b: self.show_compare()); self.faith_btn.on_click(lambda b: self.show_faith())
-        self.upload.observe(lambda ch: self.on_upload(), names='value')
-        self.png_btn.on_click(lambda b: self.export('png')); self.csv_btn.on_click(lambda b: self.export('csv'))
-        self.box_ = W.VBox([self.title, self.progress, self.error,
-            W.HBox([self.f_true, self.f_pred, self.f_correct, self.f_conf]),
-            W.HBox([self.sort, self.sort_class, self.seed, self.page_size, self.prev, self.next, self.count]),
-            self.gallery,
-            W.HBox([W.VBox([self.detail, self.caption]),
-                    W.VBox([self.method, self.target, self.layer, self.alpha, self.cmap, self.box,
-                            W.HBox([self.faith_btn, self.faith])])]),
-            W.HBox([self.cmp_methods, self.cmp_btn]), self.cmp_image,
-            W.HBox([self.upload, self.upload_msg]), self.uploads,
-            W.HBox([self.png_path, self.png_btn, self.csv_path, self.csv_btn, self.overwrite]), self.export_msg])
+        self._header(); self._filters(page_size); self._detail_view(); self._tools()
+        self._wire()
+        self.box_ = self._arrange()
 
-    def _ipython_display_(self): from IPython.display import display; display(self.box_)
+    def _ipython_display_(self): display(self.box_)
 
-    def fill(self):
-        "Predict the split (progress bar), then fill the gallery; an error is raised (`run` shows it in the page)."
-        def prog(done, n): self.progress.max = n; self.progress.value = done
-        self.ex.predict(prog); prog(len(self.ex), len(self.ex)); self.progress.bar_style = 'success'
-        self.refresh()
+# %% ../nbs/08_explorer.ipynb #e98c465d
+@patch
+def _header(self:ExplorerUI):
+    "The title (model, data, classes), the progress bar of predicting the split and the error line."
+    ex = self.ex
+    self.title = W.HTML(f"<b>{ex.card['arch']}</b> on {html_escape(ex.source)}; classes {', '.join(ex.classes)}")
+    self.progress = W.IntProgress(0, 0, max(1, len(ex)), description='predict', layout=_width('420px'))
+    self.progress.add_class('pcx-progress')
+    self.error = W.HTML(''); self.error.add_class('pcx-error')
 
-    @_safe
-    def run(self):
-        "Predict the split (progress bar), then fill the gallery; an error becomes a message in the page."
-        self.fill()
+# %% ../nbs/08_explorer.ipynb #0ca6f094
+@patch
+def _filters(self:ExplorerUI, page_size:int=16, # thumbnails per page
+            ):
+    "The filters, the sort order and the pages of the gallery, and the gallery itself."
+    cls = [('all', None)] + [(c, c) for c in self.ex.classes]
+    self.f_true = W.Dropdown(options=cls, description='true', layout=_width('200px'))
+    self.f_pred = W.Dropdown(options=cls, description='predicted', layout=_width('200px'))
+    self.f_correct = W.Dropdown(options=[('all', None), ('correct', True), ('wrong', False)], description='result',
+                                layout=_width('200px'))
+    self.f_conf = W.FloatRangeSlider(value=(0.0, 1.0), min=0, max=1, step=0.01, description='confidence')
+    self.sort = W.Dropdown(options=SORTS, description='sort', layout=_width('270px'))
+    self.sort_class = W.Dropdown(options=self.ex.classes, value=self.ex.classes[-1], description='class',
+                                 layout=_width('200px'))
+    self.seed = W.IntText(0, description='seed', layout=_width('150px'))
+    self.page_size = W.Dropdown(options=[8, 16, 32, 48], value=page_size, description='per page',
+                                layout=_width('160px'))
+    self.prev = W.Button(description='◀ prev', layout=_width('80px'))
+    self.next = W.Button(description='next ▶', layout=_width('80px'))
+    self.count = W.HTML(''); self.count.add_class('pcx-count')
+    self.gallery = W.GridBox(layout=W.Layout(grid_template_columns='repeat(8, 112px)', grid_gap='4px'))
+    self.gallery.add_class('pcx-gallery')
 
-    def params(self) -> dict:
-        "The current filter and sort settings as `Explorer.select` arguments."
-        return dict(true=self.f_true.value, pred=self.f_pred.value, correct=self.f_correct.value,
-                    conf=self.f_conf.value,
-                    sort=self.sort.value, sort_class=self.sort_class.value, seed=self.seed.value)
+# %% ../nbs/08_explorer.ipynb #60346df6
+@patch
+def _detail_view(self:ExplorerUI):
+    "The detail view of the selected item, its settings (method, target, layer, overlay) and its faithfulness."
+    from pcam_xai.explain import list_methods   # torch: heavy, loaded once the page shows
+    ex = self.ex
+    self.method = W.Dropdown(options=list_methods(), value='gradcam', description='method', layout=_width('220px'))
+    self.target = W.Dropdown(options=[('predicted', None)] + [(c, c) for c in ex.classes], description='target',
+                             layout=_width('220px'))
+    self.layer = W.Dropdown(options=ex.layers(), description='layer', layout=_width('260px'))
+    self.alpha = W.FloatSlider(0.5, min=0, max=1, step=0.05, description='alpha')
+    self.cmap = W.Dropdown(options=CMAPS, description='colormap', layout=_width('200px'))
+    self.box = W.Checkbox(ex.hw == (96, 96), description='centre 32×32 box')   # PCam's label region
+    self.detail = W.Image(format='png'); self.detail.add_class('pcx-detail')
+    self.caption = W.HTML('select a thumbnail'); self.caption.add_class('pcx-caption')
+    self.faith_btn = W.Button(description='faithfulness', layout=_width('120px'))
+    self.faith = W.HTML('')
 
-    @_safe
-    def refresh(self, keep_page:bool=False):
-        "Apply the filters and show the first page (or keep the page)."
-        if self.ex.probs is None: return
-        self.idx = self.ex.select(**self.params())
-        if not keep_page: self.page = 0
-        self.show_page()
+# %% ../nbs/08_explorer.ipynb #a5412004
+@patch
+def _tools(self:ExplorerUI):
+    "Side-by-side comparison of methods, uploads, and the exports of the view (PNG) and the table (CSV)."
+    from pcam_xai.explain import list_methods   # torch: heavy, loaded once the page shows
+    self.cmp_methods = W.SelectMultiple(options=list_methods(), value=('gradcam', 'ig'), rows=5, description='compare')
+    self.cmp_btn = W.Button(description='compare side by side', layout=_width('180px'))
+    self.cmp_image = W.Image(format='png', layout=W.Layout(display='none'))   # hidden until there is a comparison
+    self.cmp_image.add_class('pcx-compare')
+    self.upload = W.FileUpload(accept=','.join(UPLOAD_EXTS), multiple=True, description='upload images')
+    self.upload_msg = W.HTML(''); self.upload_msg.add_class('pcx-upload-msg')
+    self.uploads = W.HBox(); self.uploads.add_class('pcx-uploads')
+    self.png_path = W.Text('explorer_view.png', description='PNG')
+    self.csv_path = W.Text('explorer_table.csv', description='CSV')
+    self.overwrite = W.Checkbox(False, description='overwrite')
+    self.png_btn, self.csv_btn = W.Button(description='export view'), W.Button(description='export table')
+    self.export_msg = W.HTML('')
 
-    def page_keys(self) -> list:
-        n = self.page_size.value; return [int(i) for i in self.idx[self.page * n:(self.page + 1) * n]]
+# %% ../nbs/08_explorer.ipynb #93060f4d
+_HANDLES = ('f_true', 'f_pred', 'f_correct', 'sort', 'method', 'target', 'alpha', 'upload', 'next', 'cmp_btn',
+            'faith_btn')   # widgets the browser test finds by their HTML class
 
-    @_safe
-    def turn(self, step:int):
-        "Go `step` pages forward or back (clamped)."
-        last = max(0, (len(self.idx) - 1) // self.page_size.value)
-        self.page = min(max(0, self.page + step), last); self.show_page()
+@patch
+def _wire(self:ExplorerUI):
+    "Give the widgets the browser test finds their HTML classes, and connect every widget to its callback."
+    for nm in _HANDLES: getattr(self, nm).add_class(f"pcx-{nm.replace('_', '-')}")
+    for w in (self.f_true, self.f_pred, self.f_correct, self.f_conf, self.sort, self.sort_class, self.seed,
+              self.page_size):
+        w.observe(lambda ch: self.refresh(), names='value')
+    for w in (self.method, self.target, self.layer, self.alpha, self.cmap, self.box):
+        w.observe(lambda ch: self.show_detail(), names='value')
+    self.prev.on_click(lambda b: self.turn(-1)); self.next.on_click(lambda b: self.turn(1))
+    self.cmp_btn.on_click(lambda b: self.show_compare()); self.faith_btn.on_click(lambda b: self.show_faith())
+    self.upload.observe(lambda ch: self.on_upload(), names='value')
+    self.png_btn.on_click(lambda b: self.export('png')); self.csv_btn.on_click(lambda b: self.export('csv'))
 
-    def _thumb(self, key):
-        import ipywidgets as W
-        p = self.ex.item_probs(key); c = int(p.argmax())
-        wrong = not isinstance(key, str) and c != self.ex.labels[key]
-        true = '' if isinstance(key, str) else f"<br>true {html_escape(self.ex.classes[self.ex.labels[key]])}"
-        cap = W.HTML(f"<span style='font-size:11px;color:{'#b00' if wrong else '#222'}'>{html_escape(str(key))}: "
-                     f"{html_escape(self.ex.classes[c])} {p[c]:.2f}{true}</span>")
-        b = W.Button(description='view', layout=W.Layout(width='96px', height='24px'))
-        b.on_click(lambda _: self.select(key))
-        v = W.VBox([W.Image(value=self.ex.thumbnail(key), format='png', width=96, height=96), cap, b])
-        v.add_class('pcx-thumb'); return v
+# %% ../nbs/08_explorer.ipynb #b2db0474
+@patch
+def _arrange(self:ExplorerUI) -> W.VBox:
+    "The page, top to bottom: header, filters, gallery, detail view and its settings, comparison, uploads, exports."
+    s = self
+    settings = W.VBox([s.method, s.target, s.layer, s.alpha, s.cmap, s.box, W.HBox([s.faith_btn, s.faith])])
+    return W.VBox([s.title, s.progress, s.error,
+                   W.HBox([s.f_true, s.f_pred, s.f_correct, s.f_conf]),
+                   W.HBox([s.sort, s.sort_class, s.seed, s.page_size, s.prev, s.next, s.count]),
+                   s.gallery,
+                   W.HBox([W.VBox([s.detail, s.caption]), settings]),
+                   W.HBox([s.cmp_methods, s.cmp_btn]), s.cmp_image,
+                   W.HBox([s.upload, s.upload_msg]), s.uploads,
+                   W.HBox([s.png_path, s.png_btn, s.csv_path, s.csv_btn, s.overwrite]), s.export_msg])
 
-    def show_page(self):
-        n, k = self.page_size.value, len(self.idx)
-        keys = self.page_keys()
-        self.gallery.children = [self._thumb(i) for i in keys]
-        self.count.value = (f"<b>{k}</b> of {len(self.ex)} match; page {self.page + 1} of {max(1, -(-k // n))}")
-        if keys and self.key is None: self.select(keys[0])
+# %% ../nbs/08_explorer.ipynb #fd36b838
+@patch
+def settings(self:ExplorerUI) -> dict:
+    "The detail view's settings as `Explorer.render` arguments."
+    return dict(method=self.method.value, target=self.target.value, layer=self.layer.value, alpha=self.alpha.value,
+                cmap=self.cmap.value, box=self.box.value)
 
-    @_safe
-    def select(self, key):
-        "Show `key` (split index or upload name) in the detail view."
-        self.key = key; self.faith.value = ''; self.show_detail()
+# %% ../nbs/08_explorer.ipynb #a79398e5
+@patch
+@_safe
+def show_detail(self:ExplorerUI):
+    "Draw the selected item with the current settings, and its caption; the layer menu only for CAM methods."
+    from pcam_xai.explain import EXPLAINERS, BaseCAM   # torch: heavy, loaded once the page shows
+    self.layer.disabled = not issubclass(EXPLAINERS[self.method.value], BaseCAM)
+    if self.key is None: return
+    a = self.ex.render(self.key, **self.settings())
+    self.detail.value, self.detail.width = to_png(a), str(a.shape[1])
+    self.caption.value = html_escape(self.ex.caption(self.key)) + f" — {html_escape(self.method.value)}"
 
-    def settings(self) -> dict:
-        return dict(method=self.method.value, target=self.target.value, layer=self.layer.value, alpha=self.alpha.value,
-                    cmap=self.cmap.value, box=self.box.value)
+# %% ../nbs/08_explorer.ipynb #0959c01e
+@patch
+@_safe
+def select(self:ExplorerUI, key, # a split index or the name of an upload
+          ):
+    "Show `key` (split index or upload name) in the detail view."
+    self.key = key; self.faith.value = ''; self.show_detail()
 
-    @_safe
-    def show_detail(self):
-        from pcam_xai.explain import EXPLAINERS, BaseCAM
-        self.layer.disabled = not issubclass(EXPLAINERS[self.method.value], BaseCAM)
-        if self.key is None: return
-        a = self.ex.render(self.key, **self.settings())
-        self.detail.value, self.detail.width = to_png(a), str(a.shape[1])
-        self.caption.value = html_escape(self.ex.caption(self.key)) + f" — {html_escape(self.method.value)}"
+# %% ../nbs/08_explorer.ipynb #b338c367
+@patch
+def page_keys(self:ExplorerUI) -> list:
+    "The split indices on the page shown."
+    n = self.page_size.value; return [int(i) for i in self.idx[self.page * n:(self.page + 1) * n]]
 
-    @_safe
-    def show_compare(self):
-        if self.key is None: return
-        s = self.settings()
-        a = self.ex.compare(self.key, list(self.cmp_methods.value), s['target'], s['alpha'], s['cmap'], s['box'])
-        # shown at its own size, not stretched
-        self.cmp_image.value, self.cmp_image.width = to_png(a), str(a.shape[1])
-        self.cmp_image.layout.display = ''   # hidden until there is something to show
+# %% ../nbs/08_explorer.ipynb #4366251d
+@patch
+def _thumb(self:ExplorerUI, key) -> W.VBox:
+    "A gallery tile of `key`: its thumbnail, prediction (red when wrong) and true class, and a *view* button."
+    p = self.ex.item_probs(key); c = int(p.argmax())
+    wrong = not isinstance(key, str) and c != self.ex.labels[key]
+    true = '' if isinstance(key, str) else f"<br>true {html_escape(self.ex.classes[self.ex.labels[key]])}"
+    cap = W.HTML(f"<span style='font-size:11px;color:{'#b00' if wrong else '#222'}'>{html_escape(str(key))}: "
+                 f"{html_escape(self.ex.classes[c])} {p[c]:.2f}{true}</span>")
+    b = W.Button(description='view', layout=W.Layout(width='96px', height='24px'))
+    b.on_click(lambda _: self.select(key))
+    v = W.VBox([W.Image(value=self.ex.thumbnail(key), format='png', width=96, height=96), cap, b])
+    v.add_class('pcx-thumb'); return v
 
-    @_safe
-    def show_faith(self):
-        if self.key is None: return
-        s = self.settings()
-        r = self.ex.faithfulness(self.key, s['method'], s['target'], s['layer'])
-        self.faith.value = (f"deletion AUC {r['deletion_auc']:.3f} (lower is better), insertion AUC "
-                            f"{r['insertion_auc']:.3f}")
+@patch
+def show_page(self:ExplorerUI):
+    "Fill the gallery with the page's thumbnails and the count of matches; select the first item if none is."
+    n, k = self.page_size.value, len(self.idx)
+    keys = self.page_keys()
+    self.gallery.children = [self._thumb(i) for i in keys]
+    self.count.value = f"<b>{k}</b> of {len(self.ex)} match; page {self.page + 1} of {max(1, -(-k // n))}"
+    if keys and self.key is None: self.select(keys[0])
 
-    def _hold_uploads(self):
-        "Set the upload button's value to one empty stub per image held: it counts them, and holds no bytes."
-        # a file picked again differs from its stub (no content), so it is read again
-        t = datetime.datetime.now(datetime.timezone.utc)
-        self._holding = True
-        try: self.upload.value = tuple(dict(name=k, type='', size=0, content=memoryview(b''), last_modified=t)
-                                       for k in self.ex.uploads)
-        finally: self._holding = False
+# %% ../nbs/08_explorer.ipynb #308c95e4
+@patch
+def params(self:ExplorerUI) -> dict:
+    "The current filter and sort settings as `Explorer.select` arguments."
+    return dict(true=self.f_true.value, pred=self.f_pred.value, correct=self.f_correct.value, conf=self.f_conf.value,
+                sort=self.sort.value, sort_class=self.sort_class.value, seed=self.seed.value)
 
-    @_safe
-    def on_upload(self):
-        if self._holding: return
-        files = _upload_items(self.upload.value)
-        if not files: return
-        msgs = self.ex.add_uploads(files)
-        self._hold_uploads()   # the bytes live on in the explorer only as decoded images
-        self.upload_msg.value = '<br>'.join(f"<span style='color:{'#b00' if m.startswith('error') else '#060'}'>"
-                                            f"{html_escape(m)}</span>" for m in msgs)
-        self.uploads.children = [self._thumb(k) for k in self.ex.uploads]
-        ok = [n for n, _ in files if n in self.ex.uploads]
-        if ok: self.select(ok[-1])
+# %% ../nbs/08_explorer.ipynb #45422f6c
+@patch
+@_safe
+def refresh(self:ExplorerUI, keep_page:bool=False, # stay on the page shown (otherwise: the first page)
+           ):
+    "Apply the filters and show the first page (or keep the page)."
+    if self.ex.probs is None: return
+    self.idx = self.ex.select(**self.params())
+    if not keep_page: self.page = 0
+    self.show_page()
 
-    @_safe
-    def export(self, what:str):
-        if what == 'png':
-            if self.key is None: raise ConfigError("Select an item first: the export writes the detail view.")
-            p = self.ex.export_png(self.png_path.value, self.key, overwrite=self.overwrite.value, **self.settings())
-        else: p = self.ex.export_csv(self.csv_path.value, self.idx, overwrite=self.overwrite.value)
-        self.export_msg.value = f"written: {html_escape(str(Path(p).resolve()))}"
+# %% ../nbs/08_explorer.ipynb #0a89644f
+@patch
+@_safe
+def turn(self:ExplorerUI, step:int, # pages forward (negative: back)
+        ):
+    "Go `step` pages forward or back (clamped)."
+    last = max(0, (len(self.idx) - 1) // self.page_size.value)
+    self.page = min(max(0, self.page + step), last); self.show_page()
+
+# %% ../nbs/08_explorer.ipynb #e2b40fa9
+@patch
+def fill(self:ExplorerUI):
+    "Predict the split (progress bar), then fill the gallery; an error is raised (`run` shows it in the page)."
+    def prog(done, n): self.progress.max = n; self.progress.value = done
+    self.ex.predict(prog); prog(len(self.ex), len(self.ex)); self.progress.bar_style = 'success'
+    self.refresh()
+
+# %% ../nbs/08_explorer.ipynb #acd44d1a
+@patch
+@_safe
+def run(self:ExplorerUI):
+    "Predict the split (progress bar), then fill the gallery; an error becomes a message in the page."
+    self.fill()
+
+# %% ../nbs/08_explorer.ipynb #d0a15fb9
+@patch
+@_safe
+def show_compare(self:ExplorerUI):
+    "Show the methods picked side by side for the selected item, with the detail view's target and overlay."
+    if self.key is None: return
+    s = self.settings()
+    a = self.ex.compare(self.key, list(self.cmp_methods.value), s['target'], s['alpha'], s['cmap'], s['box'])
+    self.cmp_image.value, self.cmp_image.width = to_png(a), str(a.shape[1])   # shown at its own size, not stretched
+    self.cmp_image.layout.display = ''   # hidden until there is something to show
+
+# %% ../nbs/08_explorer.ipynb #7084d9e5
+@patch
+@_safe
+def show_faith(self:ExplorerUI):
+    "Show the deletion and insertion AUC of the map in the detail view."
+    if self.key is None: return
+    s = self.settings()
+    r = self.ex.faithfulness(self.key, s['method'], s['target'], s['layer'])
+    self.faith.value = f"deletion AUC {r['deletion_auc']:.3f} (lower is better), insertion AUC {r['insertion_auc']:.3f}"
+
+# %% ../nbs/08_explorer.ipynb #207ba157
+@patch
+def _hold_uploads(self:ExplorerUI):
+    "Set the upload button's value to one empty stub per image held: it counts them, and holds no bytes."
+    # a file picked again differs from its stub (no content), so it is read again
+    t = datetime.datetime.now(datetime.timezone.utc)
+    self._holding = True
+    try: self.upload.value = tuple(dict(name=k, type='', size=0, content=memoryview(b''), last_modified=t)
+                                   for k in self.ex.uploads)
+    finally: self._holding = False
+
+@patch
+@_safe
+def on_upload(self:ExplorerUI):
+    "Predict the files just uploaded, say how each went, add their thumbnails and show the last good one."
+    if self._holding: return
+    files = _upload_items(self.upload.value)
+    if not files: return
+    msgs = self.ex.add_uploads(files)
+    self._hold_uploads()   # the bytes live on in the explorer only as decoded images
+    colour = lambda m: '#b00' if m.startswith('error') else '#060'
+    self.upload_msg.value = '<br>'.join(f"<span style='color:{colour(m)}'>{html_escape(m)}</span>" for m in msgs)
+    self.uploads.children = [self._thumb(k) for k in self.ex.uploads]
+    ok = [n for n, _ in files if n in self.ex.uploads]
+    if ok: self.select(ok[-1])
+
+# %% ../nbs/08_explorer.ipynb #65e36f4c
+@patch
+@_safe
+def export(self:ExplorerUI, what:str, # 'png': the detail view; 'csv': the table of the filtered items
+          ):
+    "Write the detail view (PNG) or the filtered table (CSV) to the path in its text box; say where."
+    if what == 'png':
+        if self.key is None: raise ConfigError("Select an item first: the export writes the detail view.")
+        p = self.ex.export_png(self.png_path.value, self.key, overwrite=self.overwrite.value, **self.settings())
+    else: p = self.ex.export_csv(self.csv_path.value, self.idx, overwrite=self.overwrite.value)
+    self.export_msg.value = f"written: {html_escape(str(Path(p).resolve()))}"
 
 # %% ../nbs/08_explorer.ipynb #0c3ba8ff
 @patch(as_prop=True)
@@ -567,10 +317,10 @@ def ui(self:Explorer) -> ExplorerUI:
     if self._ui is None: self._ui = ExplorerUI(self)
     return self._ui
 
+# %% ../nbs/08_explorer.ipynb #ab878fc6
 @patch
 def show(self:Explorer):
     "Display the explorer in a notebook (or Voilà page), predict the split with a progress bar, fill the gallery."
-    from IPython.display import display
     display(self.ui.box_); self.ui.run()
 
 @patch
@@ -583,17 +333,16 @@ class ExplorerPage:
                  model, # a checkpoint path, or a loaded model (then pass `card`)
                  **kw, # the other `Explorer` arguments: split, card, layout, bs, max_upload_bytes
                 ):
-        import ipywidgets as W
         self.data, self.model, self.kw, self.ex = data, model, kw, None
         name = lambda x: html_escape(str(x) if isinstance(x, (str, Path)) else type(x).__name__)
-        self.title = W.HTML(f"loading <b>{name(model)}</b> and the {html_escape(kw.get('split', 'test'))} split of "
-                            f"{name(data)}…")
-        self.progress = W.IntProgress(0, 0, 1, description='loading', bar_style='info', layout=W.Layout(width='420px'))
+        split = html_escape(kw.get('split', 'test'))
+        self.title = W.HTML(f"loading <b>{name(model)}</b> and the {split} split of {name(data)}…")
+        self.progress = W.IntProgress(0, 0, 1, description='loading', bar_style='info', layout=_width('420px'))
         self.progress.add_class('pcx-progress')
         self.error = W.HTML(''); self.error.add_class('pcx-error')
         self.box = W.VBox([self.title, self.progress, self.error])
 
-    def _ipython_display_(self): from IPython.display import display; display(self.box)
+    def _ipython_display_(self): display(self.box)
 
     def load(self) -> Explorer|None:
         "Load model and data, show the explorer, predict, fill the gallery; an error: one line in page and log."
@@ -616,20 +365,22 @@ class ExplorerPage:
         self.thread = threading.Thread(target=self.load, name='pcam-xai-explorer-load', daemon=True)
         self.thread.start(); return self.thread
 
-
 # %% ../nbs/08_explorer.ipynb #ccb447a6
 ENV_DATA, ENV_CHECKPOINT, ENV_SPLIT, ENV_LAYOUT = ('PCAM_XAI_EXPLORE_DATA', 'PCAM_XAI_EXPLORE_CHECKPOINT',
                                                   'PCAM_XAI_EXPLORE_SPLIT', 'PCAM_XAI_EXPLORE_LAYOUT')
-APP_NOTEBOOK = Path(str(importlib.resources.files('pcam_xai')))/'explorer_app.ipynb'   # package data (see pyproject)
-APP_SOURCE = ("# pcam-xai explore: the page Voilà serves. The data, checkpoint and split come from the environment.\n"
-              "from pcam_xai.explorer import explorer_page\n"
-              "page = explorer_page()\n"
-              "page.start()   # model, data and predictions load in a thread: the page shows at once and fills in\n"
-              "page")
 
+# %% ../nbs/08_explorer.ipynb #5dc24e2b
+APP_NOTEBOOK = Path(str(importlib.resources.files('pcam_xai')))/'explorer_app.ipynb'   # package data (see pyproject)
+APP_SOURCE = """# pcam-xai explore: the page Voilà serves. The data, checkpoint and split come from the environment.
+from pcam_xai.explorer import explorer_page
+page = explorer_page()
+page.start()   # model, data and predictions load in a thread: the page shows at once and fills in
+page"""
+
+# %% ../nbs/08_explorer.ipynb #60878a81
 def app_notebook() -> dict:
     "The app notebook Voilà serves (one code cell showing `explorer_page()`), as an nbformat v4 dict."
-    import nbformat
+    import nbformat   # nbformat: only to write the app notebook
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(APP_SOURCE)])
     nb.metadata = {'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'},
                    'language_info': {'name': 'python'}}
@@ -637,12 +388,13 @@ def app_notebook() -> dict:
     nb.nbformat_minor = 4
     return nb
 
+# %% ../nbs/08_explorer.ipynb #a08c9d4e
 def _env_args() -> tuple:
     "`(data, checkpoint, split, layout)` from the environment `pcam-xai explore` sets."
     miss = [k for k in (ENV_DATA, ENV_CHECKPOINT) if not os.environ.get(k)]
     if miss:
-        raise ConfigError(f"{', '.join(miss)} not set: start this page with `pcam-xai explore --data DIR --checkpoint "
-                          f"F`.")
+        raise ConfigError(f"{', '.join(miss)} not set: start this page with "
+                          "`pcam-xai explore --data DIR --checkpoint F`.")
     return (os.environ[ENV_DATA], os.environ[ENV_CHECKPOINT], os.environ.get(ENV_SPLIT, 'test'),
             os.environ.get(ENV_LAYOUT) or None)
 
@@ -651,11 +403,11 @@ def explorer_from_env() -> Explorer:
     data, ck, split, layout = _env_args()
     return Explorer(data, ck, split=split, layout=layout)
 
+# %% ../nbs/08_explorer.ipynb #4790b435
 def explorer_page() -> ExplorerPage:
     "The `ExplorerPage` the app notebook shows, from the environment `pcam-xai explore` sets (nothing loaded yet)."
     data, ck, split, layout = _env_args()
     return ExplorerPage(data, ck, split=split, layout=layout)
-
 
 # %% ../nbs/08_explorer.ipynb #ea4e4b55
 # tornado's websocket message limit raised from 10 MB: a 20 MB upload arrives whole
@@ -667,8 +419,10 @@ _VOILA_MAIN = ("import sys; from traitlets.config import Config; from voila.app 
                "c.Voila.tornado_settings = {'websocket_max_message_size': int(sys.argv.pop(1))}; "
                "Voila.launch_instance(argv=sys.argv[1:], config=c)")
 
+# %% ../nbs/08_explorer.ipynb #51cf3c66
 CULL_AFTER = 120   # seconds a page's kernel lives on once no tab is connected to it
 
+# %% ../nbs/08_explorer.ipynb #9f0e6041
 def voila_command(port:int, # the port to listen on
                   open_browser:bool=False, # let Voilà open a browser
                   notebook:str|Path=APP_NOTEBOOK, # the app notebook
@@ -681,7 +435,10 @@ def voila_command(port:int, # the port to listen on
             f'--MappingKernelManager.cull_idle_timeout={cull_after}',
             f'--MappingKernelManager.cull_interval={max(1, min(30, cull_after // 4))}']
 
-def port_free(port:int, host:str='127.0.0.1') -> bool:
+# %% ../nbs/08_explorer.ipynb #54a643a9
+def port_free(port:int, # the port to try
+              host:str='127.0.0.1', # the address to bind it on
+             ) -> bool:
     "Whether `port` can be bound on `host` now."
     with socket.socket() as s:
         try: s.bind((host, port)); return True
@@ -691,64 +448,7 @@ def _free_port(host:str='127.0.0.1') -> int:
     "A port the system has free on `host` now (what `--port 0` asks for)."
     with socket.socket() as s: s.bind((host, 0)); return s.getsockname()[1]
 
-def _listening(proc, port:int, timeout:float) -> bool:
-    "Wait until `proc` accepts connections on 127.0.0.1:`port`; False if it exits or `timeout` seconds pass first."
-    t_end = time.monotonic() + timeout
-    while proc.poll() is None and time.monotonic() < t_end:
-        with socket.socket() as s:
-            if s.connect_ex(('127.0.0.1', port)) == 0: return True
-        time.sleep(0.1)
-    return False
-
-class _Terminated(KeyboardInterrupt): "SIGTERM, turned into an interrupt so the server is stopped as on Ctrl-C."
-
-def _raise_terminated(signum, frame): raise _Terminated()
-
-def serve(data:str|Path, # the data folder
-          checkpoint:str|Path, # the checkpoint
-          split:str='test', # the split to browse
-          port:int=8866, # the port on 127.0.0.1 (0: any free port)
-          open_browser:bool=True, # open the page in the default browser
-          layout:str|None=None, # force the data layout
-          wait:bool=True, # block until the server stops (Ctrl-C, SIGTERM); False: return the running process
-          cull_after:int=CULL_AFTER, # shut a page's kernel down this many seconds after its last tab closed
-          start_timeout:float=120, # seconds Voilà may take to start listening
-         ):
-    "Serve the explorer with Voilà on 127.0.0.1:`port`, print its URL once it answers, run until Ctrl-C or SIGTERM."
-    from pcam_xai.data.layout import detect_layout
-    from pcam_xai.training import read_card
-    import importlib.util
-    detect_layout(data, layout); read_card(checkpoint)   # fail here, in one line, not inside the page
-    if split not in ('train', 'valid', 'test'): raise ConfigError(f"--split {split!r}: use train, valid or test.")
-    if importlib.util.find_spec('voila') is None:
-        raise ConfigError("pcam-xai explore needs Voilà: pip install 'pcam-xai[explorer]' (or pip install voila).")
-    if not APP_NOTEBOOK.exists(): raise ConfigError(f"{APP_NOTEBOOK} is missing: reinstall pcam-xai.")
-    if port == 0: port = _free_port()
-    elif not port_free(port):
-        raise ConfigError(f"Port {port} on 127.0.0.1 is in use: pass another --port (0: any free one).")
-    env = {**os.environ, ENV_DATA: str(Path(data).resolve()), ENV_CHECKPOINT: str(Path(checkpoint).resolve()),
-           ENV_SPLIT: split, ENV_LAYOUT: layout or ''}
-    proc = subprocess.Popen(voila_command(port, open_browser, cull_after=cull_after), env=env,
-                            cwd=tempfile.gettempdir())
-    proc.url = f'http://127.0.0.1:{port}/'
-    try: up = _listening(proc, port, start_timeout)
-    except KeyboardInterrupt: up = False
-    if not up:
-        rc = stop_server(proc)
-        raise ConfigError(f"Voilà did not serve {proc.url} within {start_timeout:.0f} s (exit code {rc}; its messages "
-                          f"are above): pass another --port, or reinstall with pip install 'pcam-xai[explorer]'.")
-    if not wait: return proc
-    print(f"explorer: {proc.url}  (Ctrl-C stops it)", flush=True)
-    main = threading.current_thread() is threading.main_thread()
-    old = signal.signal(signal.SIGTERM, _raise_terminated) if main else None   # SIGTERM stops Voilà as Ctrl-C does
-    try: return proc.wait()
-    except KeyboardInterrupt as e:   # Ctrl-C: the terminal sent SIGINT to Voilà too; SIGTERM came to us only
-        rc = stop_server(proc, signalled=not isinstance(e, _Terminated))
-        print("explorer stopped", flush=True)
-        return rc
-    finally:
-        if main: signal.signal(signal.SIGTERM, old)
-
+# %% ../nbs/08_explorer.ipynb #13d92086
 def _children(pid:int) -> list[tuple]:
     "`(pid, start time)` of each child process of `pid` (Linux /proc; elsewhere none are found)."
     out = []
@@ -780,3 +480,61 @@ def stop_server(proc:subprocess.Popen, # the Voilà process (`serve(..., wait=Fa
     for pid, start in kernels: _kill_if_same(pid, start)
     return proc.wait()
 
+# %% ../nbs/08_explorer.ipynb #53adb9d1
+def _listening(proc, port:int, timeout:float) -> bool:
+    "Wait until `proc` accepts connections on 127.0.0.1:`port`; False if it exits or `timeout` seconds pass first."
+    t_end = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < t_end:
+        with socket.socket() as s:
+            if s.connect_ex(('127.0.0.1', port)) == 0: return True
+        time.sleep(0.1)
+    return False
+
+class _Terminated(KeyboardInterrupt): "SIGTERM, turned into an interrupt so the server is stopped as on Ctrl-C."
+
+def _raise_terminated(signum, frame): raise _Terminated()
+
+def serve(data:str|Path, # the data folder
+          checkpoint:str|Path, # the checkpoint
+          split:str='test', # the split to browse
+          port:int=8866, # the port on 127.0.0.1 (0: any free port)
+          open_browser:bool=True, # open the page in the default browser
+          layout:str|None=None, # force the data layout
+          wait:bool=True, # block until the server stops (Ctrl-C, SIGTERM); False: return the running process
+          cull_after:int=CULL_AFTER, # shut a page's kernel down this many seconds after its last tab closed
+          start_timeout:float=120, # seconds Voilà may take to start listening
+         ):
+    "Serve the explorer with Voilà on 127.0.0.1:`port`, print its URL once it answers, run until Ctrl-C or SIGTERM."
+    from pcam_xai.checkpoint import read_card   # torch: heavy, loaded only by the command
+    from pcam_xai.data.layout import detect_layout
+    import importlib.util
+    detect_layout(data, layout); read_card(checkpoint)   # fail here, in one line, not inside the page
+    if split not in ('train', 'valid', 'test'): raise ConfigError(f"--split {split!r}: use train, valid or test.")
+    if importlib.util.find_spec('voila') is None:
+        raise ConfigError("pcam-xai explore needs Voilà: pip install 'pcam-xai[explorer]' (or pip install voila).")
+    if not APP_NOTEBOOK.exists(): raise ConfigError(f"{APP_NOTEBOOK} is missing: reinstall pcam-xai.")
+    if port == 0: port = _free_port()
+    elif not port_free(port):
+        raise ConfigError(f"Port {port} on 127.0.0.1 is in use: pass another --port (0: any free one).")
+    env = {**os.environ, ENV_DATA: str(Path(data).resolve()), ENV_CHECKPOINT: str(Path(checkpoint).resolve()),
+           ENV_SPLIT: split, ENV_LAYOUT: layout or ''}
+    proc = subprocess.Popen(voila_command(port, open_browser, cull_after=cull_after), env=env,
+                            cwd=tempfile.gettempdir())
+    proc.url = f'http://127.0.0.1:{port}/'
+    try: up = _listening(proc, port, start_timeout)
+    except KeyboardInterrupt: up = False
+    if not up:
+        rc = stop_server(proc)
+        raise ConfigError(f"Voilà did not serve {proc.url} within {start_timeout:.0f} s (exit code {rc}; its messages "
+                          "are above): pass another --port, or reinstall with pip install 'pcam-xai[explorer]'.")
+    if not wait: return proc
+    print(f"explorer: {proc.url}  (Ctrl-C stops it)", flush=True)
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGTERM, _raise_terminated) if main else None   # SIGTERM stops Voilà as Ctrl-C does
+    try: return proc.wait()
+    except KeyboardInterrupt as e:   # Ctrl-C: the terminal sent SIGINT to Voilà too; SIGTERM came to us only
+        rc = stop_server(proc, signalled=not isinstance(e, _Terminated))
+        print("explorer stopped", flush=True)
+        return rc
+    finally:
+        if main: signal.signal(signal.SIGTERM, old)
