@@ -17,8 +17,10 @@ randomly initialised (`pretrained=False`; speed does not depend on the weights).
     PCAM_XAI_DATA=../shared/data .venv/bin/python bench/bench_deploy.py --out results/bench_deploy.json
 """
 from __future__ import annotations
-import argparse, asyncio, datetime, io, json, os, platform, socket, statistics, subprocess, sys, tempfile, time, warnings
+import argparse, asyncio, io, json, os, platform, socket, statistics, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import capture, save_results
 warnings.filterwarnings('ignore')
 import numpy as np
 
@@ -168,6 +170,7 @@ def main():
     p.add_argument('--requests', type=int, default=160, help='requests per concurrency level')
     p.add_argument('--out', default='results/bench_deploy.json')
     a = p.parse_args()
+    capture()
     parts = a.parts.split(',')
     from PIL import Image
     tmp = Path(tempfile.mkdtemp(prefix='bench_deploy_'))
@@ -177,17 +180,13 @@ def main():
         b = io.BytesIO(); Image.fromarray(im).save(b, format='PNG'); png_bytes.append(b.getvalue())
     (tmp/'p0.png').write_bytes(png_bytes[0])
     models = make_models(tmp, ['reference_cnn', 'resnet18'])
-    out = dict(command=' '.join(['python', 'bench/bench_deploy.py'] + sys.argv[1:]),
-               date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-               machine=dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count(), note='2 shared CPU cores, other jobs running', load_avg_1_5_15_at_start=list(os.getloadavg())),
-               versions=versions(), threads=a.threads, data='PCam test split (shared sample), models randomly initialised')
+    load_start = list(os.getloadavg())
+    out = dict(packages=versions(), threads=a.threads, data='PCam test split (shared sample), models randomly initialised')
     if 'inference' in parts: print('inference', flush=True); out['inference'] = bench_inference(models, x, a.threads, a.repeats)
     if 'cold' in parts: print('cold start', flush=True); out['cold_start'] = bench_cold(*models['reference_cnn'], tmp/'p0.png', a.threads, a.repeats)
     if 'service' in parts: print('service', flush=True); out['service'] = bench_service(models['reference_cnn'][1], png_bytes, a.threads, a.requests)
     if 'size' in parts: print('size', flush=True); out['size'] = bench_size(tmp, Path(__file__).resolve().parent.parent)
-    out['machine']['load_avg_1_5_15_at_end'] = list(os.getloadavg())
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(out, indent=1))
-    print(f"written {a.out}")
+    out['load_avg_1_5_15'] = dict(start=load_start, end=list(os.getloadavg()))
+    save_results(Path(a.out).stem, out_dir=Path(a.out).parent, **out)
 
 if __name__ == '__main__': main()
