@@ -14,8 +14,8 @@ import numpy as np   # no torch at import: `core` is used by the torch-free ONNX
 __all__ = ['DEVICE_ENV', 'DATA_ENV', 'CACHE_ENV', 'CLASS_NAMES', 'PcamXaiError', 'DataError', 'DataNotFoundError', 'ConfigError',
            'ModelError', 'get_device', 'seed_everything', 'default_cache_dir', 'find_data_root', 'class_names',
            'default_mode', 'check_target', 'atomic_write', 'check_int', 'check_range', 'check_fraction', 'check_choice',
-           'check_path', 'check_outputs', 'make_folders', 'remove_empty', 'user_path', 'staged_outputs',
-           'text_overlaps']
+           'check_path', 'check_outputs', 'make_folders', 'remove_empty', 'user_path', 'staged_outputs', 'as_logits',
+           'class_scores', 'class_probs', 'eval_mode', 'model_device', 'text_overlaps']
 
 # %% ../nbs/00_core.ipynb #1801c1ef
 class PcamXaiError(Exception):
@@ -367,6 +367,59 @@ def staged_outputs(out:str|Path, # the output folder the command writes
     except BaseException:
         import shutil; shutil.rmtree(tmp, ignore_errors=True); remove_empty(made)
         raise
+
+# %% ../nbs/00_core.ipynb #ec755a22
+def as_logits(out, # the model's output: B×K or B×1 logits, a 1-D single-logit output, or a tuple (first head)
+             ):
+    "The model output `out` as a `B×K` logit tensor (a 1-D output becomes `B×1`; tuples give their first element)."
+    import torch   # heavy: core stays importable without torch (the ONNX predictor)
+    if isinstance(out, (tuple, list)) and len(out): out = out[0]
+    if not isinstance(out, torch.Tensor):
+        raise ModelError(f"The model returned {type(out).__name__}; pcam_xai needs a tensor of logits. "
+                         "Wrap the model so that it returns B×n_classes logits.")
+    if out.ndim == 1: out = out[:, None]
+    if out.ndim != 2:
+        raise ModelError(f"The model output has shape {tuple(out.shape)}; pcam_xai needs B×n_classes logits (or B×1). "
+                         "Wrap the model so that it returns one row of logits per image.")
+    return out
+
+# %% ../nbs/00_core.ipynb #b7ba4419
+def class_scores(out, # the model's output (anything `as_logits` takes)
+                ):
+    "`B×K` class scores: the logits, with a single-logit head `z` expanded to `[-z, z]` (class 1 = metastatic)."
+    import torch   # heavy: see as_logits
+    out = as_logits(out)
+    return torch.cat([-out, out], 1) if out.shape[1] == 1 else out
+
+# %% ../nbs/00_core.ipynb #49f40e13
+def class_probs(out, # the model's output: B×K or B×1 logits, a 1-D single-logit output, or a tuple (first head)
+               ):
+    "`B×K` float32 class probabilities: `[1-σ(z), σ(z)]` for a single-logit head, else the softmax."
+    import torch   # heavy: see as_logits
+    out = as_logits(out).float()
+    if out.shape[1] > 1: return out.softmax(1)
+    p = torch.sigmoid(out)
+    return torch.cat([1 - p, p], 1)
+
+# %% ../nbs/00_core.ipynb #697c2863
+@contextlib.contextmanager
+def eval_mode(model, # a torch module
+             ):
+    "Context manager: `model` in eval mode inside, every module's own train/eval flag restored on exit (even on error)."
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        model.eval()
+        yield model
+    finally:
+        for m, t in modes: m.training = t
+
+# %% ../nbs/00_core.ipynb #d26e900b
+def model_device(model, # a torch module
+                ):
+    "The device of `model`'s first parameter (CPU for a model without parameters)."
+    import torch   # heavy: see as_logits
+    p = next(model.parameters(), None)
+    return p.device if p is not None else torch.device('cpu')
 
 # %% ../nbs/00_core.ipynb #e0cbf3ca
 def _texts_of(fig) -> list:

@@ -9,44 +9,16 @@ from __future__ import annotations
 import contextlib, difflib, inspect, math
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
-from .core import ModelError, ConfigError, DataError
+from .core import (ModelError, ConfigError, DataError, as_logits, class_scores, class_probs, eval_mode,
+                           model_device)
+from .checkpoint import PixelSpace
 
 # %% auto #0
-__all__ = ['EXPLAINERS', 'as_logits', 'class_scores', 'class_probs', 'resolve_target', 'target_scores', 'check_input',
-           'model_device', 'eval_mode', 'find_layer', 'auto_layer', 'Hooks', 'Explainer', 'tokens_to_grid',
-           'upsample_maps', 'BaseCAM', 'GradCAM', 'GradCAMPlusPlus', 'XGradCAM', 'HiResCAM', 'LayerCAM',
-           'normalize_maps', 'blur', 'make_baseline', 'CaptumExplainer', 'IntegratedGradients', 'Saliency',
-           'SmoothGrad', 'AttentionMap', 'list_methods', 'get_explainer', 'explain', 'PixelSpace', 'to_hwc_uint8',
-           'overlay', 'show_explanations']
-
-# %% ../nbs/06_explain.ipynb #ec755a22
-def as_logits(out) -> torch.Tensor:
-    "The model output `out` as a `B×K` logit tensor (a 1-D output becomes `B×1`; tuples give their first element)."
-    if isinstance(out, (tuple, list)) and len(out): out = out[0]
-    if not isinstance(out, torch.Tensor):
-        raise ModelError(f"The model returned {type(out).__name__}; explanations need a tensor of logits. "
-                         "Wrap the model so that it returns B×n_classes logits.")
-    if out.ndim == 1: out = out[:, None]
-    if out.ndim != 2:
-        raise ModelError(f"The model output has shape {tuple(out.shape)}; explanations need B×n_classes logits (or "
-                         f"B×1). "
-                         "Wrap the model so that it returns one row of logits per image.")
-    return out
-
-def class_scores(out) -> torch.Tensor:
-    ("`B×K` class scores: logits, with a single-logit head `z` expanded to `[-z, z]` (class 0 = normal, 1 = "
-     "metastatic).")
-    out = as_logits(out)
-    return torch.cat([-out, out], 1) if out.shape[1] == 1 else out
-
-def class_probs(out, # the model's output: B×K or B×1 logits, a 1-D single-logit output, or a tuple (first head)
-               ) -> torch.Tensor:
-    "`B×K` float32 class probabilities: `[1-σ(z), σ(z)]` for a single-logit head, else the softmax."
-    out = as_logits(out).float()
-    if out.shape[1] == 1:
-        p = torch.sigmoid(out)
-        return torch.cat([1 - p, p], 1)
-    return out.softmax(1)
+__all__ = ['EXPLAINERS', 'resolve_target', 'target_scores', 'check_input', 'find_layer', 'auto_layer', 'Hooks', 'Explainer',
+           'tokens_to_grid', 'upsample_maps', 'BaseCAM', 'GradCAM', 'GradCAMPlusPlus', 'XGradCAM', 'HiResCAM',
+           'LayerCAM', 'normalize_maps', 'blur', 'make_baseline', 'CaptumExplainer', 'IntegratedGradients', 'Saliency',
+           'SmoothGrad', 'AttentionMap', 'list_methods', 'get_explainer', 'explain', 'to_hwc_uint8', 'overlay',
+           'show_explanations']
 
 # %% ../nbs/06_explain.ipynb #9de12db8
 def _ncls(out): return class_scores(out).shape[1]
@@ -105,21 +77,6 @@ def check_input(x, # the images, B×C×H×W float, as the model sees them
                          "(e.g. x.float()/255 for uint8 images, then the model's normalisation).")
     return x
 
-def model_device(model:nn.Module) -> torch.device:
-    "The device of `model`'s first parameter (CPU for a model without parameters)."
-    p = next(model.parameters(), None)
-    return p.device if p is not None else torch.device('cpu')
-
-@contextlib.contextmanager
-def eval_mode(model:nn.Module):
-    ("Context manager: `model` in eval mode inside, every module's own train/eval flag restored on exit (even on "
-     "error).")
-    modes = [(m, m.training) for m in model.modules()]
-    try:
-        model.eval()
-        yield model
-    finally:
-        for m, t in modes: m.training = t
 
 # %% ../nbs/06_explain.ipynb #ab9f65c3
 def find_layer(model:nn.Module, # the model
@@ -481,34 +438,6 @@ def explain(model:nn.Module, # the model (switched to eval mode for the call, th
            ) -> torch.Tensor:
     "`B×H×W` explanation maps of `method` at the input resolution, on the model's device."
     return get_explainer(model, method, layer, **kw)(x, target, bs=bs)
-
-# %% ../nbs/06_explain.ipynb #b4461db6
-class PixelSpace(nn.Module):
-    "Wrap `model` (trained on `(x - mean) / std`) so that it takes images in [0, 1]."
-    def __init__(self, model:nn.Module, # the model, expecting normalised input
-                 mean, std, # per-channel statistics the model was trained with (sequences or tensors)
-                ):
-        super().__init__()
-        self.model = model
-        mean, std = (torch.as_tensor(v, dtype=torch.float32).reshape(1, -1, 1, 1) for v in (mean, std))
-        if mean.numel() != std.numel() or (std <= 0).any():
-            raise ConfigError(f"PixelSpace needs mean and std with one value per channel and std > 0, got "
-                              f"mean={mean.flatten().tolist()}, std={std.flatten().tolist()}.")
-        dev = model_device(model)
-        self.register_buffer('mean', mean.to(dev)); self.register_buffer('std', std.to(dev))
-        layer = getattr(model, 'default_cam_layer', None)
-        if isinstance(layer, str): self.default_cam_layer = f'model.{layer}'
-
-    def normalize(self, x:torch.Tensor) -> torch.Tensor: return (x - self.mean) / self.std
-    def forward(self, x:torch.Tensor) -> torch.Tensor: return self.model(self.normalize(x))
-
-    def attention_map(self, x:torch.Tensor) -> torch.Tensor:
-        "The wrapped model's `attention_map` on the normalised images."
-        if not callable(getattr(self.model, 'attention_map', None)):
-            raise ModelError(f"{type(self.model).__name__} has no attention_map(x) method; method='attention' needs a "
-                             f"model "
-                             "with self-attention such as pcam_xai.models.ReferenceCNN.")
-        return self.model.attention_map(self.normalize(x))
 
 # %% ../nbs/06_explain.ipynb #ee80fd4c
 def to_hwc_uint8(img) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Using a trained checkpoint on a user's images: class probabilities for files, folders and h5 files, and explanation maps of a batch of patches in pixel space.
+"""Explanations of a trained classifier on a batch of patches, in pixel space, and the figure of held-out patches.
 
 Docs: https://pcam-xai.github.io/pcam_xai/inference.html.md"""
 
@@ -6,105 +6,36 @@ Docs: https://pcam-xai.github.io/pcam_xai/inference.html.md"""
 
 # %% ../nbs/06b_inference.ipynb #a9187ae2
 from __future__ import annotations
-from pathlib import Path
 import numpy as np
-import pandas as pd
 import torch
-from .core import DataError, check_choice
-from .data.images import read_inputs, image_files
+from .checkpoint import Classifier
+from .explain import explain, show_explanations
 
 # %% auto #0
-__all__ = ['predict_files', 'explain_batch', 'explanation_figure']
-
-# %% ../nbs/06b_inference.ipynb #49bc4d8b
-def _normalise(x:torch.Tensor, card:dict) -> torch.Tensor:
-    "[0,1] images `x` normalised as the card says (unchanged without `normalize`)."
-    norm = card.get('normalize')
-    if not norm: return x
-    m, s = (torch.tensor(v, device=x.device, dtype=x.dtype)[:, None, None] for v in norm)
-    return (x - m) / s
-
-def _to_tensor(imgs:np.ndarray, dev) -> torch.Tensor:
-    "N×H×W×3 uint8 images as an N×3×H×W float tensor in [0, 1] on `dev`."
-    return torch.from_numpy(np.ascontiguousarray(imgs)).permute(0, 3, 1, 2).float().div(255).to(dev)
-
-def _file_items(inputs:list, hw:tuple, resize:bool, bad:dict|None):
-    "`read_inputs` file by file: a file that fails is raised, or recorded in `bad` (`{file: message}`) and skipped."
-    for f in image_files(inputs):
-        try: yield from read_inputs([f], hw, resize)
-        except DataError as e:
-            if bad is None: raise
-            bad[str(f)] = str(e)
-
-def predict_files(model:torch.nn.Module, # a classifier (from `load_checkpoint`)
-                  card:dict, # its model card: input size, normalisation, classes
-                  inputs:list, # image files, folders of images, h5 files with an `x` dataset
-                  resize:bool=False, # resize images of another size (bilinear) instead of refusing them
-                  tta:bool=False, # average over the 8 dihedral views
-                  bs:int=128, # images per forward pass
-                  # 'raise': the first unreadable or wrong-size file stops it; 'skip': predict the others and list the
-                  # bad files in `df.attrs['errors']` (`{file: message}`)
-                  errors:str='raise',
-                 ) -> pd.DataFrame:
-    "Class probabilities for every image in `inputs`, one row each: `file`, `p_<class>`..., `pred`."
-    from pcam_xai.training import to_probs
-    from pcam_xai.preprocessing import dihedral_tta
-    from tqdm.auto import tqdm
-    dev = next(model.parameters()).device
-    names, probs, batch = [], [], []
-    def flush():
-        x = _normalise(_to_tensor(np.stack([b[1] for b in batch]), dev), card)
-        with torch.no_grad(): p = dihedral_tta(model, x) if tta else to_probs(model(x))
-        names.extend(b[0] for b in batch); probs.append(p.float().cpu()); batch.clear()
-    bad = {} if check_choice(errors, 'errors', ('raise', 'skip')) == 'skip' else None
-    model.eval()
-    items = _file_items(inputs, tuple(card['input_size'][1:]), resize, bad)
-    for item in tqdm(items, desc='predict', unit='img', disable=None):
-        batch.append(item)
-        if len(batch) == bs: flush()
-    if batch: flush()
-    p = torch.cat(probs).numpy() if probs else np.zeros((0, len(card['classes'])), np.float32)
-    if p.ndim == 1 or p.shape[1] == 1: p = np.stack([1 - p.reshape(-1), p.reshape(-1)], 1)
-    df = pd.DataFrame({'file': names, **{f'p_{c}': p[:, i] for i, c in enumerate(card['classes'])}})
-    df['pred'] = [card['classes'][i] for i in p.argmax(1)]
-    if bad is not None: df.attrs['errors'] = bad
-    return df
+__all__ = ['explain_batch', 'explanation_figure']
 
 # %% ../nbs/06b_inference.ipynb #42509f5c
-def explain_batch(model:torch.nn.Module, # a classifier (from `load_checkpoint`)
-                  card:dict, # its model card (normalisation)
+def explain_batch(clf:Classifier, # a trained classifier (`Classifier.load(checkpoint)`)
                   imgs:np.ndarray, # N×H×W×3 uint8 images of the model's input size
                   method:str='gradcam', # any method of `pcam_xai.explain.list_methods()`
-                  device=None, # where to run (default: the model's device)
+                  target=None, # the class to explain: None (the predicted class), an int, or one per image
                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     "Maps `N×H×W`, predicted classes and their probabilities for `imgs`, explained in pixel space ([0,1] input)."
-    from pcam_xai.explain import explain, PixelSpace
-    from pcam_xai.models import default_cam_layer
-    from pcam_xai.training import to_probs
-    dev = device if device is not None else next(model.parameters()).device
-    x, net = _to_tensor(imgs, dev), model
-    if card.get('normalize'):   # baselines (IG, deletion) then live in pixel units, not normalised ones
-        net = PixelSpace(model, *card['normalize']).eval()
-        if not isinstance(getattr(net, 'default_cam_layer', None), str):
-            net.default_cam_layer = f'model.{default_cam_layer(model)}'
-    with torch.no_grad(): p = to_probs(net(x)).cpu()
-    maps = explain(net, x, method=method).detach().cpu()
+    p = torch.from_numpy(clf.probs(imgs))
+    maps = explain(clf.net, clf.to_tensor(imgs), method=method, target=target).detach().cpu()
     return maps, p.argmax(1), p.max(1).values
 
 # %% ../nbs/06b_inference.ipynb #d0b31c5a
-def explanation_figure(model:torch.nn.Module, # a classifier (from `load_checkpoint`)
-                       card:dict, # its model card
+def explanation_figure(clf:Classifier, # a trained classifier (`Classifier.load(checkpoint)`)
                        ds, # a labelled `pcam_xai` dataset (e.g. the test split)
                        n_pos:int=6, n_neg:int=2, # how many positives and negatives (the first of each)
                        method:str='gradcam', # explanation method
                       ):
     "A matplotlib figure of `method` maps over the first `n_pos` positive and `n_neg` negative items of `ds`."
-    from pcam_xai.explain import show_explanations
     y = np.asarray(ds.targets)
     idx = np.sort(np.concatenate([np.flatnonzero(y == 1)[:n_pos], np.flatnonzero(y == 0)[:n_neg]]))
     imgs = ds.read_many(idx)
-    maps, preds, probs = explain_batch(model, card, imgs, method)
-    hw = tuple(card['input_size'][1:])
+    maps, preds, probs = explain_batch(clf, imgs, method)
     return show_explanations(imgs, maps.numpy(), preds=preds.numpy(), labels=y[idx], probs=probs.numpy(),
-                             class_names=card['classes'], center_box=32 if hw == (96, 96) else None,
-                             title=f"{method} — {card['arch']}")
+                             class_names=clf.classes, center_box=32 if clf.hw == (96, 96) else None,
+                             title=f"{method} — {clf.arch}")

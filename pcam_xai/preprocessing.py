@@ -14,7 +14,7 @@ from fastai.torch_core import TensorImage
 from fastai.data.transforms import Normalize
 from fastai.vision.augment import (RandTransform, Dihedral, Rotate, Brightness, Contrast, Saturation, Hue,
                                    setup_aug_tfms)
-from .core import DataError, ConfigError, ModelError, check_range
+from .core import DataError, ConfigError, ModelError, check_range, class_probs, eval_mode
 from .data.core import IMAGENET_STATS, channel_stats
 
 # %% auto #0
@@ -477,9 +477,10 @@ def dihedral_view(x:torch.Tensor, # ...×H×W tensor (e.g. a B×C×H×W batch)
     return torch.rot90(x.flip(-1) if k >= 4 else x, k % 4, dims=(-2, -1))
 
 def _probs(out:torch.Tensor, activation):
+    "Probabilities of one view: `class_probs` for 'auto' (`B×C`, a single logit as `[1-σ, σ]`), else as asked."
     if out.ndim not in (1, 2): raise ModelError(
         f"The model returned shape {_shape(out)}; dihedral_tta needs B or B×C outputs.")
-    if activation == 'auto': activation = 'sigmoid' if out.ndim == 1 or out.shape[1] == 1 else 'softmax'
+    if activation == 'auto': return class_probs(out)
     if activation == 'sigmoid': return out.sigmoid()
     if activation == 'softmax':
         if out.ndim == 1: raise ModelError(
@@ -497,7 +498,7 @@ def _tta_batch(net, x, activation, device):
 
 def dihedral_tta(model, # a torch model, or a fastai `Learner`
                  x=None, # a batch B×C×H×W (as the model takes it), or a DataLoader; None: the Learner's validation set
-                 # 'auto' (sigmoid for one output, else softmax), 'softmax', 'sigmoid' or None (average raw outputs)
+                 # 'auto' (`core.class_probs`: B×C, a single logit as [1-σ, σ]), 'softmax', 'sigmoid' or None (raw)
                  activation:str='auto',
                 ):
     "Mean probabilities over the 8 dihedral views: a tensor for a batch, `(probs, targets)` for a DataLoader."
@@ -512,17 +513,13 @@ def dihedral_tta(model, # a torch model, or a fastai `Learner`
             "dihedral_tta(model) needs a batch or a DataLoader as `x` (only a Learner has a default).")
         x = learn.dls.valid
     device = next(net.parameters(), torch.empty(0)).device
-    was_training = net.training
-    net.eval()
-    try:
-        with torch.no_grad():
-            if isinstance(x, torch.Tensor): return _tta_batch(net, x, activation, device)
-            probs, targs = [], []
-            for b in x:
-                xb = b[0] if isinstance(b, (tuple, list)) else b
-                probs.append(_tta_batch(net, xb, activation, device).cpu())
-                if isinstance(b, (tuple, list)) and len(b) > 1: targs.append(
-                    torch.as_tensor(b[1]).as_subclass(torch.Tensor).cpu())
-            if not probs: raise DataError("dihedral_tta: the DataLoader yielded no batches.")
-            return torch.cat(probs), (torch.cat(targs) if targs else None)
-    finally: net.train(was_training)
+    with eval_mode(net), torch.no_grad():
+        if isinstance(x, torch.Tensor): return _tta_batch(net, x, activation, device)
+        probs, targs = [], []
+        for b in x:
+            xb = b[0] if isinstance(b, (tuple, list)) else b
+            probs.append(_tta_batch(net, xb, activation, device).cpu())
+            if isinstance(b, (tuple, list)) and len(b) > 1:
+                targs.append(torch.as_tensor(b[1]).as_subclass(torch.Tensor).cpu())
+        if not probs: raise DataError("dihedral_tta: the DataLoader yielded no batches.")
+        return torch.cat(probs), (torch.cat(targs) if targs else None)

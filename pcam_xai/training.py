@@ -25,17 +25,18 @@ from fastai.torch_core import to_float, rank_distrib
 from sklearn import metrics as skm
 from .core import (ConfigError, ModelError, DataError, atomic_write, get_device, seed_everything, check_choice,
                            check_int, check_range, check_fraction, check_path)
-from .explain import class_probs
+from .core import class_probs
+from .checkpoint import model_card, save_checkpoint, read_card, load_checkpoint
 from .models import create_model
 from .data.core import make_dls, class_weights
 
 # %% auto #0
-__all__ = ['CARD_KEY', 'to_probs', 'REPORT_FILES', 'RUN_FILES', 'BinaryFocalLoss', 'loss_for', 'roc_auc', 'DeviceAccumMetric',
-           'metrics_for', 'cpu_has_bf16', 'CPUMixedPrecision', 'ChannelsLastBatches', 'DeviceLosses', 'precision_cbs',
-           'model_card', 'save_checkpoint', 'validate_card', 'read_card', 'load_checkpoint', 'BestCheckpoint',
-           'add_checkpoint', 'WeightEMA', 'live_output', 'LogProgressCallback', 'make_learner', 'predict',
-           'expected_calibration_error', 'bootstrap_ci', 'evaluate', 'evaluate_model', 'report_figures', 'write_report',
-           'launch_info', 'ShardDL', 'ShardTrainer', 'distributed_ctx', 'TimeBudget', 'train_and_evaluate']
+__all__ = ['to_probs', 'REPORT_FILES', 'RUN_FILES', 'BinaryFocalLoss', 'loss_for', 'roc_auc', 'DeviceAccumMetric', 'metrics_for',
+           'cpu_has_bf16', 'CPUMixedPrecision', 'ChannelsLastBatches', 'DeviceLosses', 'precision_cbs',
+           'BestCheckpoint', 'add_checkpoint', 'WeightEMA', 'live_output', 'LogProgressCallback', 'make_learner',
+           'predict', 'expected_calibration_error', 'bootstrap_ci', 'evaluate', 'evaluate_model', 'report_figures',
+           'write_report', 'launch_info', 'ShardDL', 'ShardTrainer', 'distributed_ctx', 'TimeBudget',
+           'train_and_evaluate']
 
 # %% ../nbs/05_training.ipynb #1e9a6273
 class BinaryFocalLoss(nn.Module):
@@ -223,199 +224,6 @@ def precision_cbs(precision:str,
     if device.type == 'cpu' and precision == 'bf16': return [CPUMixedPrecision()]
     raise ConfigError(f"precision={precision!r} is not available on {device.type}; use 'fp32'"
                       + (" or 'bf16'" if device.type == 'cpu' else '') + ".")
-
-# %% ../nbs/05_training.ipynb #38d1680c
-CARD_KEY = 'pcam_xai_card'
-
-def _versions() -> dict:
-    import fastai, timm, pcam_xai
-    return dict(pcam_xai=pcam_xai.__version__, torch=torch.__version__, fastai=fastai.__version__,
-                timm=timm.__version__,
-                python=platform.python_version())
-
-def model_card(arch:str, # registry name given to `create_model`
-               n_out:int, # number of logits
-               classes:list, # class names, in label order
-               input_size=(3, 96, 96), # C×H×W the model was trained on
-               normalize=None, # (mean, std) applied to [0,1] input, or None
-               model_kwargs:dict|None=None, # extra `create_model` keyword arguments
-               **info, # anything else: data, metrics, recipe, seed...
-              ) -> dict:
-    "The model card stored with a checkpoint."
-    norm = None if normalize is None else [[float(v) for v in torch.as_tensor(s).reshape(-1)] for s in normalize]
-    return dict(format='pcam_xai-checkpoint-1', arch=arch, n_out=int(n_out), classes=list(classes),
-                input_size=list(input_size), normalize=norm, model_kwargs=model_kwargs or {},
-                created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-                versions=_versions(), **info)
-
-# %% ../nbs/05_training.ipynb #7bf4b790
-def save_checkpoint(model:nn.Module, # the model whose `state_dict` is saved
-                    path:str|Path, # a .safetensors file; the card also goes beside it as .json
-                    card:dict, # the model card (`model_card`)
-                    overwrite:bool=False, # replace an existing checkpoint
-                   ) -> Path:
-    "Write `model`'s weights and `card` to `path` (.safetensors) and the card to `path` with .json, atomically."
-    from safetensors.torch import save
-    path = Path(path)
-    if path.suffix != '.safetensors': raise ConfigError(f"{path}: checkpoints are written as .safetensors files.")
-    sd = {k: v.detach().to('cpu').contiguous() for k, v in model.state_dict().items()}
-    blob = save(sd, metadata={CARD_KEY: json.dumps(card)})
-    with atomic_write(path, 'wb', overwrite=overwrite) as f: f.write(blob)
-    with atomic_write(path.with_suffix('.json'), 'w', overwrite=True) as f: json.dump(card, f, indent=2)
-    return path
-
-# %% ../nbs/05_training.ipynb #c4d0a001
-def _card_fix(source) -> str:
-    "How to mend a bad card: restore the checkpoint's own, or write one with `model_card`."
-    if source is None:
-        return "Build the card with pcam_xai.training.model_card(arch, n_out, classes, input_size, normalize)."
-    copy = Path(source).with_suffix('.json').name
-    return (f"The card was edited or damaged: use the checkpoint as pcam-xai train wrote it (which also put its card "
-            f"in {copy}), or write the card again with pcam_xai.training.save_checkpoint(model, path, "
-            "model_card(arch, n_out, classes, input_size, normalize)).")
-
-def _is_num(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-def _card_problem(card) -> str|None:
-    "What is wrong with `card` (a phrase), or None."
-    if not isinstance(card, dict): return f"is a JSON {type(card).__name__}, not an object of fields"
-    miss = [k for k in ('arch', 'n_out', 'classes', 'input_size') if k not in card]
-    if miss: return f"lacks {', '.join(map(repr, miss))}; a card needs arch, n_out, classes and input_size"
-    arch, n_out, classes, size = card['arch'], card['n_out'], card['classes'], card['input_size']
-    if not isinstance(arch, str) or not arch: return f"has arch={arch!r}; it must name a create_model architecture"
-    if not isinstance(n_out, int) or isinstance(n_out, bool) or n_out < 1:
-        return f"has n_out={n_out!r}; it must be the model's number of logits (1 or more)"
-    if (not isinstance(classes, list) or len(classes) < 2 or len(set(map(str, classes))) != len(classes)
-            or not all(isinstance(c, (str, int)) and not isinstance(c, bool) for c in classes)):
-        return f"has classes={classes!r}; it must list 2 or more distinct class names"
-    if not (n_out == len(classes) or (n_out == 1 and len(classes) == 2)):
-        return (f"has n_out={n_out} but {len(classes)} classes {classes} "
-                "(a model with n_out=1 has 2 classes, n_out=k has k)")
-    if (not isinstance(size, list) or len(size) != 3
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)):
-        return f"has input_size={size!r}; it must be [3, height, width]"
-    if size[0] != 3: return f"has input_size={size}; pcam_xai models take RGB images (3×H×W)"
-    norm = card.get('normalize')
-    if norm is not None and not (isinstance(norm, list) and len(norm) == 2
-                                 and all(isinstance(v, list) and len(v) == 3 and all(map(_is_num, v)) for v in norm)
-                                 and all(s > 0 for s in norm[1])):
-        return (f"has normalize={norm!r}; it must be null or [mean, std] "
-                "with 3 numbers each (one per RGB channel, std > 0)")
-    if not isinstance(card.get('model_kwargs', {}), dict):
-        return f"has model_kwargs={card['model_kwargs']!r}; it must be an object of create_model keyword arguments"
-    if 'mpp' in card and not (_is_num(card['mpp']) and card['mpp'] > 0):
-        return f"has mpp={card['mpp']!r}; it must be the µm per pixel of the model's input (a positive number)"
-    return None
-
-def validate_card(card:dict, # a model card (`model_card`, a checkpoint's, or an `export_onnx(..., card=)` argument)
-                  source:str|Path|None=None, # the checkpoint it came from (named in the message); None: a card argument
-                 ) -> dict:
-    "`card` if it can rebuild and feed the model (arch, n_out, classes, input_size, normalize), else a ModelError."
-    problem = _card_problem(card)
-    if problem is None: return card
-    raise ModelError(f"{'card=' if source is None else f'{source}: the model card'} {problem}. {_card_fix(source)}")
-
-# %% ../nbs/05_training.ipynb #54c335d0
-def _file_kind(path:Path) -> str:
-    "What a checkpoint file holds, by its first bytes: 'safetensors', 'torch' (torch.save), 'onnx' or 'other'."
-    import zipfile
-    with open(path, 'rb') as f: head = f.read(9)
-    if head[:4] == b'PK\x03\x04':   # torch.save's zip format (an npz is a zip too, without data.pkl)
-        try:
-            with zipfile.ZipFile(path) as z: names = z.namelist()
-        except zipfile.BadZipFile: return 'other'
-        return 'torch' if any(n.endswith('data.pkl') for n in names) else 'other'
-    if head[:1] == b'\x80' and head[1:2] in (b'\x02', b'\x03', b'\x04', b'\x05'): return 'torch'   # a pickle
-    if path.suffix.lower() == '.onnx': return 'onnx'
-    return 'safetensors' if len(head) == 9 and head[8:9] == b'{' else 'other'   # 8-byte header length, then JSON
-
-def _not_a_checkpoint(path:Path, kind:str) -> ModelError:
-    "The one message for a file that is not a pcam_xai checkpoint, by what it is."
-    if kind == 'torch':
-        return ModelError(
-            f"{path} is a plain PyTorch file (torch.save), not a pcam_xai checkpoint: it has no model card (classes, "
-            "input size, normalisation). The pcam-xai commands read the .safetensors checkpoints written by "
-            "`pcam-xai train`; in Python, pcam_xai.training.load_checkpoint(path, arch=..., n_out=..., "
-            "model_kwargs=...) loads a state_dict, and save_checkpoint(model, 'model.safetensors', "
-            "model_card(arch, n_out, classes, input_size, normalize)) makes it a checkpoint the commands read.")
-    if kind == 'onnx':
-        return ModelError(f"{path} is an exported ONNX model, not a checkpoint: pass the .safetensors checkpoint it "
-                          "was exported from (serve the .onnx file with pcam-xai serve --model, or load it with "
-                          "pcam_xai.predictor.Predictor).")
-    return ModelError(f"{path} is neither a pcam_xai .safetensors checkpoint nor a PyTorch file: pass the "
-                      "best.safetensors that `pcam-xai train` writes.")
-
-def read_card(path:str|Path, # a pcam_xai .safetensors checkpoint
-             ) -> dict:
-    "The model card inside a pcam_xai checkpoint, checked by `validate_card`, without loading the weights."
-    from safetensors import safe_open
-    path = Path(path)
-    check_path(path, 'checkpoint', 'file')
-    kind = _file_kind(path)
-    if kind in ('torch', 'onnx') or (kind == 'other' and path.suffix.lower() != '.safetensors'):
-        raise _not_a_checkpoint(path, kind)
-    try:
-        with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
-    except Exception as e:
-        raise ModelError(f"{path} is not a readable safetensors file ({type(e).__name__}: {e}). It may be truncated "
-                         "or corrupt: copy it again, or re-create it with pcam-xai train.") from None
-    if CARD_KEY not in meta:
-        raise ModelError(f"{path} is a safetensors file but not a pcam_xai checkpoint (it has no model card). "
-                         "Rebuild the model with pcam_xai.models.create_model(...) and load it with safetensors "
-                         "yourself.")
-    try: card = json.loads(meta[CARD_KEY])
-    except json.JSONDecodeError as e:
-        raise ModelError(f"{path}: the model card is not valid JSON ({e.msg} at character {e.pos}). "
-                         f"{_card_fix(path)}") from None
-    return validate_card(card, path)
-
-# %% ../nbs/05_training.ipynb #a18d8929
-from .core import PcamXaiError
-
-def _torch_state_dict(path:Path) -> dict:
-    try: sd = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        raise ModelError(f"{path} could not be loaded as a plain state_dict with torch.load(weights_only=True) "
-                         f"({type(e).__name__}). pcam_xai never unpickles arbitrary objects: save the weights with "
-                         "torch.save(model.state_dict(), path) or as a pcam_xai .safetensors checkpoint.") from None
-    if isinstance(sd, dict) and 'state_dict' in sd and isinstance(sd['state_dict'], dict): sd = sd['state_dict']
-    if isinstance(sd, dict) and 'model' in sd and isinstance(sd['model'], dict): sd = sd['model']
-    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
-        raise ModelError(f"{path} does not hold a state_dict (a dict of tensors).")
-    return sd
-
-def load_checkpoint(path:str|Path, # a pcam_xai .safetensors checkpoint, or a .pt/.pth state_dict with `arch`
-                    device=None, # where to put the model (default: cpu)
-                    arch:str|None=None, # the `create_model` name: only for plain state_dict files
-                    n_out:int|None=None, # its number of logits: only for plain state_dict files
-                    model_kwargs:dict|None=None, # its other `create_model` arguments: only for plain state_dict files
-                   ) -> tuple[nn.Module, dict]:
-    "Rebuild a model from a checkpoint, in eval mode; returns `(model, card)`."
-    from safetensors.torch import load_file
-    path = Path(path)
-    check_path(path, 'checkpoint', 'file')
-    plain = arch is not None and n_out is not None and _file_kind(path) != 'safetensors'
-    if plain:
-        sd, card = _torch_state_dict(path), dict(arch=arch, n_out=n_out, model_kwargs=dict(model_kwargs or {}))
-    else:   # the card is read and checked (and any other file named) in one place: read_card
-        card = read_card(path)
-        sd = load_file(str(path))
-    try: model = create_model(card['arch'], n_out=card['n_out'], pretrained=False, **card.get('model_kwargs', {}))
-    except (PcamXaiError, TypeError, ValueError) as e:
-        raise ModelError(f"{path}: no model can be built from arch={card['arch']!r} with model_kwargs="
-                         f"{card.get('model_kwargs', {})} ({type(e).__name__}: {str(e).splitlines()[0][:200]}). "
-                         f"{_card_fix(path)}") from None
-    fix = "Pass the arch, n_out and model_kwargs the weights were trained with." if plain else _card_fix(path)
-    try: res = model.load_state_dict(sd, strict=False)
-    except RuntimeError as e:
-        raise ModelError(f"{path} does not fit a {card['arch']} with n_out={card['n_out']}: "
-                         + '; '.join(str(e).strip().split('\n\t')[1:])[:300] + f". {fix}") from None
-    if res.missing_keys or res.unexpected_keys:
-        raise ModelError(f"{path} does not fit a {card['arch']} with n_out={card['n_out']}: "
-                         f"missing {res.missing_keys[:5]} ({len(res.missing_keys)}), unexpected "
-                         f"{res.unexpected_keys[:5]} "
-                         f"({len(res.unexpected_keys)}). {fix}")
-    return model.to(get_device(device or 'cpu')).eval(), card
 
 # %% ../nbs/05_training.ipynb #322a3337
 def _unwrapped(model:nn.Module) -> nn.Module:

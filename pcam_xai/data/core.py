@@ -19,7 +19,7 @@ from ..core import DataError, ConfigError, get_device
 
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'HistoDataset', 'check_images', 'check_labels', 'ArrayDataset', 'HistoSubset', 'class_weights',
-           'channel_stats', 'as_batch_tfm', 'HistoDL', 'norm_tfm', 'make_dls']
+           'channel_stats', 'as_batch_tfm', 'HistoDL', 'norm_tfm', 'make_dls', 'images_to_tensor']
 
 # %% ../../nbs/01_data.core.ipynb #d8aae6d8
 class HistoDataset(torch.utils.data.Dataset):
@@ -287,3 +287,15 @@ def make_dls(train_ds, # training dataset (items `(x, y)`: a `HistoDataset` or a
     valid = HistoDL(valid_ds, bs=val_bs or 2 * bs, shuffle=False, drop_last=False, split_idx=1,
                     seed=None if seed is None else seed + 1, **kw)
     return DataLoaders(train, valid, device=device)
+
+# %% ../../nbs/01_data.core.ipynb #17b8f6de
+def images_to_tensor(imgs, # N×H×W×3 uint8 images (a numpy array, or anything `np.asarray` takes)
+                     device=None, # where the tensor goes: a torch device or name; None: the CPU
+                    ) -> torch.Tensor:
+    "`N×3×H×W` float32 tensor in [0, 1] of `N×H×W×3` uint8 images, on `device`."
+    a = np.asarray(imgs)
+    if a.ndim != 4 or a.shape[-1] != 3 or a.dtype != np.uint8:
+        raise DataError(f"images_to_tensor needs N×H×W×3 uint8 images, got shape {a.shape} and dtype {a.dtype}. "
+                        "Stack single images with np.stack, and convert floats with (x * 255).astype(np.uint8).")
+    t = torch.from_numpy(np.ascontiguousarray(a)).to('cpu' if device is None else device)
+    return t.permute(0, 3, 1, 2).float().div_(255)
