@@ -26,7 +26,8 @@ from .explorer import serve as serve_explorer
 from .wsi import analyze_slides
 # the library does the work; these names stay importable from `pcam_xai.cli` for code written against wave 1
 from .data.layout import LAYOUTS, EVAL_SPLITS, detect_layout, load_splits, load_eval_split
-from .inference import predict_files, explain_batch, explanation_figure
+from .inference import explain_batch, explanation_figure
+from .checkpoint import Classifier
 
 # %% auto #0
 __all__ = ['AUGS', 'TRAIN_DEFAULTS', 'DEMO_RECIPE', 'cmd_train', 'cmd_evaluate', 'cmd_predict', 'cmd_demo', 'cmd_explain',
@@ -115,11 +116,6 @@ def _summary(res:dict) -> str:
 def _default_out(what:str) -> Path:
     "`runs/<what>-<time>`: a command's output folder when --out is not given."
     return Path('runs')/f"{what}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-def _load(path, device):
-    "`load_checkpoint` on `device`: a checkpoint with a checked card, or the checkpoint reader's one-line message."
-    from pcam_xai.training import load_checkpoint   # (becomes the Classifier: issue 19)
-    return load_checkpoint(path, device=get_device(device))
 
 # %% ../nbs/10_cli.ipynb #b72960f2
 def _check_train_data(s:dict, net, arch:str, mk:dict):
@@ -223,14 +219,15 @@ def cmd_evaluate(a:argparse.Namespace, # the options of `pcam-xai evaluate` (`--
     if (out/'best.safetensors').exists():
         raise ConfigError(f"{out} holds a trained checkpoint (best.safetensors); an evaluation written there would "
                           "mix two runs. Choose another folder (--out).")
-    model, card = _load(a.checkpoint, a.device)
+    clf = Classifier.load(a.checkpoint, get_device(a.device))
+    card = clf.card
     e = load_eval_split(a.data, a.split, classes=card['classes'], hw=tuple(card['input_size'][1:]), resize=a.resize,
                         layout=a.layout, seed=a.seed)
     print(f"data: {e['layout']} at {e['root']}, {a.split} ({e['info']['splits']}): {len(e['ds'])} items; "
           f"classes {e['classes']}" + (f"\nnote: {e['note']}" if e['note'] else ''))
     ds = e['ds']
     dls = make_dls(ds, ds, bs=a.bs, normalize=card.get('normalize'), device=a.device)
-    res = evaluate_model(model, dls.valid, card['classes'], split=f"{a.split} (n={len(ds)})",
+    res = evaluate_model(clf.model, dls.valid, card['classes'], split=f"{a.split} (n={len(ds)})",
                          tta=(False,) if a.no_tta else (False, True), n_boot=a.n_boot, seed=a.seed)
     html = write_report(res, out, card['classes'], card=card, overwrite=a.overwrite,
                         title=f"{card['arch']} on {e['layout']} {a.split} ({e['root'].name})")
@@ -258,8 +255,8 @@ def cmd_predict(a:argparse.Namespace, # the options of `pcam-xai predict` (`--he
     "Write a CSV of class probabilities for image files, folders or h5 files (files it cannot read: listed, exit 2)."
     out = Path(a.out)
     check_outputs(out.parent, [out.name], a.overwrite)   # before any work
-    model, card = _load(a.checkpoint, a.device)
-    df = predict_files(model, card, a.inputs, resize=a.resize, tta=a.tta, bs=a.bs, errors='skip')
+    clf = Classifier.load(a.checkpoint, get_device(a.device))
+    df = clf.predict_files(a.inputs, resize=a.resize, tta=a.tta, bs=a.bs, errors='skip')
     if len(df):
         with atomic_write(out, 'w', overwrite=a.overwrite) as f: df.to_csv(f, index=False)
         print(f"{len(df)} predictions written to {out}")
@@ -292,7 +289,7 @@ def cmd_demo(a:argparse.Namespace, # the options of `pcam-xai demo` (`--help` li
         a.data = synth_demo_data()
         print(f"synthetic PCam-like demo data (patches with known lesions): {a.data}")
     a.out = a.out or str(_default_out('demo'))
-    res = _train(a, extra_figs={'gradcam': lambda model, card, ds: explanation_figure(model, card, ds)})
+    res = _train(a, extra_figs={'gradcam': lambda model, card, ds: explanation_figure(Classifier(model, card), ds)})
     print(f"explanations: {Path(res['out_dir'])/'gradcam.png'}")
     print(f"demo finished in {time.monotonic() - t0:.0f} s; open the report: {res['report']}")
     return res
@@ -313,21 +310,21 @@ def cmd_explain(a:argparse.Namespace, # the options of `pcam-xai explain` (`--he
     out, names = Path(a.out), [f'{a.method}.png', f'{a.method}_maps.npz']
     check_outputs(out, names, a.overwrite)   # before any work
     if not a.inputs and not a.data: raise ConfigError("explain needs --data DIR or image files to explain.")
-    model, card = _load(a.checkpoint, a.device)
-    hw = tuple(card['input_size'][1:])
+    clf = Classifier.load(a.checkpoint, get_device(a.device))
+    hw = clf.hw
     if a.inputs:
         items = list(read_inputs(a.inputs, hw, a.resize))[:a.n]
         names_, imgs, labels = [n for n, _ in items], np.stack([x for _, x in items]), None
     else:
-        e = load_eval_split(a.data, a.split, classes=card['classes'], hw=hw, resize=a.resize, layout=a.layout,
+        e = load_eval_split(a.data, a.split, classes=clf.classes, hw=hw, resize=a.resize, layout=a.layout,
                             seed=a.seed)
         ds = e['ds']
         idx = np.sort(np.random.default_rng(a.seed).choice(len(ds), min(a.n, len(ds)), replace=False))
         imgs, labels, names_ = ds.read_many(idx), np.asarray(ds.targets)[idx], [f"{a.split}[{i}]" for i in idx]
-    maps, preds, probs = explain_batch(model, card, imgs, a.method)
+    maps, preds, probs = explain_batch(clf, imgs, a.method)
     fig = show_explanations(imgs, maps.numpy(), preds=preds.numpy(), labels=labels, probs=probs.numpy(),
-                            class_names=card['classes'], center_box=32 if hw == (96, 96) else None,
-                            title=f"{a.method} — {card['arch']}")   # placed by the layout, clear of the panel titles
+                            class_names=clf.classes, center_box=32 if hw == (96, 96) else None,
+                            title=f"{a.method} — {clf.arch}")   # placed by the layout, clear of the panel titles
     with staged_outputs(out, names, a.overwrite) as t:
         fig.savefig(t/names[0], format='png', dpi=90, bbox_inches='tight')
         np.savez_compressed(t/names[1], maps=maps.numpy(), names=np.array(names_), preds=preds.numpy(),

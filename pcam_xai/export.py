@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from . import __version__
 from .core import ConfigError, ModelError, atomic_write, check_target
-from .training import load_checkpoint, validate_card
+from .checkpoint import Classifier, validate_card
 from .predictor import ONNX_CARD_KEY, ONNX_EXPORT_KEY
 
 DEFAULT_OPSET = 20   # torch 2.14's default for the dynamo exporter; onnxruntime >= 1.17 runs it
@@ -73,14 +73,14 @@ def _export_record(opset:int, max_diff:float|None) -> dict:
 def _resolve(checkpoint_or_model, card):
     "`(model, card)` from a checkpoint path, or from a model and its card."
     if isinstance(checkpoint_or_model, (str, Path)):
-        model, ck_card = load_checkpoint(checkpoint_or_model)
-        return model, {**ck_card, **(card or {})}
+        clf = Classifier.load(checkpoint_or_model)
+        return clf.model, {**clf.card, **(card or {})}
     if not isinstance(checkpoint_or_model, nn.Module):
         raise ConfigError("export_onnx takes a checkpoint path or a torch model, "
                           f"got {type(checkpoint_or_model).__name__}.")
     if card is None:
         raise ConfigError("export_onnx(model, ...) needs card=: the model card "
-                          "(pcam_xai.training.model_card(arch, n_out, classes, input_size, normalize)) "
+                          "(pcam_xai.checkpoint.model_card(arch, n_out, classes, input_size, normalize)) "
                           "tells the predictor the classes, input size and normalisation.")
     return checkpoint_or_model, card
 

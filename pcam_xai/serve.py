@@ -108,24 +108,20 @@ class CamExplainer:
     def __init__(self, checkpoint:str|Path, # the .safetensors checkpoint the .onnx file was exported from
                  card:dict, # the exported model's card (classes must match the checkpoint's)
                 ):
-        from pcam_xai.training import load_checkpoint   # torch: only with --checkpoint
-        from pcam_xai.explain import PixelSpace
-        self.model, ck_card = load_checkpoint(checkpoint)
-        if ck_card['classes'] != card['classes'] or ck_card['arch'] != card['arch']:
-            raise ConfigError(f"--checkpoint {checkpoint} is a {ck_card['arch']} with classes {ck_card['classes']}, "
+        from pcam_xai.checkpoint import Classifier   # torch: only with --checkpoint
+        self.clf = Classifier.load(checkpoint)
+        if self.clf.classes != card['classes'] or self.clf.arch != card['arch']:
+            raise ConfigError(f"--checkpoint {checkpoint} is a {self.clf.arch} with classes {self.clf.classes}, "
                               f"but the served model is a {card['arch']} with classes {card['classes']}. "
                               "Pass the checkpoint the .onnx file was exported from.")
-        self.net = PixelSpace(self.model, *ck_card['normalize']).eval() if ck_card.get('normalize') else self.model
         self.lock = threading.Lock()
 
     def png(self, img:np.ndarray, # H×W×3 uint8 patch
             method:str='gradcam', # a CAM method of `pcam_xai.explain.list_methods()`
            ) -> bytes:
         "The explanation map of the predicted class blended over `img`, as PNG bytes."
-        import torch   # torch: only with --checkpoint
-        from pcam_xai.explain import explain, overlay
-        x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float().div(255)
-        with self.lock: cam = explain(self.net, x, method=method)[0].detach().cpu()
+        from pcam_xai.explain import explain, overlay   # torch: only with --checkpoint
+        with self.lock: cam = explain(self.clf.net, self.clf.to_tensor(img[None]), method=method)[0].detach().cpu()
         b = io.BytesIO(); Image.fromarray(overlay(img, cam)).save(b, format='PNG')
         return b.getvalue()
 
