@@ -29,7 +29,7 @@ open('/proc/self/clear_refs', 'w').write('5')
 import torch
 torch.set_num_threads(int(sys.argv[4]))
 from pcam_xai.models import create_model
-from pcam_xai.training import model_card
+from pcam_xai.checkpoint import model_card
 from pcam_xai import wsi
 model = create_model('reference_cnn', n_out=1).eval()
 card = model_card('reference_cnn', 1, ['normal', 'metastatic'], normalize=([0.7, 0.55, 0.7], [0.15, 0.2, 0.15]))
@@ -53,7 +53,7 @@ def main():
     torch.set_num_threads(a.threads)
     from pcam_xai.data.pcam import PCam
     from pcam_xai.models import create_model
-    from pcam_xai.training import model_card
+    from pcam_xai.checkpoint import model_card
     from pcam_xai import wsi
     data = Path(a.data)
     model = create_model('reference_cnn', n_out=1).eval()
