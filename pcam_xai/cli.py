@@ -19,7 +19,7 @@ from .data.images import read_inputs
 from .data.pathmnist import NOT_PATHMNIST
 from .data.synth import synth_demo_data
 from .models import create_model
-from .training import train_and_evaluate, make_learner, RUN_FILES
+from .training import train_and_evaluate, make_learner, evaluate_model, write_report, launch_info, RUN_FILES
 from .explain import show_explanations, list_methods
 from .deployment import EXPORT_PACKAGES, SERVE_PACKAGES, missing_message
 from .explorer import serve as serve_explorer
@@ -146,7 +146,6 @@ def _check_train_data(s:dict, net, arch:str, mk:dict):
 
 def _train(a, extra_figs:dict|None=None) -> dict:
     "Train on `a.data` as the options say (for `train` and `demo`); rank 0 of a distributed launch prints the outcome."
-    from pcam_xai.training import launch_info   # (moves with distributed training: issue 19)
     li = launch_info()
     say = print if li['rank'] == 0 else (lambda *args, **kw: None)
     if a.download and li['processes'] > 1:
@@ -213,7 +212,6 @@ def _add_train(sub):
 def cmd_evaluate(a:argparse.Namespace, # the options of `pcam-xai evaluate` (`--help` lists them)
                 ) -> dict:
     "Evaluate a checkpoint on a split of --data (or all of it) with its card's classes and normalisation."
-    from pcam_xai.training import evaluate_model, write_report   # (move to evaluation: issue 19)
     out = Path(a.out) if a.out else _default_out('evaluate')
     check_outputs(out, RUN_FILES, a.overwrite)   # before any work
     if (out/'best.safetensors').exists():

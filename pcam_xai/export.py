@@ -99,7 +99,7 @@ def export_onnx(checkpoint_or_model, # a pcam_xai .safetensors checkpoint, or a 
                 max_batch:int=4096, # largest batch size the graph accepts
                ) -> Path:
     "Write one self-contained `.onnx` file: uint8 images in, probabilities out, dynamic batch, model card as metadata."
-    import onnx
+    import onnx   # the export extra
     path = Path(path)
     if path.suffix != '.onnx': raise ConfigError(f"{path}: the exported model is written as an .onnx file.")
     check_target(path, overwrite)
@@ -129,7 +129,7 @@ def export_onnx(checkpoint_or_model, # a pcam_xai .safetensors checkpoint, or a 
 
 def _check_parity(proto, net:nn.Module, h:int, w:int, atol:float) -> float:
     "Max |Δ probability| of onnxruntime vs torch on a random batch of 3 (another size than the traced one)."
-    import onnxruntime as ort
+    import onnxruntime as ort   # the export extra
     so = ort.SessionOptions(); so.log_severity_level = 3
     sess = ort.InferenceSession(proto.SerializeToString(), so, providers=['CPUExecutionProvider'])
     x = torch.randint(0, 256, (3, h, w, 3), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
