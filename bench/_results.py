@@ -49,11 +49,13 @@ def printed_tables() -> str|None:
 def save_results(name:str, # file name under results/ (without .json)
                  table:str|None=None, # markdown table; default: the table lines printed since `capture()`
                  out_dir:str|Path|None=None, # default: results/ of the repository
+                 command:str|None=None, # how to rerun it; default: this script's command line
                  **numbers) -> Path:
     "Write `results/<name>.json` with the command, date, machine, versions, the printed table and `numbers`."
     out = Path(out_dir or os.environ.get('PCAM_XAI_RESULTS') or ROOT/'results')/f'{name}.json'
     out.parent.mkdir(parents=True, exist_ok=True)
-    rec = dict(command=' '.join(['python', shlex.quote(os.path.relpath(sys.argv[0], ROOT))] + [shlex.quote(a) for a in sys.argv[1:]]),
+    command = command or ' '.join(['python', shlex.quote(os.path.relpath(sys.argv[0], ROOT))] + [shlex.quote(a) for a in sys.argv[1:]])
+    rec = dict(command=command,
                date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), machine=machine(), versions=versions(),
                table=table or printed_tables(), output=sys.stdout.text if isinstance(sys.stdout, _Tee) else None, **numbers)
     tmp = out.with_suffix('.json.tmp')

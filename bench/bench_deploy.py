@@ -8,7 +8,7 @@ randomly initialised (`pretrained=False`; speed does not depend on the weights).
   normalise, model, probabilities; eval mode, `torch.no_grad`), reference CNN and resnet18, batch 1 (32 patches one by one) and 64 (128 patches); runs
   alternate (torch, onnxruntime, ...) `--repeats` times, the best of each is reported with the ratio;
 - cold start: a fresh `python -c` process that imports, loads the model and predicts one PNG patch, torch checkpoint
-  path (`load_checkpoint` + `to_probs`) vs `Predictor`; wall time of the whole process, median of `--repeats`, alternating;
+  path (`Classifier.load` + `Classifier.probs`) vs `Predictor`; wall time of the whole process, median of `--repeats`, alternating;
 - service: `pcam-xai-serve` (one uvicorn worker) with the reference CNN; an asyncio httpx client keeps 1, 8 and 32
   requests in flight (one PNG patch each) for `--requests` requests per level: requests/s, p50/p95 latency, failures;
 - size: a fresh venv with only numpy, onnxruntime, Pillow and pcam_xai (`--no-deps`), its size on disk, next to the
@@ -17,8 +17,10 @@ randomly initialised (`pretrained=False`; speed does not depend on the weights).
     PCAM_XAI_DATA=../shared/data .venv/bin/python bench/bench_deploy.py --out results/bench_deploy.json
 """
 from __future__ import annotations
-import argparse, asyncio, datetime, io, json, os, platform, socket, statistics, subprocess, sys, tempfile, time, warnings
+import argparse, asyncio, io, json, os, platform, socket, statistics, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import capture, save_results
 warnings.filterwarnings('ignore')
 import numpy as np
 
@@ -33,7 +35,7 @@ def make_models(tmp:Path, archs):
     "A checkpoint and its .onnx export per architecture."
     import torch
     from pcam_xai.models import create_model
-    from pcam_xai.training import save_checkpoint, model_card
+    from pcam_xai.checkpoint import save_checkpoint, model_card
     from pcam_xai.export import export_onnx
     out = {}
     for arch in archs:
@@ -45,16 +47,13 @@ def make_models(tmp:Path, archs):
 
 def bench_inference(models, x, threads, repeats):
     import torch
-    from pcam_xai.training import load_checkpoint
-    from pcam_xai.explain import class_probs as to_probs
+    from pcam_xai.checkpoint import Classifier
     from pcam_xai.predictor import Predictor
     torch.set_num_threads(threads)
     res = []
     for arch, (ck, onnx_path) in models.items():
-        m, card = load_checkpoint(ck)
-        mean, std = torch.tensor(card['normalize'][0])[:, None, None], torch.tensor(card['normalize'][1])[:, None, None]
-        def torch_run(b):
-            with torch.no_grad(): return to_probs(m((torch.from_numpy(b).permute(0, 3, 1, 2).float() / 255 - mean) / std)).numpy()
+        clf = Classifier.load(ck)
+        def torch_run(b): return clf.probs(b, bs=len(b))   # uint8 -> [0, 1] -> normalised -> model -> probabilities
         pred = Predictor(onnx_path, threads=threads)
         for bs in (1, 64):
             n = 32 if bs == 1 else len(x)
@@ -74,11 +73,9 @@ def bench_inference(models, x, threads, repeats):
 
 def bench_cold(ck, onnx_path, png, threads, repeats):
     env = {**os.environ, 'OMP_NUM_THREADS': str(threads)}
-    codes = {'torch_checkpoint': (f"import torch; torch.set_num_threads({threads}); from pcam_xai.training import load_checkpoint; from pcam_xai.explain import class_probs as to_probs; "
-                                  f"from pcam_xai.data.images import read_image; m, c = load_checkpoint({str(ck)!r}); "
-                                  f"x = torch.from_numpy(read_image({str(png)!r})).permute(2, 0, 1)[None].float() / 255; "
-                                  f"mean, std = torch.tensor(c['normalize'][0])[:, None, None], torch.tensor(c['normalize'][1])[:, None, None]\n"
-                                  f"with torch.no_grad(): print(to_probs(m((x - mean) / std)).numpy())"),
+    codes = {'torch_checkpoint': (f"import torch; torch.set_num_threads({threads}); from pcam_xai.checkpoint import Classifier; "
+                                  f"from pcam_xai.data.images import read_image; "
+                                  f"print(Classifier.load({str(ck)!r}).probs(read_image({str(png)!r})[None]))"),
              'onnx_predictor': (f"from pcam_xai.predictor import Predictor; print(Predictor({str(onnx_path)!r}, threads={threads}).predict({str(png)!r})[0])")}
     times = {k: [] for k in codes}
     for _ in range(repeats):
@@ -169,6 +166,7 @@ def main():
     p.add_argument('--requests', type=int, default=160, help='requests per concurrency level')
     p.add_argument('--out', default='results/bench_deploy.json')
     a = p.parse_args()
+    capture()
     parts = a.parts.split(',')
     from PIL import Image
     tmp = Path(tempfile.mkdtemp(prefix='bench_deploy_'))
@@ -178,17 +176,13 @@ def main():
         b = io.BytesIO(); Image.fromarray(im).save(b, format='PNG'); png_bytes.append(b.getvalue())
     (tmp/'p0.png').write_bytes(png_bytes[0])
     models = make_models(tmp, ['reference_cnn', 'resnet18'])
-    out = dict(command=' '.join(['python', 'bench/bench_deploy.py'] + sys.argv[1:]),
-               date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-               machine=dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count(), note='2 shared CPU cores, other jobs running', load_avg_1_5_15_at_start=list(os.getloadavg())),
-               versions=versions(), threads=a.threads, data='PCam test split (shared sample), models randomly initialised')
+    load_start = list(os.getloadavg())
+    out = dict(packages=versions(), threads=a.threads, data='PCam test split (shared sample), models randomly initialised')
     if 'inference' in parts: print('inference', flush=True); out['inference'] = bench_inference(models, x, a.threads, a.repeats)
     if 'cold' in parts: print('cold start', flush=True); out['cold_start'] = bench_cold(*models['reference_cnn'], tmp/'p0.png', a.threads, a.repeats)
     if 'service' in parts: print('service', flush=True); out['service'] = bench_service(models['reference_cnn'][1], png_bytes, a.threads, a.requests)
     if 'size' in parts: print('size', flush=True); out['size'] = bench_size(tmp, Path(__file__).resolve().parent.parent)
-    out['machine']['load_avg_1_5_15_at_end'] = list(os.getloadavg())
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(out, indent=1))
-    print(f"written {a.out}")
+    out['load_avg_1_5_15'] = dict(start=load_start, end=list(os.getloadavg()))
+    save_results(Path(a.out).stem, out_dir=Path(a.out).parent, **out)
 
 if __name__ == '__main__': main()

@@ -47,7 +47,7 @@ def main():
     capture()
     torch.set_num_threads(a.threads)
     from pcam_xai.explorer import Explorer, ExplorerUI
-    from pcam_xai.training import model_card
+    from pcam_xai.checkpoint import model_card
     from pcam_xai.models import create_model
     if a.checkpoint: model, card = a.checkpoint, None
     else:

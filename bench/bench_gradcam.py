@@ -28,7 +28,8 @@ def load_patches(n:int, data:str|None):
     else:
         from pcam_xai.data.synth import synth_patches
         x, src = synth_patches(n, seed=0)[0], 'synthetic H&E patches (pcam_xai.data.synth)'
-    return torch.from_numpy(x).permute(0, 3, 1, 2).float() / 255, src
+    from pcam_xai.data.core import images_to_tensor
+    return images_to_tensor(x), src
 
 class LogitTarget:
     "pytorch-grad-cam target: the single logit (class 1)."

@@ -13,6 +13,8 @@ the child's memory before the call: Python, torch and the model). Also reported:
 import argparse, contextlib, io, json, os, platform, resource, subprocess, sys, tempfile, time, warnings
 warnings.filterwarnings('ignore', category=FutureWarning)
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import capture, save_results
 import numpy as np
 import torch
 
@@ -47,6 +49,7 @@ def main():
     p.add_argument('--threads', type=int, default=2); p.add_argument('--out', default='results/bench_wsi.json')
     p.add_argument('--grid', type=int, default=40, help="the synthetic slide is GRID×GRID PCam test patches (reused)")
     a = p.parse_args()
+    capture()
     torch.set_num_threads(a.threads)
     from pcam_xai.data.pcam import PCam
     from pcam_xai.models import create_model
@@ -88,16 +91,9 @@ def main():
         print(f"{name}: {n} tiles; end to end {e2e_s:.2f} s = {n/e2e_s:.1f} tiles/s; model alone {n/own_s:.1f} tiles/s; "
               f"ratio {own_s/e2e_s:.0%} (streaming stage alone {own_s/s['timings_s']['inference']:.0%}); peak RSS {peak:.0f} MB "
               f"({base:.0f} MB before the call); stages {s['timings_s']}", flush=True)
-    res = dict(command='python bench/bench_wsi.py ' + ' '.join(sys.argv[1:]), date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
-               machine=dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count(), threads=a.threads,
-                            load_average=[round(v, 2) for v in os.getloadavg()]),
-               versions=dict(python=platform.python_version(), torch=torch.__version__,
-                             openslide=__import__('openslide').__library_version__,
-                             openslide_python=__import__('openslide').__version__),
-               model='reference_cnn (untrained, 96 px, 0.972 um/px)', bs=a.bs, repeats=a.repeats,
-               slides=rows)
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(res, indent=1))
-    print(f"wrote {a.out}")
+    save_results(Path(a.out).stem, out_dir=Path(a.out).parent, threads=a.threads,
+                 load_average=[round(v, 2) for v in os.getloadavg()],
+                 openslide_library=__import__('openslide').__library_version__,
+                 model='reference_cnn (untrained, 96 px, 0.972 um/px)', bs=a.bs, repeats=a.repeats, slides=rows)
 
 if __name__ == '__main__': main()

@@ -21,21 +21,20 @@ import torch, torch.nn.functional as F
 
 def load_model_from_checkpoint(path:str|Path):
     "A model taking [0, 1] images from a pcam_xai checkpoint (the training normalisation folded in)."
-    from pcam_xai.training import load_checkpoint
-    from pcam_xai.explain import PixelSpace
-    model, card = load_checkpoint(path)
-    norm = card.get('normalize')
-    return (PixelSpace(model, *norm) if norm else model).eval(), f"checkpoint {Path(path).name} ({card.get('arch')})"
+    from pcam_xai.checkpoint import Classifier
+    clf = Classifier.load(path)
+    return clf.net, f"checkpoint {Path(path).name} ({clf.arch})"
 
 def train_quick(ds, seconds:float, seed:int=0, bs:int=64, lr:float=1e-3, widths=(16, 32, 64)):
     "The reference CNN (narrow `widths` by default, to learn something in minutes on a CPU) trained from scratch on `ds`."
     from pcam_xai.models import create_model
-    from pcam_xai.explain import PixelSpace
+    from pcam_xai.checkpoint import PixelSpace
     from pcam_xai.core import seed_everything
+    from pcam_xai.data.core import images_to_tensor
     seed_everything(seed)
     idx = np.random.default_rng(seed).permutation(len(ds))
-    sample = torch.from_numpy(ds.read_many(np.sort(idx[:512]))).float() / 255
-    mean, std = sample.mean((0, 1, 2)), sample.std((0, 1, 2))
+    sample = images_to_tensor(ds.read_many(np.sort(idx[:512])))
+    mean, std = sample.mean((0, 2, 3)), sample.std((0, 2, 3))
     model = PixelSpace(create_model('reference_cnn', n_out=1, widths=tuple(widths), attn_dim=min(128, widths[-1])), mean, std)
     opt = torch.optim.AdamW(model.parameters(), lr)
     y_all = torch.as_tensor(ds.targets).float()
@@ -43,7 +42,7 @@ def train_quick(ds, seconds:float, seed:int=0, bs:int=64, lr:float=1e-3, widths=
     model.train()
     while time.time() - t0 < seconds:
         b = np.sort(idx[seen % len(ds):][:bs]); seen += len(b)
-        xb = torch.from_numpy(ds.read_many(b)).permute(0, 3, 1, 2).float() / 255
+        xb = images_to_tensor(ds.read_many(b))
         if torch.rand(()) < 0.5: xb = xb.flip(3)
         loss = F.binary_cross_entropy_with_logits(model(xb)[:, 0], y_all[b])
         opt.zero_grad(); loss.backward(); opt.step(); steps += 1
@@ -70,10 +69,11 @@ def get_model(a, root):
 def balanced_test(root, n:int):
     "The first n/2 positive and n/2 negative test patches: (x float B×3×96×96 in [0, 1], y)."
     from pcam_xai.data.pcam import PCam
+    from pcam_xai.data.core import images_to_tensor
     ds = PCam(root, 'test')
     y = np.asarray(ds.targets)
     idx = np.sort(np.r_[np.flatnonzero(y == 1)[:n // 2], np.flatnonzero(y == 0)[:n - n // 2]])
-    return torch.from_numpy(ds.read_many(idx)).permute(0, 3, 1, 2).float() / 255, torch.as_tensor(y[idx])
+    return images_to_tensor(ds.read_many(idx)), torch.as_tensor(y[idx])
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -95,7 +95,8 @@ def main():
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from pcam_xai.core import find_data_root, atomic_write, check_target
-    from pcam_xai.explain import explain, class_probs, show_explanations
+    from pcam_xai.core import class_probs
+    from pcam_xai.explain import explain, show_explanations
     from pcam_xai.explain_metrics import compare_methods, method_grid, randomization_check
     out = Path(a.out)
     names = ['compare_methods.csv', 'compare_methods.md', 'randomization_gradcam.csv', 'method_grid.png', 'explanations.png']

@@ -24,6 +24,7 @@ pipeline behaves, not what a model reaches on the full dataset: they are not com
 from __future__ import annotations
 import argparse, contextlib, io, os, shlex, sys, tempfile, time
 from pathlib import Path
+import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import capture, save_results
 
@@ -43,7 +44,7 @@ def _data_dir(data:str|None) -> Path:
 def train_recipe(data:Path, recipe:str, out:Path, seed:int, device=None) -> dict:
     "One `pcam-xai train` run; its printed output goes to `out/train.log`; returns the kept checkpoint's card."
     from pcam_xai.cli import main as cli_main
-    from pcam_xai.training import read_card
+    from pcam_xai.checkpoint import read_card
     log = io.StringIO()
     t0 = time.monotonic()
     with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
@@ -57,18 +58,17 @@ def train_recipe(data:Path, recipe:str, out:Path, seed:int, device=None) -> dict
 
 def score(checkpoint:Path, data:Path, split:str, n_boot:int, seed:int, device=None) -> dict:
     "MedMNIST's ACC/AUC (medmnist's `Evaluator`) and our report metrics of `checkpoint` on one split of `data`."
-    from pcam_xai.data.core import make_dls
+    from pcam_xai.checkpoint import Classifier
     from pcam_xai.data.pathmnist import PathMNIST, medmnist_evaluate
-    from pcam_xai.training import load_checkpoint
-    from pcam_xai.evaluation import predict, evaluate
+    from pcam_xai.evaluation import evaluate
     from pcam_xai.core import get_device
-    model, card = load_checkpoint(checkpoint, device=get_device(device))
+    clf = Classifier.load(checkpoint, device=get_device(device))
     ds = PathMNIST(data, split)
-    dl = make_dls(ds, ds, bs=256, normalize=card.get('normalize'), device=next(model.parameters()).device).valid
-    probs, y = predict(model, dl)
-    assert (y == ds.targets).all(), "the evaluation order must be the file's order"
+    n, step = len(ds), 4096   # in the file's order, a few thousand images in memory at a time
+    probs = np.concatenate([clf.probs(ds.read_many(np.arange(i, min(i + step, n))), bs=256) for i in range(0, n, step)])
+    y = np.asarray(ds.targets)
     mm = medmnist_evaluate(probs, split, data)
-    ours = evaluate(probs, y, card['classes'], split=f"{split} (n={len(y)})", n_boot=n_boot, seed=seed)
+    ours = evaluate(probs, y, clf.classes, split=f"{split} (n={len(y)})", n_boot=n_boot, seed=seed)
     return dict(medmnist=mm, ours={k: ours[k] for k in ('split', 'n', 'accuracy', 'balanced_accuracy', 'f1',
                                                         'roc_auc', 'ece', 'ci', 'per_class', 'class_counts')})
 

@@ -6,16 +6,30 @@ Docs: https://pcam-xai.github.io/pcam_xai/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #8af3529b
 from __future__ import annotations
-import argparse, json, os, sys, time
+import argparse, inspect, json, os, sys, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from .core import ConfigError, DataError, DataNotFoundError, ModelError, PcamXaiError, get_device
-from .core import check_outputs, staged_outputs, user_path
+from .core import atomic_write, check_outputs, staged_outputs, user_path
+from . import preprocessing as pp
+from .data.core import make_dls
+from .data.images import read_inputs
+from .data.pathmnist import NOT_PATHMNIST
+from .data.synth import synth_demo_data
+from .models import create_model
+from .training import train_and_evaluate, make_learner, RUN_FILES
+from .evaluation import evaluate_model, write_report
+from .distributed import launch_info
+from .explain import show_explanations, list_methods
+from .deployment import EXPORT_PACKAGES, SERVE_PACKAGES, missing_message
+from .explorer import serve as serve_explorer
+from .wsi import analyze_slides
 # the library does the work; these names stay importable from `pcam_xai.cli` for code written against wave 1
 from .data.layout import LAYOUTS, EVAL_SPLITS, detect_layout, load_splits, load_eval_split
-from .inference import predict_files, explain_batch, explanation_figure
+from .inference import explain_batch, explanation_figure
+from .checkpoint import Classifier
 
 # %% auto #0
 __all__ = ['AUGS', 'TRAIN_DEFAULTS', 'DEMO_RECIPE', 'cmd_train', 'cmd_evaluate', 'cmd_predict', 'cmd_demo', 'cmd_explain',
@@ -25,9 +39,7 @@ __all__ = ['AUGS', 'TRAIN_DEFAULTS', 'DEMO_RECIPE', 'cmd_train', 'cmd_evaluate',
 AUGS = ('reference', 'dihedral', 'full', 'resnet', 'none')
 
 def _augs(name:str) -> list:
-    ("Training augmentations by recipe name (all from `pcam_xai.preprocessing`; validation batches are never "
-     "augmented).")
-    from pcam_xai import preprocessing as pp
+    "Training augmentations by recipe name (all from `pcam_xai.preprocessing`; validation is never augmented)."
     recipes = {'reference': pp.reference_cnn_tfms,   # flips, brightness ±0.1, contrast 0.8-1.2 (the reference CNN)
                'dihedral': pp.dihedral_tfms,          # the 8 dihedral views
                'full': lambda: pp.dihedral_tfms() + pp.reference_cnn_tfms(flips=False) + [pp.HEDJitter()],
@@ -35,6 +47,7 @@ def _augs(name:str) -> list:
     if name not in recipes: raise ConfigError(f"--aug {name!r} is unknown; use one of {', '.join(AUGS)}.")
     return recipes[name]()
 
+# %% ../nbs/10_cli.ipynb #cl19a002
 def _normalize(name:str, pretrained:bool):
     "The `normalize` argument of `train_and_evaluate` for `--normalize name`."
     if name == 'auto': return 'imagenet' if pretrained else 'dataset'   # from scratch: the training set's statistics
@@ -42,6 +55,7 @@ def _normalize(name:str, pretrained:bool):
         raise ConfigError(f"--normalize {name!r}: use auto, none, imagenet or dataset.")
     return None if name == 'none' else name
 
+# %% ../nbs/10_cli.ipynb #cl19a004
 def _widths(s:str|None):
     "`--widths 32,64,128` as a tuple of ints (None: the architecture's own)."
     if s is None: return None
@@ -51,14 +65,17 @@ def _widths(s:str|None):
         raise ConfigError(f"--widths {s!r}: give positive channel counts separated by commas, e.g. 32,64,128.")
     return w
 
-TRAIN_DEFAULTS = dict(arch='reference_cnn', pretrained=False, widths=None, epochs=10, bs=64, lr=1e-3,
-                      schedule='one_cycle',
-                      aug='reference', normalize='auto', monitor='roc_auc', patience=None, precision='auto',
-                      time_budget=None, n_boot=1000, no_tta=False, ema=None,
-                      label_smoothing=0.)
+# %% ../nbs/10_cli.ipynb #cl19a006
+_RUN, _LEARNER = (inspect.signature(f).parameters for f in (train_and_evaluate, make_learner))
+TRAIN_DEFAULTS = {**{k: _RUN[k].default for k in ('arch', 'epochs', 'bs', 'lr', 'schedule', 'monitor', 'patience',
+                                                  'precision', 'time_budget', 'n_boot')},
+                  **{k: _LEARNER[k].default for k in ('pretrained', 'ema', 'label_smoothing')},
+                  'no_tta': not _RUN['tta'].default,
+                  'widths': None, 'aug': 'reference', 'normalize': 'auto'}   # the command line's own (see above)
 DEMO_RECIPE = {**TRAIN_DEFAULTS, 'widths': '32,64,128', 'epochs': 6, 'bs': 32, 'lr': 3e-3, 'aug': 'dihedral',
                'n_boot': 500}
 
+# %% ../nbs/10_cli.ipynb #cl19a008
 def _training_args(q, defaults:dict=TRAIN_DEFAULTS):
     "Add the training options to parser `q`, with `defaults`."
     q.add_argument('--arch', help="model name: reference_cnn, resnet_transfer or any timm model")
@@ -68,15 +85,16 @@ def _training_args(q, defaults:dict=TRAIN_DEFAULTS):
     q.add_argument('--lr', type=float, help="(peak) learning rate")
     q.add_argument('--schedule', choices=('one_cycle', 'constant'), help="learning-rate schedule")
     q.add_argument('--aug', choices=AUGS, help="training augmentations (validation is never augmented)")
-    q.add_argument('--normalize', help="auto (imagenet with --pretrained, else the training set's statistics), "
-                   "none, imagenet or dataset")
+    q.add_argument('--normalize', help="none, imagenet, dataset, or auto (imagenet with --pretrained, "
+                                       "else the training set's statistics)")
     q.add_argument('--monitor', help="validation metric that selects the checkpoint")
     q.add_argument('--patience', type=int, help="early stopping patience (epochs)")
     q.add_argument('--precision', choices=('auto', 'fp32', 'bf16', 'fp16'), help="numeric precision of training")
-    q.add_argument('--ema', type=float, metavar='DECAY', help="validate and keep an exponential moving average of "
-                   "the weights with this decay per step, e.g. 0.995 (timm's ModelEmaV3)")
-    q.add_argument('--label-smoothing', type=float, metavar='EPS', help="label smoothing of the cross-entropy, "
-                   "e.g. 0.1 (a binary task then gets two logits)")
+    q.add_argument('--ema', type=float, metavar='DECAY',
+                   help="validate and keep an exponential moving average of the weights with this decay per step, "
+                        "e.g. 0.995 (timm's ModelEmaV3)")
+    q.add_argument('--label-smoothing', type=float, metavar='EPS',
+                   help="label smoothing of the cross-entropy, e.g. 0.1 (a binary task then gets two logits)")
     q.add_argument('--time-budget', type=float, help="stop before an epoch that would end past this many minutes")
     q.add_argument('--n-boot', type=int, help="bootstrap resamples for the confidence intervals")
     q.add_argument('--no-tta', action='store_true', help="skip the dihedral test-time-augmentation evaluation")
@@ -96,12 +114,10 @@ def _summary(res:dict) -> str:
                      f"  balanced acc {r['balanced_accuracy']:.3f}  ECE {r['ece']:.3f}")
     return '\n'.join(lines)
 
-def _default_out(what:str) -> Path: return Path('runs')/f"{what}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-def _load(path, device):
-    "`load_checkpoint` on `device`: a checkpoint with a checked card, or the checkpoint reader's one-line message."
-    from pcam_xai.training import load_checkpoint
-    return load_checkpoint(path, device=get_device(device))
+# %% ../nbs/10_cli.ipynb #cl19a009
+def _default_out(what:str) -> Path:
+    "`runs/<what>-<time>`: a command's output folder when --out is not given."
+    return Path('runs')/f"{what}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 # %% ../nbs/10_cli.ipynb #b72960f2
 def _check_train_data(s:dict, net, arch:str, mk:dict):
@@ -109,7 +125,6 @@ def _check_train_data(s:dict, net, arch:str, mk:dict):
     counts = np.bincount(np.asarray(s['train'].targets, dtype=np.int64), minlength=len(s['classes']))
     empty = [f"{i} {s['classes'][i]!r}" for i in np.flatnonzero(counts == 0)]
     if empty:
-        from pcam_xai.data.pathmnist import NOT_PATHMNIST
         fix = (NOT_PATHMNIST if s['layout'] == 'pathmnist' else
                "Add images of those classes, or train on data that holds every class.")
         raise DataError(f"{s['root']}: the training split ({s['info']['splits']}) has no image of class "
@@ -119,7 +134,6 @@ def _check_train_data(s:dict, net, arch:str, mk:dict):
     try:
         with torch.no_grad(): net.eval()(torch.zeros(1, 3, h, w))
     except Exception as e:
-        import inspect
         widths = (tuple(mk.get('widths') or inspect.signature(type(net)).parameters['widths'].default)
                   if arch == 'reference_cnn' else ())
         k = max(b for b in range(len(widths) + 1) if h % 2 ** b == 0 and w % 2 ** b == 0 and min(h, w) >= 2 ** b)
@@ -133,17 +147,13 @@ def _check_train_data(s:dict, net, arch:str, mk:dict):
                           "Pick another --arch.") from None
 
 def _train(a, extra_figs:dict|None=None) -> dict:
-    ("Train on `a.data` as the parsed options say (shared by `train` and `demo`) and print the outcome (rank 0 of a "
-     "distributed launch prints; the other ranks are silent).")
-    from pcam_xai.training import train_and_evaluate, RUN_FILES
-    from pcam_xai.distributed import launch_info
+    "Train on `a.data` as the options say (for `train` and `demo`); rank 0 of a distributed launch prints the outcome."
     li = launch_info()
     say = print if li['rank'] == 0 else (lambda *args, **kw: None)
     if a.download and li['processes'] > 1:
         raise ConfigError(f"--download under {li['processes']} processes would fetch the data once per process, at "
                           "the same time: download it first in one process (pcam-xai train --download without the "
                           "launcher), then launch without --download.")
-    from pcam_xai.models import create_model
     kind, _ = detect_layout(a.data, a.layout)
     out = Path(a.out) if a.out else _default_out(f"{kind}-{a.arch}")
     check_outputs(out, RUN_FILES + tuple(f'{k}.png' for k in (extra_figs or {})), a.overwrite)   # before any work
@@ -154,8 +164,7 @@ def _train(a, extra_figs:dict|None=None) -> dict:
     s = load_splits(a.data, a.layout, a.size, a.seed, download=a.download)
     _check_train_data(s, net, a.arch, mk); del net
     say(f"data: {s['layout']} at {s['root']} ({s['info']['splits']}): train {len(s['train'])}, "
-          f"valid {len(s['valid'])}, "
-          f"test {len(s['test'])}; classes {s['classes']}")
+        f"valid {len(s['valid'])}, test {len(s['test'])}; classes {s['classes']}")
     res = train_and_evaluate(s['train'], s['valid'], s['test'], out, arch=a.arch, epochs=a.epochs, bs=a.bs, lr=a.lr,
                              schedule=a.schedule, batch_tfms=_augs(a.aug),
                              normalize=_normalize(a.normalize, a.pretrained), monitor=a.monitor, patience=a.patience,
@@ -172,7 +181,9 @@ def _train(a, extra_figs:dict|None=None) -> dict:
     print(f"checkpoint: {res['checkpoint']}\nreport: {res['report']}")
     return res
 
-def cmd_train(a) -> dict:
+# %% ../nbs/10_cli.ipynb #cl19a011
+def cmd_train(a:argparse.Namespace, # the options of `pcam-xai train` (`pcam-xai train --help` lists them)
+             ) -> dict:
     "Train on --data, select the best epoch on valid, evaluate that checkpoint on test, write the report."
     return _train(a)
 
@@ -188,35 +199,34 @@ def _data_args(q, required:bool=True):
 def _common_args(q):
     "The --device, --seed and --overwrite options every command has."
     q.add_argument('--device', help="cpu, cuda, cuda:N, mps or xla (default: best available)")
-    q.add_argument('--seed', type=int, default=42)
+    q.add_argument('--seed', type=int, default=_RUN['seed'].default)
     q.add_argument('--overwrite', action='store_true', help="replace an earlier output set (as a whole)")
 
 def _add_train(sub):
+    "The `train` command and its options."
     q = sub.add_parser('train', help=cmd_train.__doc__, description=cmd_train.__doc__)
     _data_args(q); _common_args(q); _training_args(q)
     q.add_argument('--out', help="output folder (default runs/<layout>-<arch>-<time>)")
     q.set_defaults(func=cmd_train)
 
 # %% ../nbs/10_cli.ipynb #6e494f29
-def cmd_evaluate(a) -> dict:
+def cmd_evaluate(a:argparse.Namespace, # the options of `pcam-xai evaluate` (`--help` lists them)
+                ) -> dict:
     "Evaluate a checkpoint on a split of --data (or all of it) with its card's classes and normalisation."
-    from pcam_xai.training import RUN_FILES
-    from pcam_xai.evaluation import evaluate_model, write_report
-    from pcam_xai.data.core import make_dls
     out = Path(a.out) if a.out else _default_out('evaluate')
     check_outputs(out, RUN_FILES, a.overwrite)   # before any work
     if (out/'best.safetensors').exists():
         raise ConfigError(f"{out} holds a trained checkpoint (best.safetensors); an evaluation written there would "
-                          "mix two "
-                          "runs. Choose another folder (--out).")
-    model, card = _load(a.checkpoint, a.device)
+                          "mix two runs. Choose another folder (--out).")
+    clf = Classifier.load(a.checkpoint, get_device(a.device))
+    card = clf.card
     e = load_eval_split(a.data, a.split, classes=card['classes'], hw=tuple(card['input_size'][1:]), resize=a.resize,
                         layout=a.layout, seed=a.seed)
     print(f"data: {e['layout']} at {e['root']}, {a.split} ({e['info']['splits']}): {len(e['ds'])} items; "
           f"classes {e['classes']}" + (f"\nnote: {e['note']}" if e['note'] else ''))
     ds = e['ds']
     dls = make_dls(ds, ds, bs=a.bs, normalize=card.get('normalize'), device=a.device)
-    res = evaluate_model(model, dls.valid, card['classes'], split=f"{a.split} (n={len(ds)})",
+    res = evaluate_model(clf.model, dls.valid, card['classes'], split=f"{a.split} (n={len(ds)})",
                          tta=(False,) if a.no_tta else (False, True), n_boot=a.n_boot, seed=a.seed)
     html = write_report(res, out, card['classes'], card=card, overwrite=a.overwrite,
                         title=f"{card['arch']} on {e['layout']} {a.split} ({e['root'].name})")
@@ -224,6 +234,7 @@ def cmd_evaluate(a) -> dict:
     return res
 
 def _add_evaluate(sub):
+    "The `evaluate` command and its options."
     q = sub.add_parser('evaluate', help=cmd_evaluate.__doc__, description=cmd_evaluate.__doc__)
     _data_args(q); _common_args(q)
     q.add_argument('--checkpoint', required=True, help="a .safetensors checkpoint written by pcam-xai train")
@@ -231,19 +242,20 @@ def _add_evaluate(sub):
                    help="the split to evaluate; 'all' evaluates every labelled item (e.g. an external test set)")
     q.add_argument('--resize', action='store_true',
                    help="resize patches whose size differs from the model's input (else refuse)")
-    q.add_argument('--bs', type=int, default=128); q.add_argument('--n-boot', type=int, default=1000)
+    q.add_argument('--bs', type=int, default=128)
+    q.add_argument('--n-boot', type=int, default=TRAIN_DEFAULTS['n_boot'])
     q.add_argument('--no-tta', action='store_true')
     q.add_argument('--out', help="report folder (default runs/evaluate-<time>)")
     q.set_defaults(func=cmd_evaluate)
 
 # %% ../nbs/10_cli.ipynb #6e75bc72
-def cmd_predict(a) -> pd.DataFrame:
+def cmd_predict(a:argparse.Namespace, # the options of `pcam-xai predict` (`--help` lists them)
+               ) -> pd.DataFrame:
     "Write a CSV of class probabilities for image files, folders or h5 files (files it cannot read: listed, exit 2)."
-    from pcam_xai.core import atomic_write
     out = Path(a.out)
     check_outputs(out.parent, [out.name], a.overwrite)   # before any work
-    model, card = _load(a.checkpoint, a.device)
-    df = predict_files(model, card, a.inputs, resize=a.resize, tta=a.tta, bs=a.bs, errors='skip')
+    clf = Classifier.load(a.checkpoint, get_device(a.device))
+    df = clf.predict_files(a.inputs, resize=a.resize, tta=a.tta, bs=a.bs, errors='skip')
     if len(df):
         with atomic_write(out, 'w', overwrite=a.overwrite) as f: df.to_csv(f, index=False)
         print(f"{len(df)} predictions written to {out}")
@@ -257,6 +269,7 @@ def cmd_predict(a) -> pd.DataFrame:
     return df
 
 def _add_predict(sub):
+    "The `predict` command and its options."
     q = sub.add_parser('predict', help=cmd_predict.__doc__, description=cmd_predict.__doc__); _common_args(q)
     q.add_argument('inputs', nargs='+', help="image files, folders of images, or h5 files with an 'x' dataset")
     q.add_argument('--checkpoint', required=True); q.add_argument('--out', default='predictions.csv')
@@ -267,50 +280,50 @@ def _add_predict(sub):
     q.set_defaults(func=cmd_predict)
 
 # %% ../nbs/10_cli.ipynb #c15c782a
-def cmd_demo(a) -> dict:
+def cmd_demo(a:argparse.Namespace, # the options of `pcam-xai demo` (`--help` lists them)
+            ) -> dict:
     "The main job on the built-in default: synthetic PCam-like data (or --data), train briefly, evaluate, report."
-    from pcam_xai.data.synth import synth_demo_data
     t0 = time.monotonic()
     if a.data is None:
         a.data = synth_demo_data()
         print(f"synthetic PCam-like demo data (patches with known lesions): {a.data}")
     a.out = a.out or str(_default_out('demo'))
-    res = _train(a, extra_figs={'gradcam': lambda model, card, ds: explanation_figure(model, card, ds)})
+    res = _train(a, extra_figs={'gradcam': lambda model, card, ds: explanation_figure(Classifier(model, card), ds)})
     print(f"explanations: {Path(res['out_dir'])/'gradcam.png'}")
     print(f"demo finished in {time.monotonic() - t0:.0f} s; open the report: {res['report']}")
     return res
 
 def _add_demo(sub):
+    "The `demo` command and its options: the training options with the demo's recipe as defaults."
     q = sub.add_parser('demo', help=cmd_demo.__doc__, description=cmd_demo.__doc__)
     _data_args(q, required=False); _common_args(q); _training_args(q, DEMO_RECIPE)
     q.add_argument('--out', help="output folder (default runs/demo-<time>)")
     q.set_defaults(func=cmd_demo)
 
 # %% ../nbs/10_cli.ipynb #5b3df8dc
-def cmd_explain(a) -> Path:
+def cmd_explain(a:argparse.Namespace, # the options of `pcam-xai explain` (`--help` lists them)
+               ) -> Path:
     "Explanation maps for patches of --data (or image files): a figure and the maps as .npz."
-    from pcam_xai.explain import show_explanations, list_methods
-    from pcam_xai.data.images import read_inputs
     if a.method not in list_methods():
         raise ConfigError(f"--method {a.method!r} is unknown; use one of {', '.join(list_methods())}.")
     out, names = Path(a.out), [f'{a.method}.png', f'{a.method}_maps.npz']
     check_outputs(out, names, a.overwrite)   # before any work
     if not a.inputs and not a.data: raise ConfigError("explain needs --data DIR or image files to explain.")
-    model, card = _load(a.checkpoint, a.device)
-    hw = tuple(card['input_size'][1:])
+    clf = Classifier.load(a.checkpoint, get_device(a.device))
+    hw = clf.hw
     if a.inputs:
         items = list(read_inputs(a.inputs, hw, a.resize))[:a.n]
         names_, imgs, labels = [n for n, _ in items], np.stack([x for _, x in items]), None
     else:
-        e = load_eval_split(a.data, a.split, classes=card['classes'], hw=hw, resize=a.resize, layout=a.layout,
+        e = load_eval_split(a.data, a.split, classes=clf.classes, hw=hw, resize=a.resize, layout=a.layout,
                             seed=a.seed)
         ds = e['ds']
         idx = np.sort(np.random.default_rng(a.seed).choice(len(ds), min(a.n, len(ds)), replace=False))
         imgs, labels, names_ = ds.read_many(idx), np.asarray(ds.targets)[idx], [f"{a.split}[{i}]" for i in idx]
-    maps, preds, probs = explain_batch(model, card, imgs, a.method)
+    maps, preds, probs = explain_batch(clf, imgs, a.method)
     fig = show_explanations(imgs, maps.numpy(), preds=preds.numpy(), labels=labels, probs=probs.numpy(),
-                            class_names=card['classes'], center_box=32 if hw == (96, 96) else None,
-                            title=f"{a.method} — {card['arch']}")   # placed by the layout, clear of the panel titles
+                            class_names=clf.classes, center_box=32 if hw == (96, 96) else None,
+                            title=f"{a.method} — {clf.arch}")   # placed by the layout, clear of the panel titles
     with staged_outputs(out, names, a.overwrite) as t:
         fig.savefig(t/names[0], format='png', dpi=90, bbox_inches='tight')
         np.savez_compressed(t/names[1], maps=maps.numpy(), names=np.array(names_), preds=preds.numpy(),
@@ -320,6 +333,7 @@ def cmd_explain(a) -> Path:
     return out/names[0]
 
 def _add_explain(sub):
+    "The `explain` command and its options."
     q = sub.add_parser('explain', help=cmd_explain.__doc__, description=cmd_explain.__doc__)
     q.add_argument('inputs', nargs='*', help="image files or folders (instead of --data)")
     q.add_argument('--checkpoint', required=True)
@@ -330,27 +344,24 @@ def _add_explain(sub):
                    help="gradcam, gradcam++, hirescam, xgradcam, layercam, ig, saliency, smoothgrad, attention")
     q.add_argument('--n', type=int, default=8, help="number of patches")
     q.add_argument('--resize', action='store_true')
-    q.add_argument('--out', default='explanations')
-    q.add_argument('--device')
-    q.add_argument('--seed', type=int, default=42)
-    q.add_argument('--overwrite', action='store_true')
+    q.add_argument('--out', default='explanations'); _common_args(q)
     q.set_defaults(func=cmd_explain)
 
 # %% ../nbs/10_cli.ipynb #d3p10y02
-def cmd_export(a) -> Path:
+def cmd_export(a:argparse.Namespace, # the options of `pcam-xai export` (`--help` lists them)
+              ) -> Path:
     "Export a checkpoint as one self-contained .onnx file (uint8 images in, probabilities out, model card inside)."
-    from pcam_xai.deployment import EXPORT_PACKAGES, missing_message
     if msg := missing_message('export', EXPORT_PACKAGES, 'pip install "pcam-xai[export]"'): raise ConfigError(msg)
-    from pcam_xai.export import export_onnx
-    from pcam_xai.predictor import read_onnx_card
+    from pcam_xai.export import export_onnx   # onnx, onnxscript: the export extra
+    from pcam_xai.predictor import read_onnx_card   # onnxruntime: the export extra
     out = export_onnx(a.checkpoint, a.out, opset=a.opset, overwrite=a.overwrite)
     card, rec = read_onnx_card(out)
-    print(f"{out} ({out.stat().st_size / 2**20:.1f} MiB): {card['arch']}, classes {card['classes']}, opset "
-          f"{rec['opset']}, "
-          f"max |Δ probability| vs torch {rec['max_abs_diff_vs_torch']:.1e}")
+    print(f"{out} ({out.stat().st_size / 2**20:.1f} MiB): {card['arch']}, classes {card['classes']}, "
+          f"opset {rec['opset']}, max |Δ probability| vs torch {rec['max_abs_diff_vs_torch']:.1e}")
     return out
 
 def _add_export(sub):
+    "The `export` command and its options."
     q = sub.add_parser('export', help=cmd_export.__doc__, description=cmd_export.__doc__)
     q.add_argument('--checkpoint', required=True, help="a .safetensors checkpoint written by pcam-xai train")
     q.add_argument('--out', default='model.onnx', help="the .onnx file to write")
@@ -358,32 +369,30 @@ def _add_export(sub):
     q.add_argument('--overwrite', action='store_true')
     q.set_defaults(func=cmd_export)
 
-def cmd_serve(a):
+# %% ../nbs/10_cli.ipynb #cl19a024
+def cmd_serve(a:argparse.Namespace, # `a.args`: the arguments after `pcam-xai serve`, for `pcam_xai.serve`'s parser
+             ):
     "Serve predictions of an exported .onnx model over HTTP (GET /health, GET /model, POST /predict, POST /explain)."
-    from pcam_xai.deployment import SERVE_PACKAGES, missing_message
     if msg := missing_message('serve', SERVE_PACKAGES, 'pip install "pcam-xai[serve]"'): raise ConfigError(msg)
-    from pcam_xai.serve import serve
-    serve(a.model, host=a.host, port=a.port, workers=a.workers, threads=a.threads, checkpoint=a.checkpoint)
+    from pcam_xai.serve import serve, serve_parser   # starlette, uvicorn: the serve extra
+    serve(**vars(serve_parser('pcam-xai serve').parse_args(a.args)))
 
 def _add_serve(sub):
-    q = sub.add_parser('serve', help=cmd_serve.__doc__, description=cmd_serve.__doc__)
-    q.add_argument('--model', required=True, help="an .onnx file written by pcam-xai export")
-    q.add_argument('--host', default='127.0.0.1', help="interface to listen on (0.0.0.0: every interface)")
-    q.add_argument('--port', type=int, default=8000)
-    q.add_argument('--workers', type=int, default=1, help="uvicorn worker processes")
-    q.add_argument('--threads', type=int, help="onnxruntime threads per inference (default: onnxruntime's choice)")
-    q.add_argument('--checkpoint',
-                   help="the checkpoint behind --model: enables POST /explain (Grad-CAM PNG; needs torch)")
+    "The `serve` command: its options are those of `pcam-xai-serve`, parsed by the one parser in `pcam_xai.serve`."
+    q = sub.add_parser('serve', help=cmd_serve.__doc__, description=cmd_serve.__doc__, add_help=False,
+                       prefix_chars='\0')   # no option of its own: every argument, --help too, goes to that parser
+    q.add_argument('args', nargs='*', help="--model model.onnx [--host H] [--port P] ... (pcam-xai serve --help)")
     q.set_defaults(func=cmd_serve)
 
 # %% ../nbs/10_cli.ipynb #35b59183
-def cmd_explore(a) -> int:
+def cmd_explore(a:argparse.Namespace, # the options of `pcam-xai explore` (`--help` lists them)
+               ) -> int:
     "Serve the explorer (gallery, explanations, uploads) for a split of --data as a web page with Voilà."
-    from pcam_xai.explorer import serve
-    return serve(a.data, a.checkpoint, split=a.split, port=a.port, open_browser=not a.no_browser, layout=a.layout,
-                 cull_after=a.cull_after)
+    return serve_explorer(a.data, a.checkpoint, split=a.split, port=a.port, open_browser=not a.no_browser,
+                          layout=a.layout, cull_after=a.cull_after)
 
 def _add_explore(sub):
+    "The `explore` command and its options."
     q = sub.add_parser('explore', help=cmd_explore.__doc__, description=cmd_explore.__doc__)
     q.add_argument('--data', required=True, help="data folder (any layout; see train)")
     q.add_argument('--checkpoint', required=True, help="a .safetensors checkpoint written by pcam-xai train")
@@ -396,10 +405,9 @@ def _add_explore(sub):
     q.set_defaults(func=cmd_explore)
 
 # %% ../nbs/10_cli.ipynb #ecf85a9e
-def cmd_slide(a) -> list:
-    ("Whole-slide triage: tissue mask, tiles at the model's resolution, heatmap, tile CSV, QuPath GeoJSON and a slide "
-     "score.")
-    from pcam_xai.wsi import analyze_slides
+def cmd_slide(a:argparse.Namespace, # the options of `pcam-xai slide` (`--help` lists them)
+             ) -> list:
+    "Whole-slide triage: tissue mask, tiles at the model's resolution, heatmap, tile CSV, QuPath GeoJSON, slide score."
     def show(r):
         if 'error' in r:   # one slide: its error is the command's one line (below), not a line and then a count
             if len(a.slides) > 1: print(f"pcam-xai slide: error: {r['error']}", file=sys.stderr, flush=True)
@@ -416,11 +424,12 @@ def cmd_slide(a) -> list:
     bad = [r['slide'] for r in res if 'error' in r]
     if len(res) == 1 and bad: raise DataError(res[0]['error'])
     if bad:
-        raise DataError(f"{len(bad)} of {len(res)} slides failed ({', '.join(Path(b).name for b in bad)}); see the "
-                        f"errors above.")
+        names = ', '.join(Path(b).name for b in bad)
+        raise DataError(f"{len(bad)} of {len(res)} slides failed ({names}); see the errors above.")
     return res
 
 def _add_slide(sub):
+    "The `slide` command and its options."
     q = sub.add_parser('slide', help=cmd_slide.__doc__, description=cmd_slide.__doc__)
     q.add_argument('slides', nargs='+', help="whole-slide images OpenSlide reads (.svs, .tif, .ndpi, .mrxs, ...)")
     q.add_argument('--checkpoint', required=True, help="a .safetensors checkpoint written by pcam-xai train")
@@ -458,6 +467,7 @@ def _run(args) -> int:
 
 # %% ../nbs/10_cli.ipynb #05d105cb
 def _parser() -> argparse.ArgumentParser:
+    "The `pcam-xai` parser: one sub-command per `_add_*` above."
     p = argparse.ArgumentParser(prog='pcam-xai', description="Explainable detection of metastatic tissue: train, "
                                 "evaluate, predict and explain on PCam, Kaggle HCD, PathMNIST, BreakHis and "
                                 "class-per-folder data; explore predictions in a web page, export and serve models, "

@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from . import __version__
 from .core import ConfigError, ModelError, atomic_write, check_target
+from .checkpoint import Classifier, validate_card
 from .predictor import ONNX_CARD_KEY, ONNX_EXPORT_KEY
 
 DEFAULT_OPSET = 20   # torch 2.14's default for the dynamo exporter; onnxruntime >= 1.17 runs it
@@ -21,8 +23,7 @@ __all__ = ['DEFAULT_OPSET', 'DeployedModel', 'export_onnx']
 
 # %% ../nbs/09_export.ipynb #5fd8e673
 class DeployedModel(nn.Module):
-    ("`N×H×W×3 uint8` images → class probabilities `N×C`: scaling, normalisation and activation of the torch path "
-     "around `model`.")
+    "`N×H×W×3 uint8` images → class probabilities `N×C`: the torch path's scaling, normalisation and activation."
     def __init__(self,
                  model:nn.Module, # a classifier returning logits
                  n_out:int, # its number of logits (1: one sigmoid logit, probabilities [1-p, p])
@@ -34,7 +35,9 @@ class DeployedModel(nn.Module):
         self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).reshape(1, -1, 1, 1))
         self.register_buffer('std', torch.tensor(std, dtype=torch.float32).reshape(1, -1, 1, 1))
 
-    def forward(self, images:torch.Tensor) -> torch.Tensor:
+    def forward(self, images:torch.Tensor, # N×H×W×3 uint8 images
+               ) -> torch.Tensor:
+        "Class probabilities `N×C` (float32)."
         x = (images.permute(0, 3, 1, 2).float() / 255 - self.mean) / self.std
         logits = self.model(x).float()
         if self.n_out == 1:
@@ -59,38 +62,36 @@ def _exported_program(net:nn.Module, example:torch.Tensor, max_batch:int):
 
 # %% ../nbs/09_export.ipynb #77145e99
 def _export_record(opset:int, max_diff:float|None) -> dict:
-    import onnx, onnxscript, onnxruntime, pcam_xai
-    return dict(format='pcam_xai-onnx-1', opset=int(opset), input='images: N×H×W×3 uint8', output='probabilities: N×C '
-                'float32',
-                max_abs_diff_vs_torch=max_diff, versions=dict(pcam_xai=pcam_xai.__version__, torch=torch.__version__,
-                onnx=onnx.__version__, onnxscript=onnxscript.__version__, onnxruntime=onnxruntime.__version__,
-                python=platform.python_version()))
+    "What the export was: format, opset, input and output, the parity check's result and the library versions."
+    import onnx, onnxscript, onnxruntime   # the export extra
+    versions = dict(pcam_xai=__version__, torch=torch.__version__, onnx=onnx.__version__,
+                    onnxscript=onnxscript.__version__, onnxruntime=onnxruntime.__version__,
+                    python=platform.python_version())
+    return dict(format='pcam_xai-onnx-1', opset=int(opset), input='images: N×H×W×3 uint8',
+                output='probabilities: N×C float32', max_abs_diff_vs_torch=max_diff, versions=versions)
 
 def _resolve(checkpoint_or_model, card):
     "`(model, card)` from a checkpoint path, or from a model and its card."
     if isinstance(checkpoint_or_model, (str, Path)):
-        from pcam_xai.training import load_checkpoint
-        model, ck_card = load_checkpoint(checkpoint_or_model)
-        return model, {**ck_card, **(card or {})}
+        clf = Classifier.load(checkpoint_or_model)
+        return clf.model, {**clf.card, **(card or {})}
     if not isinstance(checkpoint_or_model, nn.Module):
-        raise ConfigError(f"export_onnx takes a checkpoint path or a torch model, got "
-                          f"{type(checkpoint_or_model).__name__}.")
+        raise ConfigError("export_onnx takes a checkpoint path or a torch model, "
+                          f"got {type(checkpoint_or_model).__name__}.")
     if card is None:
-        raise ConfigError("export_onnx(model, ...) needs card=: the model card (pcam_xai.training.model_card(arch, "
-                          "n_out, classes, input_size, normalize)) tells the predictor the classes, input size and "
-                          "normalisation.")
+        raise ConfigError("export_onnx(model, ...) needs card=: the model card "
+                          "(pcam_xai.checkpoint.model_card(arch, n_out, classes, input_size, normalize)) "
+                          "tells the predictor the classes, input size and normalisation.")
     return checkpoint_or_model, card
 
 def _check_card(card:dict):
     "The card to export (a checkpoint's with `card=` overrides, or `card=` itself), checked by the one validator."
-    from pcam_xai.training import validate_card
     validate_card(card)
 
 # %% ../nbs/09_export.ipynb #93500f38
 def export_onnx(checkpoint_or_model, # a pcam_xai .safetensors checkpoint, or a torch model (then `card` is needed)
                 path:str|Path, # the .onnx file to write
-                # model card (`pcam_xai.training.model_card`); with a checkpoint: fields to override
-                card:dict|None=None,
+                card:dict|None=None, # model card (`model_card`); with a checkpoint: fields of its card to override
                 opset:int=DEFAULT_OPSET, # ONNX opset
                 overwrite:bool=False, # replace an existing file
                 check:bool=True, # run the file with onnxruntime and compare with torch before writing it
@@ -98,7 +99,7 @@ def export_onnx(checkpoint_or_model, # a pcam_xai .safetensors checkpoint, or a 
                 max_batch:int=4096, # largest batch size the graph accepts
                ) -> Path:
     "Write one self-contained `.onnx` file: uint8 images in, probabilities out, dynamic batch, model card as metadata."
-    import onnx
+    import onnx   # the export extra
     path = Path(path)
     if path.suffix != '.onnx': raise ConfigError(f"{path}: the exported model is written as an .onnx file.")
     check_target(path, overwrite)
@@ -128,7 +129,7 @@ def export_onnx(checkpoint_or_model, # a pcam_xai .safetensors checkpoint, or a 
 
 def _check_parity(proto, net:nn.Module, h:int, w:int, atol:float) -> float:
     "Max |Δ probability| of onnxruntime vs torch on a random batch of 3 (another size than the traced one)."
-    import onnxruntime as ort
+    import onnxruntime as ort   # the export extra
     so = ort.SessionOptions(); so.log_severity_level = 3
     sess = ort.InferenceSession(proto.SerializeToString(), so, providers=['CPUExecutionProvider'])
     x = torch.randint(0, 256, (3, h, w, 3), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))

@@ -6,9 +6,10 @@ Docs: https://pcam-xai.github.io/pcam_xai/serve.html.md"""
 
 # %% ../nbs/09b_serve.ipynb #63f041a5
 from __future__ import annotations
-import io, os, json, time, logging, argparse, importlib.util
+import io, os, json, time, logging, argparse, importlib.util, inspect, threading, socket, errno
 from pathlib import Path
 import numpy as np
+from PIL import Image
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -25,37 +26,37 @@ log = logging.getLogger('pcam_xai.serve')
 
 # %% auto #0
 __all__ = ['log', 'MAX_FILES', 'MAX_FILE_BYTES', 'MAX_REQUEST_BYTES', 'MODEL_ENV', 'UploadError', 'CamExplainer', 'create_app',
-           'app_from_env', 'serve', 'main']
+           'app_from_env', 'serve', 'serve_parser', 'main']
 
 # %% ../nbs/09b_serve.ipynb #e4b84bd9
 MAX_FILES, MAX_FILE_BYTES, MAX_REQUEST_BYTES = 64, 8 * 2**20, 64 * 2**20
 MODEL_ENV = 'PCAM_XAI_MODEL'   # the model path handed to uvicorn's worker processes (see `serve`)
 
+# %% ../nbs/09b_serve.ipynb #sv19a001
 class UploadError(Exception):
     "A refused upload: HTTP `status`, a message, and the file it concerns (or None)."
-    def __init__(self, status:int, message:str, file:str|None=None):
+    def __init__(self,
+                 status:int, # the HTTP status of the answer (4xx)
+                 message:str, # what is wrong, and what to send instead
+                 file:str|None=None, # the upload it concerns (None: the whole request)
+                ):
         super().__init__(message); self.status, self.message, self.file = status, message, file
 
 def _error(status:int, message:str, file:str|None=None) -> JSONResponse:
+    "The JSON answer of a refusal: `{'error': message, 'file': file}` with HTTP `status`."
     return JSONResponse({'error': message, 'file': file}, status_code=status)
 
-class _Named(io.BytesIO):
-    "Upload bytes that the shared image reader's messages call by the file's name."
-    def __init__(self, data:bytes, name:str): super().__init__(data); self.name = name
-    def __str__(self): return self.name
-    __repr__ = __str__
-
+# %% ../nbs/09b_serve.ipynb #a23500f2
 def _mib(n): return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.0f} KiB"
 
-# %% ../nbs/09b_serve.ipynb #a23500f2
 async def _limited(stream, limit:int):
     "Pass the body chunks through, refusing a body over `limit` bytes."
     n = 0
     async for chunk in stream:
         n += len(chunk)
         if n > limit:
-            raise UploadError(413,
-                    f"The request body is over the limit of {_mib(limit)}. Send fewer or smaller files per request.")
+            raise UploadError(413, f"The request body is over the limit of {_mib(limit)}. "
+                                   "Send fewer or smaller files per request.")
         yield chunk
 
 async def _uploads(request:Request, max_files:int, max_request_bytes:int) -> list[tuple[str, bytes]]:
@@ -69,19 +70,25 @@ async def _uploads(request:Request, max_files:int, max_request_bytes:int) -> lis
                                  max_fields=16)
         form = await parser.parse()
     except MultiPartException as e:
-        too_many = 'files' in str(e).lower()
-        raise UploadError(413 if too_many else 400,
-                          f"More than {max_files} files in one request; send at most {max_files} per request."
-                          if too_many else "The multipart body could not be parsed; send the images as "
-                                           "multipart/form-data in the field 'files'.")
+        if 'files' in str(e).lower():
+            raise UploadError(413, f"More than {max_files} files in one request; send at most {max_files} per request.")
+        raise UploadError(400, "The multipart body could not be parsed; "
+                               "send the images as multipart/form-data in the field 'files'.")
     try:
         files = [f for f in form.getlist('files') if isinstance(f, UploadFile)]
         if not files:
-            raise UploadError(400,
-                              f"No files in the field 'files' (fields sent: {sorted(set(form.keys())) or 'none'}). "
+            sent = sorted(set(form.keys())) or 'none'
+            raise UploadError(400, f"No files in the field 'files' (fields sent: {sent}). "
                                    "Send them with curl -F files=@patch.png.")
         return [(f.filename or f'files[{i}]', await f.read()) for i, f in enumerate(files)]
     finally: await form.close()
+
+# %% ../nbs/09b_serve.ipynb #sv19a005
+class _Named(io.BytesIO):
+    "Upload bytes that the shared image reader's messages call by the file's name."
+    def __init__(self, data:bytes, name:str): super().__init__(data); self.name = name
+    def __str__(self): return self.name
+    __repr__ = __str__
 
 def _decode(uploads:list, hw:tuple, resize:bool, max_file_bytes:int) -> np.ndarray:
     "The uploads as a checked N×H×W×3 uint8 batch; `UploadError` naming the first bad file."
@@ -101,32 +108,26 @@ class CamExplainer:
     def __init__(self, checkpoint:str|Path, # the .safetensors checkpoint the .onnx file was exported from
                  card:dict, # the exported model's card (classes must match the checkpoint's)
                 ):
-        import threading
-        from pcam_xai.training import load_checkpoint
-        from pcam_xai.explain import PixelSpace
-        self.model, ck_card = load_checkpoint(checkpoint)
-        if ck_card['classes'] != card['classes'] or ck_card['arch'] != card['arch']:
-            raise ConfigError(f"--checkpoint {checkpoint} is a {ck_card['arch']} with classes {ck_card['classes']}, "
-                              f"but the served model "
-                              f"is a {card['arch']} with classes {card['classes']}. Pass the checkpoint the .onnx "
-                              f"file was exported from.")
-        self.net = PixelSpace(self.model, *ck_card['normalize']).eval() if ck_card.get('normalize') else self.model
+        from pcam_xai.checkpoint import Classifier   # torch: only with --checkpoint
+        self.clf = Classifier.load(checkpoint)
+        if self.clf.classes != card['classes'] or self.clf.arch != card['arch']:
+            raise ConfigError(f"--checkpoint {checkpoint} is a {self.clf.arch} with classes {self.clf.classes}, "
+                              f"but the served model is a {card['arch']} with classes {card['classes']}. "
+                              "Pass the checkpoint the .onnx file was exported from.")
         self.lock = threading.Lock()
 
     def png(self, img:np.ndarray, # H×W×3 uint8 patch
             method:str='gradcam', # a CAM method of `pcam_xai.explain.list_methods()`
            ) -> bytes:
         "The explanation map of the predicted class blended over `img`, as PNG bytes."
-        import torch
-        from PIL import Image
-        from pcam_xai.explain import explain, overlay
-        x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float().div(255)
-        with self.lock: cam = explain(self.net, x, method=method)[0].detach().cpu()
+        from pcam_xai.explain import explain, overlay   # torch: only with --checkpoint
+        with self.lock: cam = explain(self.clf.net, self.clf.to_tensor(img[None]), method=method)[0].detach().cpu()
         b = io.BytesIO(); Image.fromarray(overlay(img, cam)).save(b, format='PNG')
         return b.getvalue()
 
 # %% ../nbs/09b_serve.ipynb #54506f49
 def _flag(request:Request, name:str) -> bool:
+    "The query parameter `name` as a boolean (absent: False); `UploadError` for anything but true/false."
     v = request.query_params.get(name, 'false').lower()
     if v not in ('1', 'true', 'yes', '0', 'false', 'no'): raise UploadError(400, f"?{name}={v}: use true or false.")
     return v in ('1', 'true', 'yes')
@@ -136,19 +137,17 @@ def create_app(model:str|Path|Predictor, # an exported .onnx file, or a `Predict
                max_file_bytes:int=MAX_FILE_BYTES, # bytes per file
                max_request_bytes:int=MAX_REQUEST_BYTES, # bytes per request body
                threads:int|None=None, # onnxruntime threads per inference (None: onnxruntime's default)
-               # the checkpoint behind the .onnx file: enables `POST /explain` (needs torch)
-               checkpoint:str|Path|None=None,
+               checkpoint:str|Path|None=None, # the checkpoint behind the .onnx file: enables `POST /explain`
               ) -> Starlette:
-    ("The prediction service: `GET /health`, `GET /model`, `POST /predict` (multipart field `files`), optional `POST "
-     "/explain`.")
+    "The service: `GET /health`, `GET /model`, `POST /predict` (multipart field `files`), optional `POST /explain`."
     pred = model if isinstance(model, Predictor) else Predictor(model, threads=threads)
     cams = CamExplainer(checkpoint, pred.card) if checkpoint else None
     for v, n in ((max_files, 'max_files'), (max_file_bytes, 'max_file_bytes'),
                  (max_request_bytes, 'max_request_bytes')):
         if not isinstance(v, int) or v < 1: raise ConfigError(f"{n} must be a positive integer, got {v!r}.")
+    limits = dict(max_files=max_files, max_file_bytes=max_file_bytes, max_request_bytes=max_request_bytes)
     info = dict(card=pred.card, export=pred.export_info, input=f"{pred.hw[0]}×{pred.hw[1]} RGB images",
-                classes=pred.classes,
-                limits=dict(max_files=max_files, max_file_bytes=max_file_bytes, max_request_bytes=max_request_bytes))
+                classes=pred.classes, limits=limits)
 
     async def health(request): return JSONResponse({'status': 'ok', 'model': pred.path.name})
     async def model_info(request): return JSONResponse(info)
@@ -171,9 +170,8 @@ def create_app(model:str|Path|Predictor, # an exported .onnx file, or a `Predict
 
     async def explain(request):
         if cams is None:
-            return _error(404,
-                          "POST /explain needs the checkpoint: start the service with --checkpoint best.safetensors "
-                                            "(and torch installed).")
+            return _error(404, "POST /explain needs the checkpoint: start the service with "
+                               "--checkpoint best.safetensors (and torch installed).")
         try:
             resize, method = _flag(request, 'resize'), request.query_params.get('method', 'gradcam')
             if method not in ('gradcam', 'gradcam++', 'hirescam', 'xgradcam', 'layercam'):
@@ -205,9 +203,9 @@ def app_from_env() -> Starlette:
           if os.environ.get(f'PCAM_XAI_SERVE_{k.upper()}')}
     return create_app(os.environ[MODEL_ENV], checkpoint=os.environ.get('PCAM_XAI_SERVE_CHECKPOINT') or None, **kw)
 
+# %% ../nbs/09b_serve.ipynb #sv19a012
 def _check_port(host:str, port:int):
     "Refuse, in one line with the fix, a host and port that uvicorn could not listen on."
-    import socket, errno
     if not isinstance(port, int) or not 1 <= port <= 65535:
         raise ConfigError(f"--port {port!r}: use a port number from 1 to 65535.")
     try: family, *_, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
@@ -223,31 +221,32 @@ def _check_port(host:str, port:int):
             else: msg = f"Cannot listen on {host}:{port} ({e.strerror}): use --host 127.0.0.1 or 0.0.0.0."
             raise ConfigError(msg) from None
 
+# %% ../nbs/09b_serve.ipynb #sv19a013
 def serve(model:str|Path, # an exported .onnx file
           host:str='127.0.0.1', # interface to listen on ('0.0.0.0': every interface)
           port:int=8000, # TCP port
           workers:int=1, # uvicorn worker processes
-          max_files:int=MAX_FILES, max_file_bytes:int=MAX_FILE_BYTES, # upload limits (see the table above)
-          threads:int|None=None, # onnxruntime threads per inference
+          max_files:int=MAX_FILES, # files per request
+          max_file_bytes:int=MAX_FILE_BYTES, # bytes per file (the request limit grows to hold `max_files` of them)
+          threads:int|None=None, # onnxruntime threads per inference (None: onnxruntime's default)
           checkpoint:str|Path|None=None, # the checkpoint behind `model`: enables `POST /explain` (needs torch)
-          log_level:str='info',
+          log_level:str='info', # uvicorn's log level
          ):
     "Run the prediction service on uvicorn until interrupted."
-    import uvicorn
+    import uvicorn   # the server: imported only when one starts
     pred = Predictor(model)   # fail fast, with the fix, before uvicorn starts
     if checkpoint is not None:
         if not Path(checkpoint).exists(): raise ModelError(f"--checkpoint {checkpoint} does not exist.")
         if importlib.util.find_spec('torch') is None:
-            raise ConfigError("--checkpoint enables POST /explain, which needs torch (the full install); the "
-                              "torch-free service runs without --checkpoint.")
+            raise ConfigError("--checkpoint enables POST /explain, which needs torch (the full install); "
+                              "the torch-free service runs without --checkpoint.")
         os.environ['PCAM_XAI_SERVE_CHECKPOINT'] = str(Path(checkpoint).resolve())
     if not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"--workers must be a positive integer, got {workers!r}.")
     _check_port(host, port)   # uvicorn would log [Errno 98] and exit with status 3
     os.environ[MODEL_ENV] = str(Path(model).resolve())
     env = dict(max_files=max_files, max_file_bytes=max_file_bytes,
-               max_request_bytes=max(MAX_REQUEST_BYTES, max_files * max_file_bytes),
-               threads=threads)
+               max_request_bytes=max(MAX_REQUEST_BYTES, max_files * max_file_bytes), threads=threads)
     for k, v in env.items():
         if v is not None: os.environ[f'PCAM_XAI_SERVE_{k.upper()}'] = str(int(v))
     log.warning("serving %r on http://%s:%d (%d worker(s)): GET /health, GET /model, POST /predict", pred, host, port,
@@ -255,13 +254,28 @@ def serve(model:str|Path, # an exported .onnx file
     uvicorn.run('pcam_xai.serve:app_from_env', factory=True, host=host, port=port, workers=workers,
                 log_level=log_level)
 
-def main(argv:list|None=None):
-    "`pcam-xai-serve --model model.onnx`: the service without the torch-based `pcam-xai` command."
-    p = argparse.ArgumentParser(prog='pcam-xai-serve', description=serve.__doc__)
+# %% ../nbs/09b_serve.ipynb #sv19a017
+def serve_parser(prog:str='pcam-xai-serve', # the command's name in the usage line and in error messages
+                ) -> argparse.ArgumentParser:
+    "The options of `serve` (its own defaults), for `pcam-xai-serve` and `pcam-xai serve` alike."
+    d = {k: v.default for k, v in inspect.signature(serve).parameters.items()}
+    p = argparse.ArgumentParser(prog=prog, description=serve.__doc__)
     p.add_argument('--model', required=True, help="an .onnx file written by pcam-xai export")
-    p.add_argument('--host', default='127.0.0.1'); p.add_argument('--port', type=int, default=8000)
-    p.add_argument('--workers', type=int, default=1); p.add_argument('--threads', type=int)
-    p.add_argument('--checkpoint', help="the checkpoint behind --model: enables POST /explain (needs torch)")
+    p.add_argument('--host', default=d['host'],
+                   help="interface to listen on (0.0.0.0: every interface; default %(default)s)")
+    p.add_argument('--port', type=int, default=d['port'], help="TCP port (default %(default)s)")
+    p.add_argument('--workers', type=int, default=d['workers'], help="uvicorn worker processes (default %(default)s)")
+    p.add_argument('--threads', type=int, default=d['threads'],
+                   help="onnxruntime threads per inference (default: onnxruntime's choice)")
+    p.add_argument('--checkpoint', default=d['checkpoint'],
+                   help="the checkpoint behind --model: enables POST /explain (Grad-CAM PNG; needs torch)")
+    return p
+
+# %% ../nbs/09b_serve.ipynb #sv19a020
+def main(argv:list|None=None, # arguments (default: the command line)
+        ):
+    "`pcam-xai-serve --model model.onnx`: the service without the torch-based `pcam-xai` command."
+    p = serve_parser()
     a = p.parse_args(argv)
-    try: serve(a.model, a.host, a.port, a.workers, threads=a.threads, checkpoint=a.checkpoint)
-    except (ModelError, ConfigError) as e: p.exit(2, f"pcam-xai-serve: error: {e}\n")
+    try: serve(**vars(a))
+    except (ModelError, ConfigError) as e: p.exit(2, f"{p.prog}: error: {e}\n")
