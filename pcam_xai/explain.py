@@ -12,6 +12,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from .core import (ModelError, ConfigError, DataError, as_logits, class_scores, class_probs, eval_mode,
                            model_device)
 from .checkpoint import PixelSpace
+from .model_registry import default_cam_layer
 
 # %% auto #0
 __all__ = ['EXPLAINERS', 'resolve_target', 'target_scores', 'check_input', 'find_layer', 'auto_layer', 'Hooks', 'Explainer',
@@ -101,10 +102,9 @@ def find_layer(model:nn.Module, # the model
     raise ModelError(f"layer {layer!r} does not exist in {type(model).__name__}. {hint}")
 
 def auto_layer(model:nn.Module) -> str:
-    "The default CAM layer: `model.default_cam_layer`, else `pcam_xai.models.default_cam_layer(model)`."
+    "The default CAM layer: `model.default_cam_layer`, else `pcam_xai.model_registry.default_cam_layer(model)`."
     name = getattr(model, 'default_cam_layer', None)
     if isinstance(name, str): return name
-    from pcam_xai.models import default_cam_layer
     return default_cam_layer(model)
 
 # %% ../nbs/06_explain.ipynb #19f32790

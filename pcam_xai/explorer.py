@@ -506,10 +506,11 @@ def serve(data:str|Path, # the data folder
          ):
     "Serve the explorer with Voilà on 127.0.0.1:`port`, print its URL once it answers, run until Ctrl-C or SIGTERM."
     from pcam_xai.checkpoint import read_card   # torch: heavy, loaded only by the command
-    from pcam_xai.data.layout import detect_layout
+    from pcam_xai.data.layout import detect_layout   # torch: heavy, loaded only by the command
+    from pcam_xai.data.core import SPLITS
     import importlib.util
     detect_layout(data, layout); read_card(checkpoint)   # fail here, in one line, not inside the page
-    if split not in ('train', 'valid', 'test'): raise ConfigError(f"--split {split!r}: use train, valid or test.")
+    if split not in SPLITS: raise ConfigError(f"--split {split!r}: use {', '.join(SPLITS)}.")
     if importlib.util.find_spec('voila') is None:
         raise ConfigError("pcam-xai explore needs Voilà: pip install 'pcam-xai[explorer]' (or pip install voila).")
     if not APP_NOTEBOOK.exists(): raise ConfigError(f"{APP_NOTEBOOK} is missing: reinstall pcam-xai.")
