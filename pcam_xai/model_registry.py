@@ -29,7 +29,8 @@ def register_model(fn=None, # constructor `fn(n_out=1, pretrained=False, in_chan
     def _register(f):
         key = name or f.__name__
         old = _model_registry.get(key)
-        if old is not None and not overwrite and (old.__module__, old.__qualname__) != (f.__module__, f.__qualname__):
+        # the same definition again (a notebook re-run, or a notebook's copy of the exported function) replaces it
+        if old is not None and not overwrite and old.__qualname__ != f.__qualname__:
             raise ModelError(f"A model named {key!r} is already registered ({old.__module__}.{old.__qualname__}). "
                              "Register under another name, or pass overwrite=True to replace it.")
         _model_registry[key] = f
