@@ -242,7 +242,8 @@ def _per_class_table(r:dict, classes:list) -> str:
 
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1000px;margin:2rem auto;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-td:first-child{text-align:left}table.card th,table.card td{text-align:left;vertical-align:top}table.card th{background:#f4f4f4}img{max-width:100%}"""
+td:first-child{text-align:left}table.card th,table.card td{text-align:left;vertical-align:top}
+table.card th{background:#f4f4f4}img{max-width:100%}"""
 
 # %% ../nbs/05a_evaluation.ipynb #3b1ca9a5
 def report_html(results:dict, # `evaluate_model` output

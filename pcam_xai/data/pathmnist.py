@@ -239,7 +239,7 @@ def medmnist_evaluate(probs, # N×9 class probabilities, one row per image in th
                         "pass the model's softmax probabilities.")
     absent = [classes[i] for i in range(c) if not (labels == i).any()]
     if absent:
-        fix = "Score a split that holds every class, or use pcam_xai.evaluation.evaluate (AUC over the classes present)."
+        fix = "Score a split that holds every class, or use pcam_xai.evaluation.evaluate (AUC over classes present)."
         raise DataError(f"{path} key '{key}' has no image of {', '.join(absent)}: MedMNIST's AUC averages the "
                         f"one-vs-rest AUC of all {c} classes, which is undefined for a class with no image. {fix}")
     auc, acc = medmnist.Evaluator('pathmnist', split, size=size, root=str(path.parent)).evaluate(probs)
