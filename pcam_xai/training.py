@@ -6,7 +6,7 @@ Docs: https://pcam-xai.github.io/pcam_xai/training.html.md"""
 
 # %% ../nbs/05d_training.ipynb #1bdc7a24
 from __future__ import annotations
-import json, time, datetime, platform, math, contextlib
+import json, time, datetime, platform, math, contextlib, inspect
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -155,8 +155,10 @@ def make_learner(dls, # fastai DataLoaders from `pcam_xai.data` (`dls.c`, `dls.v
 # %% ../nbs/05d_training.ipynb #5da21daa
 def _tfm_desc(t) -> str:
     "A transform as `Name(arg=value, ...)` from its `__init__` arguments (fastai's repr adds its dispatch internals)."
-    from fastcore.basics import init_args
-    args = {k: v for k, v in init_args(t).items() if isinstance(v, (str, int, float, bool, type(None)))}
+    # what fastcore's `init_args` gives (fastcore >= 1.9); written out for the fastcore 1.8 that fastai 2.8.5 takes
+    d = vars(t)
+    held = {k: d[k] for k in inspect.signature(type(t).__init__).parameters if k in d}
+    args = {k: v for k, v in held.items() if isinstance(v, (str, int, float, bool, type(None)))}
     return f"{type(t).__name__}({', '.join(f'{k}={v!r}' for k, v in args.items())})"
 
 # %% ../nbs/05d_training.ipynb #b146c28b
