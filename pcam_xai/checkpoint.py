@@ -325,7 +325,7 @@ def probs(self:Classifier, imgs, # N×H×W×3 uint8 images of the model's input 
     out = []
     with eval_mode(self.net), torch.no_grad():
         for s in range(0, len(a), bs):
-            x = self.to_tensor(a[s:s + bs])
+            x = images_to_tensor(a[s:s + bs], self.device)   # `a` is checked once, above
             out.append((dihedral_tta(self.net, x) if tta else class_probs(self.net(x))).float().cpu())
     return torch.cat(out).numpy() if out else np.zeros((0, len(self.classes)), np.float32)
 
