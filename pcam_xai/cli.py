@@ -22,7 +22,8 @@ from .models import create_model
 from .training import train_and_evaluate, make_learner, RUN_FILES
 from .evaluation import evaluate_model, write_report
 from .distributed import launch_info
-from .explain import show_explanations, list_methods
+from .explain import show_explanations, list_methods, get_explainer, D8
+from .faithfulness import faithfulness_report, applicable_methods, FAITHFULNESS_FILES
 from .deployment import EXPORT_PACKAGES, SERVE_PACKAGES, missing_message
 from .explorer import serve as serve_explorer
 from .wsi import analyze_slides
@@ -33,7 +34,7 @@ from .checkpoint import Classifier
 
 # %% auto #0
 __all__ = ['AUGS', 'TRAIN_DEFAULTS', 'DEMO_RECIPE', 'cmd_train', 'cmd_evaluate', 'cmd_predict', 'cmd_demo', 'cmd_explain',
-           'cmd_export', 'cmd_serve', 'cmd_explore', 'cmd_slide', 'main']
+           'cmd_faithfulness', 'cmd_export', 'cmd_serve', 'cmd_explore', 'cmd_slide', 'main']
 
 # %% ../nbs/10_cli.ipynb #164b57f4
 AUGS = ('reference', 'dihedral', 'full', 'resnet', 'none')
@@ -304,8 +305,9 @@ def _add_demo(sub):
 def cmd_explain(a:argparse.Namespace, # the options of `pcam-xai explain` (`--help` lists them)
                ) -> Path:
     "Explanation maps for patches of --data (or image files): a figure and the maps as .npz."
-    if a.method not in list_methods():
-        raise ConfigError(f"--method {a.method!r} is unknown; use one of {', '.join(list_methods())}.")
+    if a.method.removesuffix(D8) not in list_methods():
+        raise ConfigError(f"--method {a.method!r} is unknown; use one of {', '.join(list_methods())} "
+                          f"(any of them + '{D8}' for dihedral smoothing).")
     out, names = Path(a.out), [f'{a.method}.png', f'{a.method}_maps.npz']
     check_outputs(out, names, a.overwrite)   # before any work
     if not a.inputs and not a.data: raise ConfigError("explain needs --data DIR or image files to explain.")
@@ -341,11 +343,61 @@ def _add_explain(sub):
     q.add_argument('--layout', choices=LAYOUTS)
     q.add_argument('--split', choices=EVAL_SPLITS, default='test')
     q.add_argument('--method', default='gradcam',
-                   help="gradcam, gradcam++, hirescam, xgradcam, layercam, ig, saliency, smoothgrad, attention")
+                   help=f"{', '.join(list_methods())}; add '{D8}' for dihedral smoothing (e.g. ig{D8})")
     q.add_argument('--n', type=int, default=8, help="number of patches")
     q.add_argument('--resize', action='store_true')
     q.add_argument('--out', default='explanations'); _common_args(q)
     q.set_defaults(func=cmd_explain)
+
+# %% ../nbs/10_cli.ipynb #8ceab13f
+def cmd_faithfulness(a:argparse.Namespace, # the options of `pcam-xai faithfulness` (`--help` lists them)
+                    ) -> dict:
+    "Score explanation methods against baseline maps (ROAD, deletion, insertion, 95% intervals); name the best."
+    out = Path(a.out)
+    check_outputs(out, FAITHFULNESS_FILES, a.overwrite)   # before any work
+    clf = Classifier.load(a.checkpoint, get_device(a.device))
+    methods = a.methods or applicable_methods(clf.net)
+    for m in methods:
+        if m.removesuffix(D8) not in list_methods():
+            raise ConfigError(f"--methods: {m!r} is unknown; use any of {', '.join(list_methods())} "
+                              f"(+ '{D8}' for dihedral smoothing).")
+        get_explainer(clf.net, m)   # a method that cannot explain this model says so now, not after an hour
+    e = load_eval_split(a.data, a.split, classes=clf.classes, hw=clf.hw, resize=a.resize, layout=a.layout, seed=a.seed)
+    ds = e['ds']
+    idx = np.sort(np.random.default_rng(a.seed).choice(len(ds), min(a.n, len(ds)), replace=False))
+    imgs, y = ds.read_many(idx), np.asarray(ds.targets)[idx]
+    target = y if a.target == 'label' else clf.probs(imgs).argmax(1)
+    print(f"{clf.arch}: {len(methods)} methods and 5 baseline maps on {len(idx)} patches of the {a.split} split "
+          f"(explaining the {a.target})")
+    rep = faithfulness_report(clf, imgs, target, out, methods, split=a.split, n_boot=a.n_boot, seed=a.seed, bs=a.bs,
+                              overwrite=a.overwrite, method_kw={'ig': dict(n_steps=a.ig_steps)})
+    for _, r in rep['sanity'].iterrows():
+        print(f"sanity {r['method']}: Spearman {r['spearman_top']:.2f} after randomising {r['top_layer']} → "
+              f"{r['verdict']}")
+    ch = rep['choice']
+    print(f"{ch['method']}: {ch['metric']} {ch['value']:.3f}; beats every baseline map (non-overlapping 95% "
+          f"intervals) on road_combined: {ch['beats_baselines']['road_combined']}, on insertion − deletion: "
+          f"{ch['beats_baselines']['ins_minus_del']}")
+    print(f"report: {out/'faithfulness.csv'}, {out/'faithfulness.png'}")
+    print(f"default method: {rep['default_method']}")
+    return rep
+
+def _add_faithfulness(sub):
+    "The `faithfulness` command and its options."
+    q = sub.add_parser('faithfulness', help=cmd_faithfulness.__doc__, description=cmd_faithfulness.__doc__)
+    q.add_argument('--checkpoint', required=True)
+    q.add_argument('--data', required=True, help="data folder; patches are drawn from --split")
+    q.add_argument('--layout', choices=LAYOUTS)
+    q.add_argument('--split', choices=EVAL_SPLITS, default='test', help="choose methods on valid, report on test")
+    q.add_argument('--n', type=int, default=500, help="number of patches (drawn with --seed)")
+    q.add_argument('--methods', nargs='+', help=f"default: every method that applies; '{D8}' suffix allowed")
+    q.add_argument('--target', choices=('label', 'pred'), default='label', help="the class each map explains")
+    q.add_argument('--n-boot', type=int, default=2000, help="bootstrap resamples for the 95%% intervals")
+    q.add_argument('--ig-steps', type=int, default=32, help="path points of Integrated Gradients")
+    q.add_argument('--bs', type=int, default=32, help="images per explanation / scoring pass")
+    q.add_argument('--resize', action='store_true')
+    q.add_argument('--out', default='faithfulness'); _common_args(q)
+    q.set_defaults(func=cmd_faithfulness)
 
 # %% ../nbs/10_cli.ipynb #d3p10y02
 def cmd_export(a:argparse.Namespace, # the options of `pcam-xai export` (`--help` lists them)
@@ -478,6 +530,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_predict(sub)
     _add_demo(sub)
     _add_explain(sub)
+    _add_faithfulness(sub)
     _add_export(sub)
     _add_serve(sub)
     _add_explore(sub)

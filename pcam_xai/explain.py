@@ -9,17 +9,17 @@ from __future__ import annotations
 import contextlib, difflib, inspect, math
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
-from .core import (ModelError, ConfigError, DataError, as_logits, class_scores, class_probs, eval_mode,
-                           model_device)
+from .core import (ModelError, ConfigError, DataError, as_logits, check_int, class_scores, class_probs,
+                           eval_mode, model_device)
 from .checkpoint import PixelSpace
 from .model_registry import default_cam_layer
 
 # %% auto #0
-__all__ = ['EXPLAINERS', 'resolve_target', 'target_scores', 'check_input', 'find_layer', 'auto_layer', 'Hooks', 'Explainer',
+__all__ = ['D8', 'EXPLAINERS', 'resolve_target', 'target_scores', 'check_input', 'find_layer', 'auto_layer', 'Hooks', 'Explainer',
            'tokens_to_grid', 'upsample_maps', 'BaseCAM', 'GradCAM', 'GradCAMPlusPlus', 'XGradCAM', 'HiResCAM',
-           'LayerCAM', 'normalize_maps', 'blur', 'make_baseline', 'CaptumExplainer', 'IntegratedGradients', 'Saliency',
-           'SmoothGrad', 'AttentionMap', 'list_methods', 'get_explainer', 'explain', 'to_hwc_uint8', 'overlay',
-           'show_explanations']
+           'LayerCAM', 'cam_stages', 'FusedCAM', 'normalize_maps', 'blur', 'make_baseline', 'CaptumExplainer',
+           'IntegratedGradients', 'Saliency', 'SmoothGrad', 'SmoothGradSq', 'VarGrad', 'NoiseTunnelIG', 'AttentionMap',
+           'list_methods', 'get_explainer', 'explain', 'Dihedral', 'to_hwc_uint8', 'overlay', 'show_explanations']
 
 # %% ../nbs/06_explain.ipynb #9de12db8
 def _ncls(out): return class_scores(out).shape[1]
@@ -249,6 +249,37 @@ class LayerCAM(BaseCAM):
     "LayerCAM: element-wise positive gradient times activation, summed over channels."
     def combine(self, acts, grads): return (F.relu(grads) * acts).sum(1)
 
+# %% ../nbs/06_explain.ipynb #847dd73a
+def cam_stages(model:nn.Module, # the model (or a `PixelSpace` around it)
+               n:int=3, # how many stages, ending at the default CAM layer
+              ) -> list[str]:
+    "The last `n` feature stages up to the default CAM layer: timm's `feature_info`, else the layer's `nn.Sequential`."
+    last = auto_layer(model)
+    inner, pre = (model.model, 'model.') if isinstance(model, PixelSpace) else (model, '')
+    info = getattr(inner, 'feature_info', None)
+    try: stages = [pre + f['module'] for f in info]
+    except Exception: stages = []
+    if last not in stages:
+        parent, _, idx = last.rpartition('.')
+        seq = dict(model.named_modules()).get(parent)
+        stages = [f'{parent}.{i}' if parent else str(i) for i in range(int(idx) + 1)] \
+            if idx.isdigit() and isinstance(seq, nn.Sequential) else [last]
+    return stages[:stages.index(last) + 1][-check_int(n, 'n'):]
+
+# %% ../nbs/06_explain.ipynb #87dfa858
+class FusedCAM(Explainer):
+    "LayerCAM fused across feature stages: each stage's map scaled to its maximum, then averaged (Jiang et al. 2021)."
+    def __init__(self, model:nn.Module, # the model
+                 layers:list|None=None, # layer names or modules; None: `cam_stages(model)`
+                ):
+        super().__init__(model)
+        self.layers = cam_stages(model) if layers is None else list(layers)
+        if not self.layers: raise ConfigError("layers is empty: pass at least one layer name, or None for the default.")
+
+    def _explain(self, x, target):
+        maps = [LayerCAM(self.model, l)._explain(x, target) for l in self.layers]
+        return torch.stack([m / m.flatten(1).amax(1).clamp(min=1e-12)[:, None, None] for m in maps]).mean(0)
+
 # %% ../nbs/06_explain.ipynb #1deecdbb
 def normalize_maps(maps:torch.Tensor, # B×H×W maps
                    eps:float=1e-7) -> torch.Tensor:
@@ -325,7 +356,8 @@ class IntegratedGradients(CaptumExplainer):
                  n_steps:int=32, # points on the path from baseline to image
                  method:str='gausslegendre', # captum's integral approximation
                  internal_batch_size:int|None=64, # path points per forward pass (memory bound); None: all at once
-                 reduce:str|None=None): # channel reduction; default 'sum'
+                 reduce:str|None=None, # channel reduction; default 'sum' (signed: evidence for and against)
+                ):
         super().__init__(model, reduce)
         if not isinstance(n_steps, int) or n_steps < 1:
             raise ConfigError(f"n_steps must be a positive int, got {n_steps!r}.")
@@ -345,13 +377,14 @@ class Saliency(CaptumExplainer):
 
 class SmoothGrad(CaptumExplainer):
     "SmoothGrad (captum `NoiseTunnel` over `Saliency`): saliency averaged over noisy copies of the input."
-    default_reduce = 'max_abs'
+    default_reduce, nt_type = 'max_abs', 'smoothgrad'
     def __init__(self, model:nn.Module, # the model
                  nt_samples:int=16, # noisy copies per image
                  stdevs:float=0.15, # noise standard deviation, in input units
                  nt_samples_batch_size:int|None=64, # noisy copies per forward pass (memory bound)
                  seed:int|None=0, # seed for the noise (the global RNG is left untouched); None: not seeded
-                 reduce:str|None=None):
+                 reduce:str|None=None, # channel reduction; default 'max_abs'
+                ):
         super().__init__(model, reduce)
         self.nt_samples, self.stdevs, self.ntbs, self.seed = nt_samples, stdevs, nt_samples_batch_size, seed
 
@@ -360,9 +393,43 @@ class SmoothGrad(CaptumExplainer):
         devs = [x.device] if x.device.type == 'cuda' else []
         with torch.random.fork_rng(devices=devs, enabled=self.seed is not None):
             if self.seed is not None: torch.manual_seed(self.seed)
-            return NoiseTunnel(S(fwd)).attribute(x, nt_type='smoothgrad', nt_samples=self.nt_samples,
-                                                 stdevs=self.stdevs,
-                                                 nt_samples_batch_size=self.ntbs, target=t, abs=True)
+            return NoiseTunnel(S(fwd)).attribute(x, nt_type=self.nt_type, nt_samples=self.nt_samples,
+                                                 stdevs=self.stdevs, nt_samples_batch_size=self.ntbs, target=t,
+                                                 abs=True)
+
+# %% ../nbs/06_explain.ipynb #86717e38
+class SmoothGradSq(SmoothGrad):
+    "SmoothGrad² (captum `NoiseTunnel`, `smoothgrad_sq`): the mean of squared saliency over noisy copies."
+    nt_type = 'smoothgrad_sq'
+
+class VarGrad(SmoothGrad):
+    "VarGrad (captum `NoiseTunnel`, `vargrad`): the variance of saliency over noisy copies of the input."
+    nt_type = 'vargrad'
+
+# %% ../nbs/06_explain.ipynb #ecb7b259
+class NoiseTunnelIG(IntegratedGradients):
+    "Integrated Gradients averaged over noisy copies of the input (captum `NoiseTunnel` over IG, SmoothGrad style)."
+    def __init__(self, model:nn.Module, # the model
+                 baseline='blur', # see `make_baseline`: what the path starts from, per noisy copy
+                 n_steps:int=16, # points on each path
+                 nt_samples:int=8, # noisy copies per image
+                 stdevs:float=0.1, # noise standard deviation, in input units
+                 seed:int|None=0, # seed for the noise (the global RNG is left untouched); None: not seeded
+                 internal_batch_size:int|None=64, # path points per forward pass (memory bound)
+                 reduce:str|None=None, # channel reduction; default 'sum'
+                ):
+        super().__init__(model, baseline, n_steps, 'gausslegendre', internal_batch_size, reduce)
+        self.nt_samples, self.stdevs, self.seed = check_int(nt_samples, 'nt_samples'), stdevs, seed
+
+    def _attribute(self, fwd, x, t):
+        from captum.attr import IntegratedGradients as IG, NoiseTunnel
+        devs = [x.device] if x.device.type == 'cuda' else []
+        with torch.random.fork_rng(devices=devs, enabled=self.seed is not None):
+            if self.seed is not None: torch.manual_seed(self.seed)
+            return NoiseTunnel(IG(fwd)).attribute(x, nt_type='smoothgrad', nt_samples=self.nt_samples,
+                                                  nt_samples_batch_size=1, stdevs=self.stdevs,
+                                                  baselines=make_baseline(x, self.baseline), target=t,
+                                                  n_steps=self.n_steps, internal_batch_size=self.ibs)
 
 # %% ../nbs/06_explain.ipynb #b775cdb1
 class AttentionMap(Explainer):
@@ -397,19 +464,23 @@ class AttentionMap(Explainer):
         return upsample_maps(w.view(B, g, g), x.shape[-2:])
 
 # %% ../nbs/06_explain.ipynb #27d62910
+D8 = '+d8'   # method-name suffix for dihedral smoothing (`Dihedral`)
 EXPLAINERS = {'gradcam': GradCAM, 'gradcam++': GradCAMPlusPlus, 'hirescam': HiResCAM, 'xgradcam': XGradCAM,
-              'layercam': LayerCAM, 'ig': IntegratedGradients, 'saliency': Saliency, 'smoothgrad': SmoothGrad,
+              'layercam': LayerCAM, 'fusedcam': FusedCAM, 'ig': IntegratedGradients, 'ig_nt': NoiseTunnelIG,
+              'saliency': Saliency, 'smoothgrad': SmoothGrad, 'smoothgrad_sq': SmoothGradSq, 'vargrad': VarGrad,
               'attention': AttentionMap}
 
 def list_methods() -> list[str]:
-    "Names accepted by `explain(method=...)`."
+    "Names accepted by `explain(method=...)`; any of them + `'+d8'` explains the 8 rotations and flips (`Dihedral`)."
     return list(EXPLAINERS)
 
 def get_explainer(model:nn.Module, # the model to explain
                   method:str='gradcam', # one of `list_methods()`
                   layer:str|nn.Module|None=None, # CAM methods: the layer (default `auto_layer(model)`)
                   **kw) -> Explainer:
-    "An explainer object for `method` (reusable across batches)."
+    "An explainer object for `method` (reusable across batches); a `'+d8'` suffix wraps it in `Dihedral`."
+    if isinstance(method, str) and method.endswith(D8):
+        return Dihedral(get_explainer(model, method[:-len(D8)], layer, **kw))
     if method not in EXPLAINERS:
         close = difflib.get_close_matches(str(method), list(EXPLAINERS), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -438,6 +509,32 @@ def explain(model:nn.Module, # the model (switched to eval mode for the call, th
            ) -> torch.Tensor:
     "`B×H×W` explanation maps of `method` at the input resolution, on the model's device."
     return get_explainer(model, method, layer, **kw)(x, target, bs=bs)
+
+# %% ../nbs/06_explain.ipynb #b9a1ccde
+def _dihedral(x:torch.Tensor, k:int, flip:bool) -> torch.Tensor:
+    return torch.rot90(x.flip(-1) if flip else x, k, (-2, -1))
+
+def _undo_dihedral(m:torch.Tensor, k:int, flip:bool) -> torch.Tensor:
+    m = torch.rot90(m, -k, (-2, -1))
+    return m.flip(-1) if flip else m
+
+class Dihedral(Explainer):
+    "Average of an explainer's maps over the 8 rotations and flips of each image, each map turned back first."
+    def __init__(self, inner:Explainer, # the explainer to smooth
+                ):
+        super().__init__(inner.model)
+        self.inner = inner
+
+    def _explain(self, x, target):
+        if callable(target) and not isinstance(target, torch.Tensor): t = target
+        else:
+            with torch.no_grad(): t = resolve_target(target, self.model(x))   # the class of the unturned image
+        ks = [(k, f) for f in (False, True) for k in range(4)] if x.shape[-1] == x.shape[-2] else \
+             [(0, False), (2, False), (0, True), (2, True)]                  # not square: flips and half-turns
+        xs = torch.cat([_dihedral(x, k, f) for k, f in ks])
+        ts = t if callable(t) else t.repeat(len(ks))
+        maps = self.inner._explain(xs, ts).view(len(ks), *x.shape[:1], *xs.shape[-2:])
+        return torch.stack([_undo_dihedral(m, k, f) for m, (k, f) in zip(maps, ks)]).mean(0)
 
 # %% ../nbs/06_explain.ipynb #ee80fd4c
 def to_hwc_uint8(img) -> np.ndarray:

@@ -17,7 +17,7 @@ from .explain import (explain, list_methods, resolve_target, check_input, make_b
 
 # %% auto #0
 __all__ = ['perturbation_curves', 'curve_auc', 'deletion_auc', 'insertion_auc', 'energy_in_mask', 'pointing_game', 'center_mask',
-           'center_energy', 'rank_correlation', 'randomization_check', 'default_methods', 'compare_methods',
+           'center_energy', 'rank_correlation', 'map_ssim', 'randomization_check', 'default_methods', 'compare_methods',
            'method_grid']
 
 # %% ../nbs/06a_explain.metrics.ipynb #25a14b30
@@ -189,6 +189,19 @@ def rank_correlation(a:torch.Tensor, # B×H×W maps (tensor or array)
     with np.errstate(invalid='ignore', divide='ignore'):
         return np.where(den > 0, (ra * rb).sum(1) / np.where(den > 0, den, 1), np.nan)
 
+def map_ssim(a:torch.Tensor, # B×H×W maps
+             b:torch.Tensor, # B×H×W maps to compare with
+            ) -> np.ndarray:
+    "SSIM per image (scikit-image) between two stacks of maps, each scaled to [0, 1] by its own range first."
+    from skimage.metrics import structural_similarity
+    a, b = (np.asarray(v.detach().cpu().double() if isinstance(v, torch.Tensor) else v, np.float64) for v in (a, b))
+    if a.shape != b.shape: raise DataError(f"The two stacks of maps differ in shape: {a.shape} and {b.shape}.")
+    unit = lambda m: (m - m.min()) / (np.ptp(m) or 1.0)
+    side = min(a.shape[-2:])
+    if side < 3: raise DataError(f"SSIM needs maps of at least 3×3 pixels, got {a.shape[-2:]}.")
+    win = min(7, side if side % 2 else side - 1)   # scikit-image's default window, or the largest odd one that fits
+    return np.array([structural_similarity(unit(p), unit(q), data_range=1.0, win_size=win) for p, q in zip(a, b)])
+
 def randomization_check(model:nn.Module, # the (trained) model; left untouched
                         x:torch.Tensor, # B×C×H×W float images
                         method:str='gradcam', # one of `list_methods()`
@@ -197,9 +210,10 @@ def randomization_check(model:nn.Module, # the (trained) model; left untouched
                         target=None, # class per image; None: the original model's prediction
                         seed:int=0, # seed for the re-initialisation
                         bs:int|None=None, # images per explanation pass
+                        absolute:bool=True, # compare |maps| (Adebayo et al.: a sign flip is not a new explanation)
                         **kw, # passed to `explain` (layer=, n_steps=, ...)
                        ) -> pd.DataFrame:
-    "Spearman correlation between the maps of `model` and of copies with re-initialised layers (Adebayo et al. 2018)."
+    "Spearman and SSIM between the maps of `model` and of copies with re-initialised layers (Adebayo et al. 2018)."
     x = check_input(x).to(model_device(model))
     names = [n for n, _ in _param_layers(model)]
     if isinstance(layers, str):
@@ -217,6 +231,7 @@ def randomization_check(model:nn.Module, # the (trained) model; left untouched
     if target is None:
         with eval_mode(model), torch.no_grad(): target = resolve_target(None, _predict(model, x, bs or len(x)))
     ref = explain(model, x, method, target, bs=bs, **kw)
+    if absolute: ref = ref.abs()
     steps = [[n] for n in order] if how == 'independent' else [order] if how == 'all' else \
             [order[:i + 1] for i in range(len(order))]
     rows, copy_ = [], None
@@ -227,10 +242,13 @@ def randomization_check(model:nn.Module, # the (trained) model; left untouched
         with torch.random.fork_rng(devices=devs):
             torch.manual_seed(seed + i)
             for n in (group if how != 'cascade' else group[-1:]): _reinit(mods[n])
-        r = rank_correlation(ref, explain(copy_, x, method, target, bs=bs, **kw))
+        new = explain(copy_, x, method, target, bs=bs, **kw)
+        if absolute: new = new.abs()
+        r = rank_correlation(ref, new)
         rows.append(dict(randomized='all' if how == 'all' else group[-1], n_layers=len(group),
                          spearman=float(np.nanmean(r)) if not np.isnan(r).all() else float('nan'),
-                         spearman_std=float(np.nanstd(r)) if not np.isnan(r).all() else float('nan')))
+                         spearman_std=float(np.nanstd(r)) if not np.isnan(r).all() else float('nan'),
+                         ssim=float(np.nanmean(map_ssim(ref, new)))))
     return pd.DataFrame(rows)
 
 # %% ../nbs/06a_explain.metrics.ipynb #2d45be57

@@ -300,13 +300,15 @@ def tile_grid(slide:Slide, # from `open_slide`
                         f"{mpp:g} µm/px; tiles would be upsampled {1/ds:.1f}×. Use a model trained at this resolution, "
                         "or pass the right mpp= (--mpp) if the file's resolution is wrong.")
     size0 = tile_px * ds
-    nx, ny = int(W / size0 + 1e-6), int(H / size0 + 1e-6)
+    # a file's µm/px is a TIFF rational: older tifffile releases keep ~6 digits, so 0.486 reads back as 0.4859990;
+    # a relative slack of 1e-4 keeps such a slide on the grid it was written for (192 px, not 193)
+    nx, ny = int(W / size0 * (1 + 1e-4)), int(H / size0 * (1 + 1e-4))
     if nx == 0 or ny == 0:
         raise DataError(f"{slide.path} is {W}×{H} px ({W*slide.mpp:.0f}×{H*slide.mpp:.0f} µm): smaller than one tile "
                         f"of {tile_px} px at {mpp:g} µm/px ({tile_px*mpp:.0f} µm); there is nothing to analyse.")
     level = slide.best_level(ds)
     grid = dict(nx=nx, ny=ny, size0=size0, level=level, level_downsample=float(slide.level_downsamples[level]),
-                read_px=int(math.ceil(size0 / slide.level_downsamples[level] - 1e-6)), tile_px=int(tile_px), mpp=mpp)
+                read_px=int(math.ceil(size0 / slide.level_downsamples[level] * (1 - 1e-4))), tile_px=int(tile_px), mpp=mpp)
     cols, rows = np.meshgrid(np.arange(nx), np.arange(ny))
     cols, rows = cols.ravel(), rows.ravel()
     x0, y0 = np.round(cols * size0).astype(np.int64), np.round(rows * size0).astype(np.int64)
