@@ -119,7 +119,8 @@ def main():
     with atomic_write(out/'randomization_gradcam.csv', 'w', overwrite=a.overwrite) as f: casc.to_csv(f, index=False)
     sel = torch.cat([torch.nonzero(y == 1)[:3, 0], torch.nonzero(y == 0)[:3, 0]])
     figs = {'method_grid.png': method_grid(model, x[sel], methods, labels=y[sel], method_kw=kw),
-            'explanations.png': show_explanations(x[:8], explain(model, x[:8], 'gradcam', y[:8]), preds=pr[:8].argmax(1),
+            'explanations.png': show_explanations(x[:8], explain(model, x[:8], 'gradcam', y[:8]), method='gradcam',
+                                                  preds=pr[:8].argmax(1),
                                                   labels=y[:8], probs=pr[:8].max(1).values, ncols=4)}
     for nm, fig in figs.items():
         buf = io.BytesIO(); fig.savefig(buf, dpi=110); plt.close(fig)

@@ -15,11 +15,12 @@ from .checkpoint import PixelSpace
 from .model_registry import default_cam_layer
 
 # %% auto #0
-__all__ = ['EXPLAINERS', 'resolve_target', 'target_scores', 'check_input', 'find_layer', 'auto_layer', 'Hooks', 'Explainer',
-           'tokens_to_grid', 'upsample_maps', 'BaseCAM', 'GradCAM', 'GradCAMPlusPlus', 'XGradCAM', 'HiResCAM',
-           'LayerCAM', 'normalize_maps', 'blur', 'make_baseline', 'CaptumExplainer', 'IntegratedGradients', 'Saliency',
-           'SmoothGrad', 'AttentionMap', 'list_methods', 'get_explainer', 'explain', 'to_hwc_uint8', 'overlay',
-           'show_explanations']
+__all__ = ['EXPLAINERS', 'SEQUENTIAL_CMAP', 'DIVERGING_CMAP', 'resolve_target', 'target_scores', 'check_input', 'find_layer',
+           'auto_layer', 'Hooks', 'Explainer', 'tokens_to_grid', 'upsample_maps', 'BaseCAM', 'GradCAM',
+           'GradCAMPlusPlus', 'XGradCAM', 'HiResCAM', 'LayerCAM', 'normalize_maps', 'blur', 'make_baseline',
+           'CaptumExplainer', 'IntegratedGradients', 'Saliency', 'SmoothGrad', 'AttentionMap', 'list_methods',
+           'get_explainer', 'explain', 'to_hwc_uint8', 'colormap', 'MapScale', 'map_scale', 'overlay', 'add_colorbar',
+           'panel_axes', 'show_explanations']
 
 # %% ../nbs/06_explain.ipynb #9de12db8
 def _ncls(out): return class_scores(out).shape[1]
@@ -455,22 +456,124 @@ def to_hwc_uint8(img) -> np.ndarray:
                         "Undo the normalisation first (x * std + mean), or pass the uint8 image.")
     return (a.clip(0, 1) * 255).round().astype(np.uint8)
 
-def overlay(img, # the image: H×W×3 / 3×H×W, uint8 or float in [0, 1]
-            cam, # an H×W map (any scale; min-max normalised here), resized to the image if needed
-            cmap:str='jet', # a matplotlib colormap name
-            alpha:float=0.5, # weight of the heat map (0: image only, 1: map only)
-            positive:bool=True, # show only the positive part (evidence for the class) of signed maps such as IG
-           ) -> np.ndarray:
-    "The map blended over the image as an H×W×3 uint8 RGB array."
+# %% ../nbs/06_explain.ipynb #01fb845c
+SEQUENTIAL_CMAP, DIVERGING_CMAP = 'viridis', 'evidence'   # the defaults for unsigned and for signed maps
+
+def colormap(name:str, # a matplotlib colormap name, or 'evidence'
+            ):
+    "The matplotlib colormap `name`; 'evidence' is ours: blue (against) – light grey (0) – orange (for)."
     import matplotlib
+    from matplotlib.colors import LinearSegmentedColormap
+    if name == 'evidence':
+        # 257 entries (odd): value 0, at 0.5, is the grey centre entry itself, not its neighbour
+        return LinearSegmentedColormap.from_list('evidence', ['#0019ff', '#00c8ff', '#f0f0f0', '#ffd000', '#ff2a00'],
+                                                 N=257)
+    if not isinstance(name, str) or name not in matplotlib.colormaps:
+        raise ConfigError(f"cmap={name!r} is not a matplotlib colormap; try 'viridis', 'inferno' or 'evidence'.")
+    return matplotlib.colormaps[name]
+
+# %% ../nbs/06_explain.ipynb #690955ef
+from typing import NamedTuple
+class MapScale(NamedTuple):
+    "How map values become colours: 0…`vmax` in a sequential colormap, or −`vmax`…`vmax` in a diverging one."
+    vmax:float # the |importance| drawn at full colour and opacity; larger values saturate
+    signed:bool # True: diverging and centred at 0 (evidence for and against); False: sequential, negatives hidden
+    cmap:str # the colormap's name (see `colormap`)
+    clipped:bool=False # some values lie beyond ±`vmax` (the colorbar then ends in arrows)
+
+    @property
+    def vmin(self) -> float: return -self.vmax if self.signed else 0.
+
+# %% ../nbs/06_explain.ipynb #5e4d8790
+def _map_values(maps) -> np.ndarray:
+    "Every value of `maps` (one map, a stack, or a list of maps of any shapes; tensors or arrays) in one vector."
+    def flat(m): return np.asarray(m.detach().float().cpu() if isinstance(m, torch.Tensor) else m, np.float64).ravel()
+    return np.concatenate([flat(m) for m in maps]) if isinstance(maps, (list, tuple)) and len(maps) else flat(maps)
+
+def _positive(v, nm:str, hi:float=math.inf) -> float:
+    "`v` as a float in (0, `hi`], or a `ConfigError` naming `nm`."
+    try: f = float(v)
+    except (TypeError, ValueError): f = math.nan
+    if not 0 < f <= hi or f == math.inf:
+        raise ConfigError(f"{nm} must be " + (f"a number in (0, {hi:g}]" if hi < math.inf else "a positive number") +
+                          f", got {v!r}.")
+    return f
+
+def map_scale(maps, # one H×W map, N×H×W maps, or a list of maps: every value the scale must cover
+              q:float=99., # percentile of |value| drawn at full colour; 100: the maximum (no clipping)
+              signed:bool|None=None, # None: signed if any value is negative (beyond float noise)
+              vmax:float|None=None, # an explicit full-colour value instead of the percentile
+              cmap:str|None=None, # None: `DIVERGING_CMAP` for signed maps, `SEQUENTIAL_CMAP` otherwise
+             ) -> MapScale:
+    "One colour scale for `maps`: full colour at the `q`-th percentile of |value|, diverging if any value is negative."
+    q = _positive(q, 'q', 100.)
+    if vmax is not None: vmax = _positive(vmax, 'vmax')
+    v = _map_values(maps)
+    if not v.size: raise DataError("There are no map values to scale (an empty map or list).")
+    if not np.isfinite(v).all():
+        raise DataError(f"The maps hold {int((~np.isfinite(v)).sum())} NaN or infinite values; a colour scale needs "
+                        "finite maps (check the model's output and the explanation's inputs).")
+    if signed is None: signed = bool(v.min() < -1e-6 * np.abs(v).max())   # bilinear resizing makes no negatives
+    a = np.abs(v) if signed else v.clip(0, None)   # what is drawn: |value|, or the positive part
+    if vmax is None:
+        vmax = float(np.percentile(a, q, method='higher'))   # a value of the map: ≤ (100 - q)% lie beyond it
+        if vmax <= 0: vmax = float(a.max()) or 1.   # a mostly-zero map (a sparse CAM) uses its maximum; all zero: 1
+    cmap = cmap or (DIVERGING_CMAP if signed else SEQUENTIAL_CMAP)
+    colormap(cmap)   # an unknown name fails here, not at drawing time
+    return MapScale(vmax, signed, cmap, bool(a.max() > vmax))
+
+# %% ../nbs/06_explain.ipynb #6431b32d
+def overlay(img, # the image: H×W×3 / 3×H×W, uint8 or float in [0, 1]
+            cam, # an H×W map in its own units, resized to the image if needed
+            cmap:str|None=None, # colormap (see `colormap`); None: the scale's, diverging if signed else sequential
+            alpha:float=0.7, # opacity where |importance| reaches the scale's vmax; it falls linearly to 0 at 0
+            scale:MapScale|None=None, # a shared scale (`map_scale` of several maps); None: this map's own
+            q:float=99., # without `scale`: the percentile of |cam| drawn at full colour
+            signed:bool|None=None, # without `scale`: diverging (True), sequential with negatives hidden (False), auto
+           ) -> np.ndarray:
+    "The map over the image, opaque in proportion to |importance|, as an H×W×3 uint8 RGB array."
     im = to_hwc_uint8(img)
     c = torch.as_tensor(np.asarray(cam.detach().cpu() if isinstance(cam, torch.Tensor) else cam), dtype=torch.float32)
     if c.ndim != 2: raise DataError(f"cam must be a 2-D H×W map, got shape {tuple(c.shape)}.")
     if not 0 <= alpha <= 1: raise ConfigError(f"alpha must be in [0, 1], got {alpha}.")
     if tuple(c.shape) != im.shape[:2]: c = upsample_maps(c[None], im.shape[:2])[0]
-    if positive: c = c.clamp(min=0)
-    heat = matplotlib.colormaps[cmap](normalize_maps(c[None])[0].numpy())[..., :3]
-    return ((1 - alpha) * im / 255 + alpha * heat).clip(0, 1).__mul__(255).round().astype(np.uint8)
+    if scale is None: scale = map_scale(c, q, signed, cmap=cmap)
+    elif not isinstance(scale, MapScale):
+        raise ConfigError(f"scale must be a MapScale (from `map_scale`), got {type(scale).__name__}.")
+    elif signed is not None: raise ConfigError("Pass signed to `map_scale` when you give a scale, not to overlay.")
+    u = c.double().numpy() / scale.vmax
+    u = u.clip(-1, 1) if scale.signed else u.clip(0, 1)
+    rgb = colormap(cmap or scale.cmap)((u + 1) / 2 if scale.signed else u)[..., :3]
+    a = alpha * np.abs(u)[..., None]   # zero importance: fully transparent, the image pixel as it is
+    return (((1 - a) * (im / 255) + a * rgb) * 255).round().clip(0, 255).astype(np.uint8)
+
+# %% ../nbs/06_explain.ipynb #ba710129
+def add_colorbar(ax, # the panel it belongs to, or a list / array of panels that share the scale
+                 scale:MapScale, # the scale the panels were drawn with
+                 label:str|None=None, # text along the bar
+                 fontsize:float=6, # of the ticks and the label
+                 **kwargs, # more `Figure.colorbar` options (location, shrink, cax: an axes to draw it in)
+                ):
+    "A colorbar for `scale` beside `ax`: ticks at 0 and ±vmax, arrow ends when values beyond vmax were clipped."
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+    if not isinstance(scale, MapScale):
+        raise ConfigError(f"scale must be a MapScale (from `map_scale`), got {type(scale).__name__}.")
+    fig = np.ravel(ax)[0].figure
+    ticks = [scale.vmin, 0., scale.vmax] if scale.signed else [0., scale.vmax]
+    extend = ('both' if scale.signed else 'max') if scale.clipped else 'neither'
+    cb = fig.colorbar(ScalarMappable(Normalize(scale.vmin, scale.vmax), colormap(scale.cmap)), ax=ax, ticks=ticks,
+                      extend=extend, **(dict(fraction=0.06, pad=0.03, aspect=15) | kwargs))
+    cb.ax.set_label('<colorbar>')   # as matplotlib labels the axes it makes, also for a given `cax` (`panel_axes`)
+    cb.set_ticklabels([f"{t:.2g}".replace('-', '−', 1 if t < 0 else 0) for t in ticks])   # a minus sign, not e-05's
+    cb.ax.tick_params(labelsize=fontsize, length=2, pad=1)
+    if label: cb.set_label(label, fontsize=fontsize)
+    return cb
+
+# %% ../nbs/06_explain.ipynb #f64d158e
+def panel_axes(fig) -> list:
+    "The axes of `fig` that are not colorbars, in the order they were made."
+    return [ax for ax in fig.axes if ax.get_label() != '<colorbar>']
 
 # %% ../nbs/06_explain.ipynb #c7aa757f
 def _fmt_cls(c, names): return names[int(c)] if names is not None and 0 <= int(c) < len(names) else str(int(c))
@@ -483,33 +586,43 @@ def show_explanations(imgs, # N images (N×H×W×3 uint8, or N×3×H×W float in
                       ncols:int=4, # columns of the grid
                       center_box:int|None=32, # side of the centre box drawn on each patch (PCam labels); None: none
                       class_names:list|None=('normal', 'metastatic'), # names for the titles; None: numbers
-                      alpha:float=0.5, cmap:str='jet', # overlay settings
+                      alpha:float=0.7, cmap:str|None=None, # overlay settings (see `overlay`)
                       size:float=2.4, # inches per panel
                       title:str|None=None, # figure title above the grid (placed by the layout, clear of the panels)
+                      method:str|None=None, # the explanation method, named first in every panel's title
+                      scale:str|MapScale='image', # 'image': each map its own scale; 'figure': one for all; or a scale
+                      q:float=99., # the percentile of |map| drawn at full colour (see `map_scale`)
+                      colorbar:bool=True, # a colorbar per panel, or one for the figure with a shared scale
                      ):
-    "A matplotlib figure: one overlay per image, titled with prediction, probability and label, centre box drawn."
+    "A matplotlib figure: one overlay per image, titled with method, prediction and label, colour scale, centre box."
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch, Rectangle
     n = len(imgs)
     if len(maps) != n: raise DataError(f"Got {n} images but {len(maps)} maps; pass one map per image.")
     for nm, v in (('preds', preds), ('labels', labels), ('probs', probs)):
         if v is not None and len(v) != n: raise DataError(f"{nm} has {len(v)} entries for {n} images.")
+    if not isinstance(scale, MapScale) and scale not in ('image', 'figure'):
+        raise ConfigError(f"scale={scale!r}: use 'image' (one scale per map), 'figure' (one for all) or a MapScale.")
+    shared = map_scale(list(maps), q, cmap=cmap) if scale == 'figure' else scale if isinstance(scale, MapScale) \
+        else None
     ncols = max(1, min(ncols, n)); nrows = math.ceil(n / ncols)
-    fig, axs = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.7), squeeze=False,
-                            layout='constrained')
-    key, wrong = {}, False   # the legend: what the dashed box and a red title mean
+    w = size * ncols * (1.25 if colorbar and shared is None else 1) + (0.8 if colorbar and shared else 0)
+    fig, axs = plt.subplots(nrows, ncols, figsize=(w, size * nrows + 0.7), squeeze=False, layout='constrained')
+    key = {}   # the legend: what the dashed box and a red title mean
     for i, ax in enumerate(axs.flat):
         ax.axis('off')
         if i >= n: continue
-        ov = overlay(imgs[i], maps[i], cmap=cmap, alpha=alpha)
+        s = shared or map_scale(maps[i], q, cmap=cmap)
+        ov = overlay(imgs[i], maps[i], alpha=alpha, scale=s)
         ax.imshow(ov)
+        if colorbar and shared is None: add_colorbar(ax, s)
         H, W = ov.shape[:2]
         if center_box:
             box = dict(edgecolor='white', lw=1.2, ls='--')
             ax.add_patch(Rectangle(((W - center_box) / 2 - .5, (H - center_box) / 2 - .5), center_box, center_box,
                                    fill=False, **box))
             key[f"label region (centre {center_box}×{center_box} px)"] = Patch(fill=False, **box)
-        parts, color = [], 'black'
+        parts, color = [method] if method else [], 'black'
         if preds is not None:
             p = f"pred {_fmt_cls(preds[i], class_names)}"
             if probs is not None: p += f" ({float(probs[i]):.2f})"
@@ -519,6 +632,9 @@ def show_explanations(imgs, # N images (N×H×W×3 uint8, or N×3×H×W float in
             if preds is not None and int(preds[i]) != int(labels[i]):
                 color = 'red'; key['red title: prediction ≠ label'] = Patch(facecolor='red')
         ax.set_title('\n'.join(parts), fontsize=8, color=color)
+    if colorbar and shared is not None:
+        add_colorbar(axs, shared, f"{method + ' ' if method else ''}importance (one scale for all)", fontsize=8,
+                     fraction=0.03, shrink=0.7)
     if key: fig.legend(key.values(), key.keys(), loc='outside lower center', ncols=len(key) if ncols > 2 else 1,
                        fontsize=8, facecolor='0.3', edgecolor='none', framealpha=1, labelcolor='white')
     if title: fig.suptitle(title)
