@@ -96,7 +96,8 @@ def main():
     import matplotlib.pyplot as plt
     from pcam_xai.core import find_data_root, atomic_write, check_target
     from pcam_xai.core import class_probs
-    from pcam_xai.explain import explain, show_explanations
+    from pcam_xai.explain import explain
+    from pcam_xai.render import show_explanations
     from pcam_xai.explain_metrics import compare_methods, method_grid, randomization_check
     out = Path(a.out)
     names = ['compare_methods.csv', 'compare_methods.md', 'randomization_gradcam.csv', 'method_grid.png', 'explanations.png']
@@ -119,7 +120,8 @@ def main():
     with atomic_write(out/'randomization_gradcam.csv', 'w', overwrite=a.overwrite) as f: casc.to_csv(f, index=False)
     sel = torch.cat([torch.nonzero(y == 1)[:3, 0], torch.nonzero(y == 0)[:3, 0]])
     figs = {'method_grid.png': method_grid(model, x[sel], methods, labels=y[sel], method_kw=kw),
-            'explanations.png': show_explanations(x[:8], explain(model, x[:8], 'gradcam', y[:8]), preds=pr[:8].argmax(1),
+            'explanations.png': show_explanations(x[:8], explain(model, x[:8], 'gradcam', y[:8]), method='gradcam',
+                                                  preds=pr[:8].argmax(1),
                                                   labels=y[:8], probs=pr[:8].max(1).values, ncols=4)}
     for nm, fig in figs.items():
         buf = io.BytesIO(); fig.savefig(buf, dpi=110); plt.close(fig)

@@ -1,3 +1,9 @@
+"""Explainable detection of metastatic tissue in histopathology images: PCam, PathMNIST, BreakHis; fastai + timm models; Grad-CAM, Integrated Gradients and attention maps with measured faithfulness.
+
+Modules:
+
+- `pcam_xai.render`: Explanation maps drawn honestly: percentile clipping, signed maps in a diverging colormap, the map as transparency over the tissue, a colorbar and the method name on every panel, one colour scale on request."""
+
 __version__ = "0.0.1"
 
 import warnings

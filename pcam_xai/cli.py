@@ -22,7 +22,8 @@ from .models import create_model
 from .training import train_and_evaluate, make_learner, RUN_FILES
 from .evaluation import evaluate_model, write_report
 from .distributed import launch_info
-from .explain import show_explanations, list_methods, get_explainer, D8
+from .explain import list_methods, get_explainer, D8
+from .render import show_explanations
 from .faithfulness import faithfulness_report, applicable_methods, FAITHFULNESS_FILES
 from .deployment import EXPORT_PACKAGES, SERVE_PACKAGES, missing_message
 from .explorer import serve as serve_explorer

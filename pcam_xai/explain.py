@@ -19,7 +19,7 @@ __all__ = ['D8', 'EXPLAINERS', 'resolve_target', 'target_scores', 'check_input',
            'tokens_to_grid', 'upsample_maps', 'BaseCAM', 'GradCAM', 'GradCAMPlusPlus', 'XGradCAM', 'HiResCAM',
            'LayerCAM', 'cam_stages', 'FusedCAM', 'normalize_maps', 'blur', 'make_baseline', 'CaptumExplainer',
            'IntegratedGradients', 'Saliency', 'SmoothGrad', 'SmoothGradSq', 'VarGrad', 'NoiseTunnelIG', 'AttentionMap',
-           'list_methods', 'get_explainer', 'explain', 'Dihedral', 'to_hwc_uint8', 'overlay', 'show_explanations']
+           'list_methods', 'get_explainer', 'explain', 'Dihedral']
 
 # %% ../nbs/06_explain.ipynb #9de12db8
 def _ncls(out): return class_scores(out).shape[1]
@@ -535,88 +535,3 @@ class Dihedral(Explainer):
         ts = t if callable(t) else t.repeat(len(ks))
         maps = self.inner._explain(xs, ts).view(len(ks), *x.shape[:1], *xs.shape[-2:])
         return torch.stack([_undo_dihedral(m, k, f) for m, (k, f) in zip(maps, ks)]).mean(0)
-
-# %% ../nbs/06_explain.ipynb #ee80fd4c
-def to_hwc_uint8(img) -> np.ndarray:
-    "An image (HWC or CHW, uint8 or float in [0, 1], tensor or array) as an H×W×3 uint8 array."
-    a = img.detach().cpu().numpy() if isinstance(img, torch.Tensor) else np.asarray(img)
-    if a.ndim == 2: a = np.repeat(a[..., None], 3, -1)
-    if a.ndim != 3: raise DataError(f"An image must be H×W×3 or 3×H×W, got shape {a.shape}.")
-    if a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3): a = a.transpose(1, 2, 0)
-    if a.shape[-1] == 1: a = np.repeat(a, 3, -1)
-    if a.shape[-1] != 3: raise DataError(f"An image must be H×W×3 or 3×H×W, got shape {a.shape}.")
-    if a.dtype == np.uint8: return a
-    a = a.astype(np.float32)
-    if a.min() < -1e-3 or a.max() > 1 + 1e-3:
-        raise DataError(f"A float image must be in [0, 1], got values in [{a.min():.2f}, {a.max():.2f}]. "
-                        "Undo the normalisation first (x * std + mean), or pass the uint8 image.")
-    return (a.clip(0, 1) * 255).round().astype(np.uint8)
-
-def overlay(img, # the image: H×W×3 / 3×H×W, uint8 or float in [0, 1]
-            cam, # an H×W map (any scale; min-max normalised here), resized to the image if needed
-            cmap:str='jet', # a matplotlib colormap name
-            alpha:float=0.5, # weight of the heat map (0: image only, 1: map only)
-            positive:bool=True, # show only the positive part (evidence for the class) of signed maps such as IG
-           ) -> np.ndarray:
-    "The map blended over the image as an H×W×3 uint8 RGB array."
-    import matplotlib
-    im = to_hwc_uint8(img)
-    c = torch.as_tensor(np.asarray(cam.detach().cpu() if isinstance(cam, torch.Tensor) else cam), dtype=torch.float32)
-    if c.ndim != 2: raise DataError(f"cam must be a 2-D H×W map, got shape {tuple(c.shape)}.")
-    if not 0 <= alpha <= 1: raise ConfigError(f"alpha must be in [0, 1], got {alpha}.")
-    if tuple(c.shape) != im.shape[:2]: c = upsample_maps(c[None], im.shape[:2])[0]
-    if positive: c = c.clamp(min=0)
-    heat = matplotlib.colormaps[cmap](normalize_maps(c[None])[0].numpy())[..., :3]
-    return ((1 - alpha) * im / 255 + alpha * heat).clip(0, 1).__mul__(255).round().astype(np.uint8)
-
-# %% ../nbs/06_explain.ipynb #c7aa757f
-def _fmt_cls(c, names): return names[int(c)] if names is not None and 0 <= int(c) < len(names) else str(int(c))
-
-def show_explanations(imgs, # N images (N×H×W×3 uint8, or N×3×H×W float in [0, 1])
-                      maps, # N×H×W maps
-                      preds=None, # N predicted classes
-                      labels=None, # N true labels
-                      probs=None, # N probabilities of the predicted class
-                      ncols:int=4, # columns of the grid
-                      center_box:int|None=32, # side of the centre box drawn on each patch (PCam labels); None: none
-                      class_names:list|None=('normal', 'metastatic'), # names for the titles; None: numbers
-                      alpha:float=0.5, cmap:str='jet', # overlay settings
-                      size:float=2.4, # inches per panel
-                      title:str|None=None, # figure title above the grid (placed by the layout, clear of the panels)
-                     ):
-    "A matplotlib figure: one overlay per image, titled with prediction, probability and label, centre box drawn."
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch, Rectangle
-    n = len(imgs)
-    if len(maps) != n: raise DataError(f"Got {n} images but {len(maps)} maps; pass one map per image.")
-    for nm, v in (('preds', preds), ('labels', labels), ('probs', probs)):
-        if v is not None and len(v) != n: raise DataError(f"{nm} has {len(v)} entries for {n} images.")
-    ncols = max(1, min(ncols, n)); nrows = math.ceil(n / ncols)
-    fig, axs = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.7), squeeze=False,
-                            layout='constrained')
-    key, wrong = {}, False   # the legend: what the dashed box and a red title mean
-    for i, ax in enumerate(axs.flat):
-        ax.axis('off')
-        if i >= n: continue
-        ov = overlay(imgs[i], maps[i], cmap=cmap, alpha=alpha)
-        ax.imshow(ov)
-        H, W = ov.shape[:2]
-        if center_box:
-            box = dict(edgecolor='white', lw=1.2, ls='--')
-            ax.add_patch(Rectangle(((W - center_box) / 2 - .5, (H - center_box) / 2 - .5), center_box, center_box,
-                                   fill=False, **box))
-            key[f"label region (centre {center_box}×{center_box} px)"] = Patch(fill=False, **box)
-        parts, color = [], 'black'
-        if preds is not None:
-            p = f"pred {_fmt_cls(preds[i], class_names)}"
-            if probs is not None: p += f" ({float(probs[i]):.2f})"
-            parts.append(p)
-        if labels is not None:
-            parts.append(f"label {_fmt_cls(labels[i], class_names)}")
-            if preds is not None and int(preds[i]) != int(labels[i]):
-                color = 'red'; key['red title: prediction ≠ label'] = Patch(facecolor='red')
-        ax.set_title('\n'.join(parts), fontsize=8, color=color)
-    if key: fig.legend(key.values(), key.keys(), loc='outside lower center', ncols=len(key) if ncols > 2 else 1,
-                       fontsize=8, facecolor='0.3', edgecolor='none', framealpha=1, labelcolor='white')
-    if title: fig.suptitle(title)
-    return fig

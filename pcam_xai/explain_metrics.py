@@ -12,8 +12,8 @@ import pandas as pd
 import torch, torch.nn as nn, torch.nn.functional as F
 from .core import ModelError, ConfigError, DataError, check_int, class_probs, eval_mode, model_device
 from .checkpoint import PixelSpace
-from .explain import (explain, list_methods, resolve_target, check_input, make_baseline, find_layer, overlay,
-                              upsample_maps)
+from .explain import explain, list_methods, resolve_target, check_input, make_baseline, find_layer, upsample_maps
+from .render import overlay
 
 # %% auto #0
 __all__ = ['perturbation_curves', 'curve_auc', 'deletion_auc', 'insertion_auc', 'energy_in_mask', 'pointing_game', 'center_mask',
@@ -311,6 +311,7 @@ def compare_methods(model:nn.Module, # the model
         rows.append(row)
     return pd.DataFrame(rows).set_index('method')
 
+# %% ../nbs/06a_explain.metrics.ipynb #64592943
 def method_grid(model:nn.Module, # the model
                 x:torch.Tensor, # N×C×H×W float images as the model sees them
                 methods=None, # method names; default `default_methods(model)`
@@ -321,30 +322,47 @@ def method_grid(model:nn.Module, # the model
                 method_kw:dict|None=None, # per-method options
                 class_names=('normal', 'metastatic'), # names of the classes, for the row labels
                 size:float=1.6, # inches per panel
+                scale:str='image', # 'image': each panel its own scale and colorbar; 'method': one per column
+                q:float=99., # the percentile of |map| drawn at full colour (see `pcam_xai.explain.map_scale`)
+                alpha:float=0.7, # opacity of the maps at full colour (see `pcam_xai.explain.overlay`)
                ):
-    "A figure with one row per image and one column per method (the image itself first)."
+    "A figure with one row per image and one column per method (the image itself first), every panel titled."
+    import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
+    from pcam_xai.render import add_colorbar, map_scale, to_hwc_uint8
+    if scale not in ('image', 'method'):
+        raise ConfigError(f"scale={scale!r}: use 'image' (one scale per panel) or 'method' (one per method's column).")
     x = check_input(x).to(model_device(model))
     methods = default_methods(model) if methods is None else list(methods)
     method_kw = method_kw or {}
     with eval_mode(model), torch.no_grad(): p = class_probs(_predict(model, x, 64))
     t = p.argmax(1) if target is None else resolve_target(target, p)
     maps = {m: explain(model, x, m, t, **method_kw.get(m, {})).cpu() for m in methods}
+    shared = {m: map_scale(maps[m], q) for m in methods} if scale == 'method' else {}
     imgs = x.cpu() if imgs is None else imgs
     n, k = len(x), len(methods) + 1
-    import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(n, k, figsize=(size * k, size * n + 0.3), squeeze=False, layout='constrained')
+    # with one scale per method, a last thin row holds the colorbars: the panels all keep one size
+    rows = [1.] * n + ([0.07] if shared else [])
+    fig, axs = plt.subplots(len(rows), k, figsize=(size * k * (1.3 if scale == 'image' else 1), size * sum(rows) + 0.4),
+                            squeeze=False, layout='constrained', height_ratios=rows)
     for i in range(n):
         for j in range(k):
             ax = axs[i, j]; ax.set_xticks([]); ax.set_yticks([])
-            im = overlay(imgs[i], maps[methods[j - 1]][i]) if j else overlay(imgs[i], torch.zeros(2, 2), alpha=0.)
+            if j == 0: im = to_hwc_uint8(imgs[i])
+            else:
+                m = methods[j - 1]; s = shared.get(m) or map_scale(maps[m][i], q)
+                im = overlay(imgs[i], maps[m][i], alpha=alpha, scale=s)
+                if scale == 'image': add_colorbar(ax, s, fontsize=5)
             ax.imshow(im)
             if center_box:
                 H, W = im.shape[:2]
                 ax.add_patch(Rectangle(((W - center_box) / 2 - .5, (H - center_box) / 2 - .5), center_box, center_box,
                                        fill=False, edgecolor='white', lw=0.8, ls='--'))
-            if i == 0: ax.set_title('image' if j == 0 else methods[j - 1], fontsize=8)
+            ax.set_title('image' if j == 0 else methods[j - 1], fontsize=7, pad=2)
         nm = lambda c: class_names[int(c)] if class_names and int(c) < len(class_names) else str(int(c))
         lab = f"pred {nm(p[i].argmax())} {p[i].max():.2f}" + (f"\nlabel {nm(labels[i])}" if labels is not None else '')
         axs[i, 0].set_ylabel(lab, fontsize=7)
+    if shared:
+        axs[n, 0].remove()
+        for j, m in enumerate(methods, 1): add_colorbar(axs[n, j], shared[m], cax=axs[n, j], orientation='horizontal')
     return fig

@@ -233,7 +233,7 @@ def explanation(self:Explorer, key, # split index or upload name
     return self.maps[ck]
 
 # %% ../nbs/08_explorer.core.ipynb #52987347
-CMAPS = ('jet', 'viridis', 'inferno', 'magma', 'coolwarm', 'gray')
+CMAPS = ('auto', 'viridis', 'evidence', 'inferno', 'magma', 'jet', 'coolwarm', 'gray')   # 'auto': by the map's sign
 
 # %% ../nbs/08_explorer.core.ipynb #4e4c3b92
 DETAIL_SIDE = 288   # pixels of the detail view: a 96×96 patch at 3×
@@ -248,21 +248,57 @@ def _box(a:np.ndarray, f:int, side:int=32) -> np.ndarray:
     return np.asarray(im)
 
 @patch
+def _view(self:Explorer, key, method, target, layer, alpha, cmap, box, side) -> tuple:
+    "The enlarged overlay of `key` (see `Explorer.render`) and the `MapScale` it is drawn with."
+    from pcam_xai.render import map_scale, overlay   # torch: heavy, loaded once the page shows
+    if cmap not in CMAPS: raise ConfigError(f"cmap={cmap!r}: use one of {', '.join(CMAPS)}.")
+    m = self.explanation(key, method, target, layer)
+    s = map_scale(m, cmap=None if cmap == 'auto' else cmap)
+    ov = overlay(self.image(key), m, alpha=alpha, scale=s)
+    big = _scale_to(ov, side)
+    return (_box(big, big.shape[0] // ov.shape[0]) if box else big), s
+
+@patch
 def render(self:Explorer, key, # split index or upload name
            method:str='gradcam', # see `Explorer.explanation`
            target:str|None=None, # see `Explorer.explanation`
            layer:str|None=None, # see `Explorer.explanation`
-           alpha:float=0.5, # weight of the map over the image (0: image only)
-           cmap:str='jet', # matplotlib colormap, one of `CMAPS`
+           alpha:float=0.5, # opacity of the map at full colour; it fades to 0 where the map is 0 (0: image only)
+           cmap:str='auto', # one of `CMAPS`; 'auto': diverging for signed maps (IG), sequential for the others
            box:bool=False, # draw the centre 32×32 box (PCam's label region)
            side:int=DETAIL_SIDE, # enlarge to about this many pixels
           ) -> np.ndarray:
     "The detail view of `key`: the map over the image, enlarged, with the optional centre box (H×W×3 uint8)."
-    from pcam_xai.explain import overlay   # torch: heavy, loaded once the page shows
-    if cmap not in CMAPS: raise ConfigError(f"cmap={cmap!r}: use one of {', '.join(CMAPS)}.")
-    ov = overlay(self.image(key), self.explanation(key, method, target, layer), cmap=cmap, alpha=alpha)
-    big = _scale_to(ov, side)
-    return _box(big, big.shape[0] // ov.shape[0]) if box else big
+    return self._view(key, method, target, layer, alpha, cmap, box, side)[0]
+
+# %% ../nbs/08_explorer.core.ipynb #9131ec9d
+@patch
+def compare_figure(self:Explorer, key, # split index or upload name
+                   methods:list, # 1-4 methods shown side by side
+                   target:str|None=None, # see `Explorer.render`
+                   alpha:float=0.5, # see `Explorer.render`
+                   cmap:str='auto', # see `Explorer.render`
+                   box:bool=False, # see `Explorer.render`
+                   side:int=192, # each overlay enlarged to about this many pixels
+                  ):
+    "A matplotlib figure of several methods' overlays of `key`, each titled with its method, with its own colorbar."
+    from matplotlib.figure import Figure   # no pyplot: no global state in the server's threads
+    from pcam_xai.render import add_colorbar   # torch: heavy, loaded once the page shows
+    if not 1 <= len(methods) <= 4: raise ConfigError(f"Compare 1 to 4 methods at once, got {len(methods)}.")
+    views = [self._view(key, m, target, None, alpha, cmap, box, side) for m in methods]
+    h, w = views[0][0].shape[:2]
+    # pixels: title band, bottom margin, gap image–bar, bar, its tick labels, gap between panels. Panels are placed
+    # by hand at whole pixels, so each overlay is drawn 1:1, exactly the detail view's pixels.
+    top, bottom, pad, bar, ticks, gap = 24, 8, 6, 10, 64, 12
+    cell = w + pad + bar + ticks
+    W, H = len(views) * cell + (len(views) - 1) * gap, h + top + bottom
+    fig = Figure(figsize=(W / 100, H / 100), dpi=100)
+    for i, ((im, s), m) in enumerate(zip(views, methods)):
+        x0 = i * (cell + gap)
+        ax = fig.add_axes((x0 / W, bottom / H, w / W, h / H)); ax.set_axis_off()
+        ax.imshow(im, interpolation='none'); ax.set_title(m, fontsize=10, pad=4)
+        add_colorbar(ax, s, fontsize=8, cax=fig.add_axes(((x0 + w + pad) / W, bottom / H, bar / W, h / H)))
+    return fig
 
 # %% ../nbs/08_explorer.core.ipynb #da83d9ba
 @patch
@@ -270,15 +306,14 @@ def compare(self:Explorer, key, # split index or upload name
             methods:list, # 1-4 methods shown side by side
             target:str|None=None, # see `Explorer.render`
             alpha:float=0.5, # see `Explorer.render`
-            cmap:str='jet', # see `Explorer.render`
+            cmap:str='auto', # see `Explorer.render`
             box:bool=False, # see `Explorer.render`
             side:int=192, # each overlay enlarged to about this many pixels
            ) -> np.ndarray:
-    "Several methods' overlays of `key` side by side (default layers), separated by white gaps."
-    if not 1 <= len(methods) <= 4: raise ConfigError(f"Compare 1 to 4 methods at once, got {len(methods)}.")
-    ims = [self.render(key, m, target, None, alpha, cmap, box, side) for m in methods]
-    gap = np.full((ims[0].shape[0], 8, 3), 255, np.uint8)
-    return np.concatenate([x for im in ims for x in (im, gap)][:-1], 1)
+    "`Explorer.compare_figure` as an H×W×3 uint8 image: the methods side by side, titled, each with its colorbar."
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    c = FigureCanvasAgg(self.compare_figure(key, methods, target, alpha, cmap, box, side)); c.draw()
+    return np.asarray(c.buffer_rgba())[..., :3].copy()
 
 # %% ../nbs/08_explorer.core.ipynb #dc03a0ed
 @patch

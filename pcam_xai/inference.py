@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 from .checkpoint import Classifier
-from .explain import explain, show_explanations
+from .explain import explain
+from .render import show_explanations
 
 # %% auto #0
 __all__ = ['explain_batch', 'explanation_figure']

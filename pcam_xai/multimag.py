@@ -24,7 +24,8 @@ from .data.breakhis import (MAGS, N_BENIGN, BreakHis, breakhis_df, read_folds_cs
                                     patient_kfold, patient_split, check_same_mags, MultiMagBreakHis, check_mags,
                                     as_multimag, multimag_dls)
 from .models import create_model, MagFusion
-from .explain import eval_mode, explain, overlay, to_hwc_uint8
+from .explain import eval_mode, explain
+from .render import overlay, to_hwc_uint8
 from .losses import BinaryFocalLoss, roc_auc
 from .training import make_learner
 

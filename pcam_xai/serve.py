@@ -120,7 +120,8 @@ class CamExplainer:
             method:str='gradcam', # a CAM method of `pcam_xai.explain.list_methods()`
            ) -> bytes:
         "The explanation map of the predicted class blended over `img`, as PNG bytes."
-        from pcam_xai.explain import explain, overlay   # torch: only with --checkpoint
+        from pcam_xai.explain import explain
+        from pcam_xai.render import overlay   # torch: only with --checkpoint
         with self.lock: cam = explain(self.clf.net, self.clf.to_tensor(img[None]), method=method)[0].detach().cpu()
         b = io.BytesIO(); Image.fromarray(overlay(img, cam)).save(b, format='PNG')
         return b.getvalue()

@@ -14,7 +14,8 @@ import torch
 from .checkpoint import Classifier
 from .core import ConfigError, ModelError, PcamXaiError, atomic_write, eval_mode, staged_outputs
 from .data.synth import PCAM_MPP, synthetic_slide   # `pcam_xai.wsi.synthetic_slide` keeps working
-from .explain import explain, show_explanations
+from .explain import explain
+from .render import panel_axes, show_explanations
 from .slide import Slide, iter_tile_batches, model_mpp, open_slide, read_tile, tile_grid, tissue_mask
 
 # %% auto #0
@@ -233,16 +234,20 @@ def gradcam_topk(slide:Slide, # from `open_slide`
                  clf:Classifier, # the classifier (`slide_classifier`); Grad-CAM runs on its pixel-space `net`
                  pos:int, # index of the tumour class: the explained target
                  k:int=8, # how many tiles
+                 scale:str='slide', # 'slide': one colour scale for all the tiles (comparable); 'tile': one per tile
                 ):
     "Grad-CAM (`pcam_xai.explain`, in pixel space) of the `k` tiles with the highest tumour probability, as a figure."
+    if scale not in ('slide', 'tile'):
+        raise ConfigError(f"scale={scale!r}: use 'slide' (one colour scale for all the tiles) or 'tile' (one each).")
     pcol = f"p_{clf.classes[pos]}"
     top = tiles.nlargest(min(k, len(tiles)), pcol)
     imgs = np.stack([read_tile(slide, x, y, grid) for x, y in zip(top.x, top.y)])
     maps = explain(clf.net, clf.to_tensor(imgs), method='gradcam', target=pos).detach().cpu().numpy()
-    fig = show_explanations(imgs, maps, center_box=round(32 * grid['tile_px'] / 96), ncols=4,
+    fig = show_explanations(imgs, maps, center_box=round(32 * grid['tile_px'] / 96), ncols=4, method='gradcam',
+                            scale='figure' if scale == 'slide' else 'image',
                             title=f"Grad-CAM of the top {len(top)} tiles — {slide.path.name}")
-    for ax, p, c, r in zip(fig.axes, top[pcol], top.col, top.row):   # the tile's probability, not a 'prediction'
-        ax.set_title(f"{pcol.replace('p_', 'p(', 1)}) {p:.2f}\ntile {c},{r}", fontsize=8)
+    for ax, p, c, r in zip(panel_axes(fig), top[pcol], top.col, top.row):   # the tile's probability, not a 'prediction'
+        ax.set_title(f"gradcam · {pcol.replace('p_', 'p(', 1)}) {p:.2f}\ntile {c},{r}", fontsize=8)
     return fig
 
 # %% ../nbs/11a_wsi.ipynb #aeadf586
