@@ -9,8 +9,8 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ('torch', 'torchvision', 'fastai', 'timm', 'numpy', 'h5py', 'captum', 'grad-cam', 'torchstain', 'onnxruntime',
-            'openslide-python', 'scikit-learn', 'pcam-xai')
+PACKAGES = ('torch', 'torchvision', 'fastai', 'timm', 'numpy', 'h5py', 'captum', 'grad-cam', 'torchstain',
+            'onnxruntime', 'openslide-python', 'scikit-learn', 'pcam-xai')
 
 def versions() -> dict:
     "Python and the installed versions of the packages benchmarks compare."
@@ -54,10 +54,13 @@ def save_results(name:str, # file name under results/ (without .json)
     "Write `results/<name>.json` with the command, date, machine, versions, the printed table and `numbers`."
     out = Path(out_dir or os.environ.get('PCAM_XAI_RESULTS') or ROOT/'results')/f'{name}.json'
     out.parent.mkdir(parents=True, exist_ok=True)
-    command = command or ' '.join(['python', shlex.quote(os.path.relpath(sys.argv[0], ROOT))] + [shlex.quote(a) for a in sys.argv[1:]])
+    if not command:   # this script's command line, relative to the repository
+        argv = [os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]
+        command = ' '.join(['python'] + [shlex.quote(a) for a in argv])
     rec = dict(command=command,
                date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), machine=machine(), versions=versions(),
-               table=table or printed_tables(), output=sys.stdout.text if isinstance(sys.stdout, _Tee) else None, **numbers)
+               table=table or printed_tables(), output=sys.stdout.text if isinstance(sys.stdout, _Tee) else None,
+               **numbers)
     tmp = out.with_suffix('.json.tmp')
     tmp.write_text(json.dumps(rec, indent=1, default=float) + '\n'); os.replace(tmp, out)
     print(f"results written to {os.path.relpath(out, Path.cwd())}")

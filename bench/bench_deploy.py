@@ -1,14 +1,16 @@
-"""Deployment benchmarks: onnxruntime `Predictor` vs torch eager, cold start, the HTTP service under load, installed size.
+"""Deployment benchmarks: onnxruntime `Predictor` vs torch eager, cold start, HTTP service under load, installed size.
 
 All parts run side by side in one process tree on this machine, with the same thread count for both runtimes
 (`--threads`, default 2: the machine's cores), on real patches of the PCam test split (`$PCAM_XAI_DATA`). Models are
 randomly initialised (`pretrained=False`; speed does not depend on the weights). Parts:
 
 - inference: images/s of `Predictor.predict_batch` (onnxruntime) and of the torch checkpoint path (uint8 → float,
-  normalise, model, probabilities; eval mode, `torch.no_grad`), reference CNN and resnet18, batch 1 (32 patches one by one) and 64 (128 patches); runs
-  alternate (torch, onnxruntime, ...) `--repeats` times, the best of each is reported with the ratio;
+  normalise, model, probabilities; eval mode, `torch.no_grad`), reference CNN and resnet18, batch 1 (32 patches one
+  by one) and 64 (128 patches); runs alternate (torch, onnxruntime, ...) `--repeats` times, the best of each is
+  reported with the ratio;
 - cold start: a fresh `python -c` process that imports, loads the model and predicts one PNG patch, torch checkpoint
-  path (`Classifier.load` + `Classifier.probs`) vs `Predictor`; wall time of the whole process, median of `--repeats`, alternating;
+  path (`Classifier.load` + `Classifier.probs`) vs `Predictor`; wall time of the whole process, median of
+  `--repeats`, alternating;
 - service: `pcam-xai-serve` (one uvicorn worker) with the reference CNN; an asyncio httpx client keeps 1, 8 and 32
   requests in flight (one PNG patch each) for `--requests` requests per level: requests/s, p50/p95 latency, failures;
 - size: a fresh venv with only numpy, onnxruntime, Pillow and pcam_xai (`--no-deps`), its size on disk, next to the
@@ -58,25 +60,30 @@ def bench_inference(models, x, threads, repeats):
         for bs in (1, 64):
             n = 32 if bs == 1 else len(x)
             batches = [x[i:i + bs] for i in range(0, n, bs)]
-            runs = {'torch': lambda: [torch_run(b) for b in batches], 'onnxruntime': lambda: [pred.predict_batch(b) for b in batches]}
+            runs = {'torch': lambda: [torch_run(b) for b in batches],
+                    'onnxruntime': lambda: [pred.predict_batch(b) for b in batches]}
             for f in runs.values(): f()   # warm-up
             best = {k: float('inf') for k in runs}
             for _ in range(repeats):
                 for k, f in runs.items():
                     t = time.perf_counter(); f(); best[k] = min(best[k], time.perf_counter() - t)
-            r = dict(arch=arch, batch=bs, images=n, torch_img_s=n / best['torch'], onnxruntime_img_s=n / best['onnxruntime'])
+            r = dict(arch=arch, batch=bs, images=n, torch_img_s=n / best['torch'],
+                     onnxruntime_img_s=n / best['onnxruntime'])
             r['ratio_ort_over_torch'] = r['onnxruntime_img_s'] / r['torch_img_s']
-            print(f"  {arch:14s} batch {bs:3d}: torch {r['torch_img_s']:8.1f} img/s  onnxruntime {r['onnxruntime_img_s']:8.1f} img/s"
-                  f"  ratio {r['ratio_ort_over_torch']:.2f}x", flush=True)
+            print(f"  {arch:14s} batch {bs:3d}: torch {r['torch_img_s']:8.1f} img/s  "
+                  f"onnxruntime {r['onnxruntime_img_s']:8.1f} img/s  ratio {r['ratio_ort_over_torch']:.2f}x",
+                  flush=True)
             res.append(r)
     return res
 
 def bench_cold(ck, onnx_path, png, threads, repeats):
     env = {**os.environ, 'OMP_NUM_THREADS': str(threads)}
-    codes = {'torch_checkpoint': (f"import torch; torch.set_num_threads({threads}); from pcam_xai.checkpoint import Classifier; "
+    codes = {'torch_checkpoint': (f"import torch; torch.set_num_threads({threads}); "
+                                  f"from pcam_xai.checkpoint import Classifier; "
                                   f"from pcam_xai.data.images import read_image; "
                                   f"print(Classifier.load({str(ck)!r}).probs(read_image({str(png)!r})[None]))"),
-             'onnx_predictor': (f"from pcam_xai.predictor import Predictor; print(Predictor({str(onnx_path)!r}, threads={threads}).predict({str(png)!r})[0])")}
+             'onnx_predictor': (f"from pcam_xai.predictor import Predictor; "
+                                f"print(Predictor({str(onnx_path)!r}, threads={threads}).predict({str(png)!r})[0])")}
     times = {k: [] for k in codes}
     for _ in range(repeats):
         for k, c in codes.items():
@@ -86,8 +93,9 @@ def bench_cold(ck, onnx_path, png, threads, repeats):
             if r.returncode: raise RuntimeError(r.stderr[-2000:])
     res = {k: dict(median_s=statistics.median(v), all_s=v) for k, v in times.items()}
     res['ratio_predictor_over_torch'] = res['onnx_predictor']['median_s'] / res['torch_checkpoint']['median_s']
-    print(f"  torch checkpoint path {res['torch_checkpoint']['median_s']:.2f} s, Predictor {res['onnx_predictor']['median_s']:.2f} s"
-          f" (ratio {res['ratio_predictor_over_torch']:.2f})", flush=True)
+    print(f"  torch checkpoint path {res['torch_checkpoint']['median_s']:.2f} s, "
+          f"Predictor {res['onnx_predictor']['median_s']:.2f} s (ratio {res['ratio_predictor_over_torch']:.2f})",
+          flush=True)
     return res
 
 def _free_port():
@@ -115,8 +123,9 @@ def bench_service(onnx_path, pngs, threads, n_req):
     import httpx
     port = _free_port()
     env = {**os.environ, 'OMP_NUM_THREADS': str(threads)}
-    proc = subprocess.Popen([sys.executable, '-c', 'from pcam_xai.serve import main; main()', '--model', str(onnx_path), '--port', str(port),
-                             '--threads', str(threads)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen([sys.executable, '-c', 'from pcam_xai.serve import main; main()',
+                             '--model', str(onnx_path), '--port', str(port), '--threads', str(threads)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     url = f'http://127.0.0.1:{port}'
     try:
         for _ in range(300):
@@ -127,9 +136,10 @@ def bench_service(onnx_path, pngs, threads, n_req):
         res = []
         for conc in (1, 8, 32):
             lat, fails, dt = asyncio.run(_load(url + '/predict', pngs, conc, n_req))
-            r = dict(clients=conc, requests=len(lat), failed=fails, req_s=len(lat) / dt, p50_ms=1e3 * float(np.percentile(lat, 50)),
-                     p95_ms=1e3 * float(np.percentile(lat, 95)))
-            print(f"  {conc:2d} clients: {r['req_s']:6.1f} req/s  p50 {r['p50_ms']:6.1f} ms  p95 {r['p95_ms']:6.1f} ms  failed {fails}", flush=True)
+            r = dict(clients=conc, requests=len(lat), failed=fails, req_s=len(lat) / dt,
+                     p50_ms=1e3 * float(np.percentile(lat, 50)), p95_ms=1e3 * float(np.percentile(lat, 95)))
+            print(f"  {conc:2d} clients: {r['req_s']:6.1f} req/s  p50 {r['p50_ms']:6.1f} ms  "
+                  f"p95 {r['p95_ms']:6.1f} ms  failed {fails}", flush=True)
             res.append(r)
         return res
     finally:
@@ -141,23 +151,26 @@ def _du(p:Path) -> int: return sum(f.stat().st_size for f in p.rglob('*') if f.i
 
 def bench_size(tmp:Path, repo:Path):
     venv = tmp/'venv'
-    for cmd in ([sys.executable, '-m', 'venv', str(venv)], [str(venv/'bin'/'pip'), 'install', '-q', 'numpy', 'onnxruntime', 'pillow'],
-                [str(venv/'bin'/'pip'), 'install', '-q', '--no-deps', str(repo)]):
+    pip = str(venv/'bin'/'pip')
+    for cmd in ([sys.executable, '-m', 'venv', str(venv)], [pip, 'install', '-q', 'numpy', 'onnxruntime', 'pillow'],
+                [pip, 'install', '-q', '--no-deps', str(repo)]):
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode: raise RuntimeError(r.stderr[-2000:])
     site = next(venv.glob('lib/python*/site-packages'))
-    freeze = subprocess.run([str(venv/'bin'/'pip'), 'list', '--format=freeze'], capture_output=True, text=True).stdout.split()
+    freeze = subprocess.run([pip, 'list', '--format=freeze'], capture_output=True, text=True).stdout.split()
     import torch
     torch_dir = Path(torch.__file__).parent
-    res = dict(venv_mb=_du(venv) / 2**20, site_packages_mb=_du(site) / 2**20, packages=freeze, torch_package_mb=_du(torch_dir) / 2**20)
-    print(f"  torch-free venv {res['venv_mb']:.0f} MB (site-packages {res['site_packages_mb']:.0f} MB); torch's package folder alone "
-          f"{res['torch_package_mb']:.0f} MB", flush=True)
+    res = dict(venv_mb=_du(venv) / 2**20, site_packages_mb=_du(site) / 2**20, packages=freeze,
+               torch_package_mb=_du(torch_dir) / 2**20)
+    print(f"  torch-free venv {res['venv_mb']:.0f} MB (site-packages {res['site_packages_mb']:.0f} MB); "
+          f"torch's package folder alone {res['torch_package_mb']:.0f} MB", flush=True)
     return res
 
 def versions():
     import torch, onnxruntime, onnx, starlette, uvicorn, pcam_xai
-    return dict(python=platform.python_version(), pcam_xai=pcam_xai.__version__, torch=torch.__version__, onnxruntime=onnxruntime.__version__,
-                onnx=onnx.__version__, starlette=starlette.__version__, uvicorn=uvicorn.__version__, numpy=np.__version__)
+    return dict(python=platform.python_version(), pcam_xai=pcam_xai.__version__, torch=torch.__version__,
+                onnxruntime=onnxruntime.__version__, onnx=onnx.__version__, starlette=starlette.__version__,
+                uvicorn=uvicorn.__version__, numpy=np.__version__)
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -177,11 +190,20 @@ def main():
     (tmp/'p0.png').write_bytes(png_bytes[0])
     models = make_models(tmp, ['reference_cnn', 'resnet18'])
     load_start = list(os.getloadavg())
-    out = dict(packages=versions(), threads=a.threads, data='PCam test split (shared sample), models randomly initialised')
-    if 'inference' in parts: print('inference', flush=True); out['inference'] = bench_inference(models, x, a.threads, a.repeats)
-    if 'cold' in parts: print('cold start', flush=True); out['cold_start'] = bench_cold(*models['reference_cnn'], tmp/'p0.png', a.threads, a.repeats)
-    if 'service' in parts: print('service', flush=True); out['service'] = bench_service(models['reference_cnn'][1], png_bytes, a.threads, a.requests)
-    if 'size' in parts: print('size', flush=True); out['size'] = bench_size(tmp, Path(__file__).resolve().parent.parent)
+    out = dict(packages=versions(), threads=a.threads,
+               data='PCam test split (shared sample), models randomly initialised')
+    if 'inference' in parts:
+        print('inference', flush=True)
+        out['inference'] = bench_inference(models, x, a.threads, a.repeats)
+    if 'cold' in parts:
+        print('cold start', flush=True)
+        out['cold_start'] = bench_cold(*models['reference_cnn'], tmp/'p0.png', a.threads, a.repeats)
+    if 'service' in parts:
+        print('service', flush=True)
+        out['service'] = bench_service(models['reference_cnn'][1], png_bytes, a.threads, a.requests)
+    if 'size' in parts:
+        print('size', flush=True)
+        out['size'] = bench_size(tmp, Path(__file__).resolve().parent.parent)
     out['load_avg_1_5_15'] = dict(start=load_start, end=list(os.getloadavg()))
     save_results(Path(a.out).stem, out_dir=Path(a.out).parent, **out)
 

@@ -1,11 +1,11 @@
-"""Speed of the hand-written pieces of `pcam_xai.eda_stats` against the usual way of doing the same thing, side by side.
+"""Speed of the hand-written parts of `pcam_xai.eda_stats` against the usual way to do the same thing, side by side.
 
 - `to_hed` (`rgb_to_hed` tabulated at the 256 levels of each channel, float32) against scikit-image's
   `skimage.color.rgb2hed` (float64 log per pixel);
   the maximum absolute difference of their outputs is printed too;
-- `dhash` on a whole batch (area-averaging matrix products) against the `imagehash`-style dHash of one PIL image at a time
-  (`convert('L').resize((hs+1, hs), LANCZOS)`, then comparisons), the way `imagehash.dhash` computes it; and `dhash` with
-  `dihedral=True` (all 8 orientations).
+- `dhash` on a whole batch (area-averaging matrix products) against the `imagehash`-style dHash of one PIL image at a
+  time (`convert('L').resize((hs+1, hs), LANCZOS)`, then comparisons), the way `imagehash.dhash` computes it; and
+  `dhash` with `dihedral=True` (all 8 orientations).
 
 Patches are the shared PCam sample's training patches when `PCAM_XAI_DATA` is set (or `--data DIR`), else synthetic ones
 from `pcam_xai.data.synth`. Each measurement is the best of `--repeat` runs. Prints a markdown table.
@@ -31,7 +31,8 @@ def pil_dhash(x:np.ndarray, hs:int=8) -> np.ndarray:
     "imagehash's dHash of each image, one PIL image at a time: grey, resize to (hs+1)×hs, compare neighbours."
     out = np.empty((len(x), hs * hs), bool)
     for k, im in enumerate(x):
-        g = np.asarray(Image.fromarray(im).convert('L').resize((hs + 1, hs), Image.Resampling.LANCZOS), dtype=np.float32)
+        small = Image.fromarray(im).convert('L').resize((hs + 1, hs), Image.Resampling.LANCZOS)
+        g = np.asarray(small, dtype=np.float32)
         out[k] = (g[:, 1:] > g[:, :-1]).reshape(-1)
     return out
 
@@ -45,7 +46,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--n', type=int, default=2000, help='patches')
     ap.add_argument('--repeat', type=int, default=3, help='runs per measurement (best is kept)')
-    ap.add_argument('--data', default=os.environ.get('PCAM_XAI_DATA'), help='data root with pcam/ (default: $PCAM_XAI_DATA)')
+    ap.add_argument('--data', default=os.environ.get('PCAM_XAI_DATA'),
+                    help='data root with pcam/ (default: $PCAM_XAI_DATA)')
     a = ap.parse_args()
     from skimage.color import rgb2hed
     from pcam_xai.eda_stats import to_hed, dhash

@@ -1,14 +1,14 @@
-"""Explorer responsiveness: the served page's first content, predicting a split, the first gallery page, and switching method / target / alpha for Grad-CAM.
+"""Explorer responsiveness: served page, predicting a split, first gallery page, Grad-CAM method/target/alpha switches.
 
 The reference CNN (the checkpoint given, else random weights: speed does not depend on them) on the PCam sample's
-500-patch test split, with `--threads` torch threads (2 = the issue's machine). Everything goes through the widget layer
-(`ExplorerUI`: widget values set as a user would, PNGs encoded), without a browser. Each step is repeated `--repeats`
-times and the median wall-clock time is reported, with the issue's target; the cached-map steps are also given as a ratio
-against the same switch computing its map, measured side by side in this run.
+500-patch test split, with `--threads` torch threads (2 = the issue's machine). Everything goes through the widget
+layer (`ExplorerUI`: widget values set as a user would, PNGs encoded), without a browser. Each step is repeated
+`--repeats` times and the median wall-clock time is reported, with the issue's target; the cached-map steps are also
+given as a ratio against the same switch computing its map, measured side by side in this run.
 
 The served page (`first_page_browser`): `pcam-xai explore` started `--browser-repeats` times on the same split and
-checkpoint, its URL opened in headless Chromium (Debian's chromium + chromedriver, `tools/browser_test.py`) the moment it
-is printed; seconds from the URL to the first content (the page's progress bar) and to the filled gallery, median.
+checkpoint, its URL opened in headless Chromium (Debian's chromium + chromedriver, `tools/browser_test.py`) the moment
+it is printed; seconds from the URL to the first content (the page's progress bar) and to the filled gallery, median.
 Skipped with a line when Chromium is missing. Absolute seconds depend on the machine's load (recorded).
 
     .venv/bin/python bench/bench_explorer.py --threads 2 --repeats 5 --out results/bench_explorer.json
@@ -38,7 +38,8 @@ def med(f, n):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--data', default=os.environ.get('PCAM_XAI_DATA'), help="data root holding pcam/ (default $PCAM_XAI_DATA)")
+    p.add_argument('--data', default=os.environ.get('PCAM_XAI_DATA'),
+                   help="data root holding pcam/ (default $PCAM_XAI_DATA)")
     p.add_argument('--checkpoint', help="a reference_cnn checkpoint (default: random weights)")
     p.add_argument('--threads', type=int, default=2); p.add_argument('--repeats', type=int, default=5)
     p.add_argument('--browser-repeats', type=int, default=3, help="fresh `pcam-xai explore` starts timed in Chromium")
@@ -53,7 +54,8 @@ def main():
     else:
         torch.manual_seed(0)
         model = create_model('reference_cnn', n_out=1, pretrained=False).eval()
-        card = model_card('reference_cnn', 1, ['normal', 'metastatic'], (3, 96, 96), normalize=([0.7, 0.55, 0.7], [0.24, 0.28, 0.21]))
+        card = model_card('reference_cnn', 1, ['normal', 'metastatic'], (3, 96, 96),
+                          normalize=([0.7, 0.55, 0.7], [0.24, 0.28, 0.21]))
     data = Path(a.data)/'pcam'
     browser = first_page_browser(data, a.checkpoint, a.browser_repeats)
     ex = Explorer(data, model, card=card)
@@ -65,7 +67,8 @@ def main():
 
     def first_page():
         ex.maps.clear(); t = clock()
-        ui = ExplorerUI(ex); ui.run()   # widgets built, filters applied, 16 thumbnails, detail view (Grad-CAM) of the first
+        # widgets built, filters applied, 16 thumbnails, detail view (Grad-CAM) of the first
+        ui = ExplorerUI(ex); ui.run()
         return t()
     res['first_page'] = med(first_page, a.repeats)
 
@@ -86,7 +89,8 @@ def main():
     base = lambda: (setm('saliency'), sett(None), seta(0.5))
     res['method_to_gradcam'] = med(switch(base, lambda: setm('gradcam')), a.repeats)
     res['target_gradcam'] = med(switch(lambda: (setm('gradcam'), sett(None)), lambda: sett('normal')), a.repeats)
-    res['alpha_gradcam_cached'] = med(switch(lambda: (setm('gradcam'), sett(None), seta(0.5)), lambda: seta(0.8), False), a.repeats)
+    gradcam_at = lambda alpha: (setm('gradcam'), sett(None), seta(alpha))
+    res['alpha_gradcam_cached'] = med(switch(lambda: gradcam_at(0.5), lambda: seta(0.8), False), a.repeats)
     def warm_back():   # both maps computed once, then switching back to Grad-CAM finds its map in the cache
         setm('gradcam'); sett(None); setm('saliency')
     res['method_back_to_gradcam_cached'] = med(switch(warm_back, lambda: setm('gradcam'), False), a.repeats)
@@ -103,14 +107,17 @@ def main():
     rows = [dict(step=k, what=what[k], wall_s=round(w, 4), cpu_s=round(c, 4), idle_estimate_s=round(c / a.threads, 4),
                  target_s=targets[k], wall_within_target=bool(w <= targets[k]),
                  idle_estimate_within_target=bool(c / a.threads <= targets[k])) for k, (w, c) in res.items()]
-    ratios = dict(cached_method_switch_vs_computed=round(res['method_back_to_gradcam_cached'][0] / res['method_to_gradcam'][0], 3),
-                  alpha_change_vs_computed_map=round(res['alpha_gradcam_cached'][0] / res['method_to_gradcam'][0], 3))
+    computed = res['method_to_gradcam'][0]
+    ratios = dict(cached_method_switch_vs_computed=round(res['method_back_to_gradcam_cached'][0] / computed, 3),
+                  alpha_change_vs_computed_map=round(res['alpha_gradcam_cached'][0] / computed, 3))
     print(f"| step | wall s | CPU s | CPU s / {a.threads} threads | target s |\n|---|---|---|---|---|")
-    for r in rows: print(f"| {r['what']} | {r['wall_s']:.3f} | {r['cpu_s']:.3f} | {r['idle_estimate_s']:.3f} | ≤ {r['target_s']} |")
+    for r in rows:
+        print(f"| {r['what']} | {r['wall_s']:.3f} | {r['cpu_s']:.3f} | {r['idle_estimate_s']:.3f} "
+              f"| ≤ {r['target_s']} |")
     print(f"cached / computed map, side by side: {ratios}")
     if browser:
-        print(f"\n| served page (`pcam-xai explore`, headless Chromium), median of {a.browser_repeats} starts | s after the URL "
-              f"| target s |\n|---|---|---|")
+        print(f"\n| served page (`pcam-xai explore`, headless Chromium), median of {a.browser_repeats} starts "
+              f"| s after the URL | target s |\n|---|---|---|")
         print(f"| first content (the page's progress bar) | {browser['first_content_s']:.2f} | ≤ 5 |")
         print(f"| gallery filled (split predicted) | {browser['gallery_s']:.2f} | |")
     import ipywidgets, pcam_xai
@@ -118,14 +125,16 @@ def main():
                  setup=dict(model='reference_cnn', weights=a.checkpoint or 'random (speed does not depend on them)',
                             data=f'PCam sample test split ({len(ex)} patches)', repeats=a.repeats, statistic='median',
                             torch_threads=torch.get_num_threads(), ipywidgets=ipywidgets.__version__,
-                            note="wall times are upper bounds when other jobs share the machine: see machine.load_1min"),
+                            note="wall times are upper bounds when other jobs share the machine: "
+                                 "see machine.load_1min"),
                  rows=rows, ratios=ratios, first_page_browser=browser)
 
 def first_page_browser(data:Path, checkpoint, repeats:int) -> dict|None:
     "Median seconds from `pcam-xai explore` printing its URL to the first content and to the gallery in Chromium."
     import browser_test as bt
     if not (Path(bt.CHROMIUM).exists() and Path(bt.CHROMEDRIVER).exists()):
-        print(f"skipped the served page: no {bt.CHROMIUM} / {bt.CHROMEDRIVER} (apt-get install chromium chromium-driver)")
+        print(f"skipped the served page: no {bt.CHROMIUM} / {bt.CHROMEDRIVER} "
+              "(apt-get install chromium chromium-driver)")
         return None
     if not checkpoint:
         print("skipped the served page: it needs --checkpoint (pcam-xai explore reads a checkpoint file)"); return None
@@ -134,10 +143,11 @@ def first_page_browser(data:Path, checkpoint, repeats:int) -> dict|None:
         for i in range(repeats):
             load = os.getloadavg()[0]
             r = bt.time_first_page(data, Path(checkpoint), driver); r['load_1min_before'] = round(load, 2)
-            runs.append({k: round(v, 3) for k, v in r.items()}); print(f"served page, start {i + 1}: {runs[-1]}", flush=True)
+            runs.append({k: round(v, 3) for k, v in r.items()})
+            print(f"served page, start {i + 1}: {runs[-1]}", flush=True)
     finally: driver.quit()
-    return dict(what="seconds from `pcam-xai explore` printing its URL to the page's first content (its progress bar) and "
-                     "to the filled gallery, headless Chromium", target_first_content_s=5, runs=runs,
+    return dict(what="seconds from `pcam-xai explore` printing its URL to the page's first content (its progress bar) "
+                     "and to the filled gallery, headless Chromium", target_first_content_s=5, runs=runs,
                 first_content_s=round(statistics.median(r['first_content_s'] for r in runs), 3),
                 gallery_s=round(statistics.median(r['gallery_s'] for r in runs), 3),
                 cpus=os.cpu_count())

@@ -1,11 +1,11 @@
-"""Batched Grad-CAM throughput: `pcam_xai.explain` against pytorch-grad-cam, side by side, same model, layer, batch and targets.
+"""Batched Grad-CAM throughput: `pcam_xai.explain` vs pytorch-grad-cam side by side, same model, layer, batch, targets.
 
-For each model (the reference CNN at `features.2`, a timm resnet18 at `layer4`; random weights, `pretrained=False`)
-both libraries explain the same `--batch` patches of 96×96 (one forward and one backward per batch for each) with the
-same single-logit target (the logit, class 'metastatic'; pytorch-grad-cam gets a callable returning it). Runs alternate
-(ours, theirs, ours, ...) `--repeats` times after one warm-up each; the table gives the best wall-clock images/s of each,
-the ratio ours / pytorch-grad-cam, the same ratio in CPU time of this process (less sensitive to other load on a shared
-machine), and the worst per-image Pearson correlation between the two maps after min-max normalisation (must be
+For each model (the reference CNN at `features.2`, a timm resnet18 at `layer4`; random weights, `pretrained=False`) both
+libraries explain the same `--batch` patches of 96×96 (one forward and one backward per batch for each) with the same
+single-logit target (the logit, class 'metastatic'; pytorch-grad-cam gets a callable returning it). Runs alternate
+(ours, theirs, ours, ...) `--repeats` times after one warm-up each; the table gives the best wall-clock images/s of
+each, the ratio ours / pytorch-grad-cam, the same ratio in CPU time of this process (less sensitive to other load on a
+shared machine), and the worst per-image Pearson correlation between the two maps after min-max normalisation (must be
 >= 0.999; maps that are zero everywhere in both count as equal). Construction of the explainer (hook registration) is
 inside the timed call for both, as a user would call them. `--ablation` also times ours with autograd on in the layers
 below the hook (`Hooks.forward` swapped for a plain forward pass) and reports the CPU-time gain of running them without.
@@ -96,11 +96,12 @@ def main():
     print(f"Grad-CAM, batch {a.batch} × 3×96×96, {src}; torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"{platform.processor() or platform.machine()}, best of {a.repeats}\n")
     extra = (" no-grad-below-layer gain (CPU) |", "---|") if a.ablation else ("", "")
-    print("| model | layer | ours (img/s) | pytorch-grad-cam (img/s) | speed-up (wall) | speed-up (CPU time) | min Pearson |" + extra[0])
+    print("| model | layer | ours (img/s) | pytorch-grad-cam (img/s) | speed-up (wall) | speed-up (CPU time) "
+          "| min Pearson |" + extra[0])
     print("|---|---|---|---|---|---|---|" + extra[1])
     for r in rows:
-        print(f"| {r['model']} | `{r['layer']}` | {r['ours']:.0f} | {r['theirs']:.0f} | {r['wall']:.1f}× | {r['cpu']:.1f}× "
-              f"| {r['r']:.5f} |" + (f" {r['abl']:.2f}× |" if a.ablation else ""))
+        print(f"| {r['model']} | `{r['layer']}` | {r['ours']:.0f} | {r['theirs']:.0f} | {r['wall']:.1f}× "
+              f"| {r['cpu']:.1f}× | {r['r']:.5f} |" + (f" {r['abl']:.2f}× |" if a.ablation else ""))
     bad = [r['model'] for r in rows if r['r'] < 0.999]
     if bad: raise SystemExit(f"maps disagree with pytorch-grad-cam (Pearson < 0.999) for: {', '.join(bad)}")
 

@@ -1,4 +1,4 @@
-"""Throughput of PCam readers: `pcam_xai.data.pcam.PCam` against torchvision's `datasets.PCAM` and a raw h5py block read.
+"""Throughput of PCam readers: `pcam_xai.data.pcam.PCam` vs torchvision's `datasets.PCAM` and a raw h5py block read.
 
 Generates PCam-layout files (exact official names) of `--n` training patches in a temporary folder, twice: contiguous
 and uncompressed like the published PCam files, and gzip-chunked with one chunk per patch like the shared sample. Then
@@ -83,7 +83,8 @@ def loader(make, *args):
         for xb, _ in dl: yield len(xb)
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--n', type=int, default=20000, help='training patches to generate (default 20000)')
     p.add_argument('--bs', type=int, default=64, help='batch size (default 64)')
     p.add_argument('--workers', type=int, default=2, help='DataLoader workers for the multi-process rows (default 2)')
@@ -114,8 +115,10 @@ def main(argv=None):
         n, bs, w, s = a.n, a.bs, a.workers, a.seconds
         DL = torch.utils.data.DataLoader
         def tv(root, tf=None): return torchvision.datasets.PCAM(root, 'train', transform=tf)
-        def tdl(ds, nw): return DL(ds, batch_size=bs, shuffle=True, num_workers=nw, drop_last=True, persistent_workers=nw > 0)
-        def fdl(root, nw): return pcam_dls(root, bs=bs, normalize='imagenet', num_workers=nw, device='cpu', seed=0).train
+        def tdl(ds, nw):
+            return DL(ds, batch_size=bs, shuffle=True, num_workers=nw, drop_last=True, persistent_workers=nw > 0)
+        def fdl(root, nw):
+            return pcam_dls(root, bs=bs, normalize='imagenet', num_workers=nw, device='cpu', seed=0).train
         rows = {}  # name -> {layout: patches/s}
         def put(name, layout, v):
             rows.setdefault(name, {})[layout] = v
@@ -129,10 +132,12 @@ def main(argv=None):
             t1 = time.perf_counter(); mem = PCam(root, in_memory=True); load = time.perf_counter() - t1
             put(f'PCam(in_memory=True).read_many, batches of {bs}', layout, rate(many(mem, n, bs), s))
             put('PCam(in_memory=True) load time, s', layout, load); del mem
-            put(f'torchvision PCAM + PILToTensor, DataLoader {w} workers', layout, rate(loader(tdl, tv(root, T.PILToTensor()), w), s))
+            put(f'torchvision PCAM + PILToTensor, DataLoader {w} workers', layout,
+                rate(loader(tdl, tv(root, T.PILToTensor()), w), s))
             put(f'PCam, DataLoader {w} workers', layout, rate(loader(tdl, PCam(root), w), s))
             for nw in (0, w):
-                put(f'float: torchvision PCAM + ToTensor, DataLoader {nw} workers', layout, rate(loader(tdl, tv(root, T.ToTensor()), nw), s))
+                put(f'float: torchvision PCAM + ToTensor, DataLoader {nw} workers', layout,
+                    rate(loader(tdl, tv(root, T.ToTensor()), nw), s))
                 put(f'float: fastai pcam_dls (normalised), {nw} workers', layout, rate(loader(fdl, root, nw), s))
     finally: shutil.rmtree(tmp, ignore_errors=True)
 
@@ -140,13 +145,14 @@ def main(argv=None):
             f'PCam.read_many, batches of {bs}': 'torchvision PCAM[i] (PIL)',
             f'PCam(in_memory=True).read_many, batches of {bs}': 'torchvision PCAM[i] (PIL)',
             f'PCam, DataLoader {w} workers': f'torchvision PCAM + PILToTensor, DataLoader {w} workers',
-            **{f'float: fastai pcam_dls (normalised), {nw} workers': f'float: torchvision PCAM + ToTensor, DataLoader {nw} workers'
-               for nw in (0, w)}}
+            **{f'float: fastai pcam_dls (normalised), {nw} workers':
+                   f'float: torchvision PCAM + ToTensor, DataLoader {nw} workers' for nw in (0, w)}}
     raw = 'raw h5py block read (file order)'
     la = os.getloadavg()
     print(f'\n`python bench/bench_loader.py --n {a.n} --bs {bs} --workers {w} --seconds {s} --threads {a.threads}` '
-          f'({datetime.date.today()}, {os.cpu_count()} CPUs, load average {la[0]:.1f}, {src}, torch {torch.__version__}, '
-          f'torchvision {torchvision.__version__}, h5py {h5py.__version__}, Python {platform.python_version()})\n')
+          f'({datetime.date.today()}, {os.cpu_count()} CPUs, load average {la[0]:.1f}, {src}, '
+          f'torch {torch.__version__}, torchvision {torchvision.__version__}, h5py {h5py.__version__}, '
+          f'Python {platform.python_version()})\n')
     print('| reader | contiguous, patches/s | × torchvision | ÷ raw | gzip-chunked, patches/s | × torchvision |')
     print('|---|---:|---:|---:|---:|---:|')
     for name, v in rows.items():

@@ -9,7 +9,8 @@ the same pixels. Every model runs in eval mode under `torch.no_grad`, float32; t
 after round (so that load changes on a shared machine hit them alike), and the table gives the median.
 """
 import argparse, platform, statistics, time, warnings
-warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)  # noise from a dependency
+# noise from a dependency
+warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)
 import torch
 from pcam_xai.models import create_model, count_params
 import pcam_xai.multimag  # noqa: F401  (registers mag_concat and mag_attention)
@@ -19,12 +20,14 @@ def configs(backbone):
             'mag_concat, 4 extractors': lambda: create_model('mag_concat', backbone=backbone),
             'mag_concat, shared extractor': lambda: create_model('mag_concat', backbone=backbone, share_weights=True),
             'mag_attention, 4 extractors': lambda: create_model('mag_attention', backbone=backbone),
-            'mag_attention, shared extractor': lambda: create_model('mag_attention', backbone=backbone, share_weights=True)}
+            'mag_attention, shared extractor':
+                lambda: create_model('mag_attention', backbone=backbone, share_weights=True)}
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--backbone', default='efficientnet_b0'); ap.add_argument('--size', type=int, default=224)
-    ap.add_argument('--runs', type=int, default=20); ap.add_argument('--threads', type=int, default=torch.get_num_threads())
+    ap.add_argument('--runs', type=int, default=20)
+    ap.add_argument('--threads', type=int, default=torch.get_num_threads())
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -38,8 +41,8 @@ def main():
         for _ in range(a.runs):
             for n, f in call.items():
                 t = time.perf_counter(); f(); times[n].append((time.perf_counter() - t) * 1000)
-    print(f"CPU: {platform.processor() or platform.machine()}, {a.threads} threads; torch {torch.__version__}; one patient = "
-          f"4 images of {a.size}×{a.size}; median of {a.runs} forward passes (no_grad, float32)\n")
+    print(f"CPU: {platform.processor() or platform.machine()}, {a.threads} threads; torch {torch.__version__}; "
+          f"one patient = 4 images of {a.size}×{a.size}; median of {a.runs} forward passes (no_grad, float32)\n")
     print("| model | parameters | weights (fp32) | forward ms / patient | vs peer |\n|---|---:|---:|---:|---:|")
     base = None
     for n, m in models.items():

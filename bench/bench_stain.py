@@ -1,11 +1,11 @@
-"""Stain-normalisation throughput: `pcam_xai.preprocessing` (whole batches) against torchstain (torch backend, per image).
+"""Stain-normalisation throughput: `pcam_xai.preprocessing` (whole batches) vs torchstain (torch backend, per image).
 
 Both normalisers are fitted on the same target patch, then normalise the same `--n` PCam patches (96×96, uint8, CPU):
-ours as one B×3×H×W batch, torchstain one `C×H×W` image at a time (its `normalize` takes a single image), with the
-same number of torch threads (1, then the torch default; `--threads`). Runs alternate (ours, torchstain, ours, ...) `--repeat` times, side by side in this one
-run; the table reports the best wall-clock patches/s of each and the ratio ours / torchstain, and the same ratio in
-CPU time of this process (less sensitive to other load on a shared machine). torchstain raises on patches without
-tissue; those are skipped on its side and counted.
+ours as one B×3×H×W batch, torchstain one `C×H×W` image at a time (its `normalize` takes a single image), with the same
+number of torch threads (1, then the torch default; `--threads`). Runs alternate (ours, torchstain, ours, ...)
+`--repeat` times, side by side in this one run; the table reports the best wall-clock patches/s of each and the ratio
+ours / torchstain, and the same ratio in CPU time of this process (less sensitive to other load on a shared machine).
+torchstain raises on patches without tissue; those are skipped on its side and counted.
 
     PCAM_XAI_DATA=../shared/data python bench/bench_stain.py --n 256
 """
@@ -28,7 +28,8 @@ def load_patches(n:int, data:str|None):
         return torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(), f'PCam test split (first {len(x)})'
     import torch.nn.functional as F
     g = torch.Generator().manual_seed(0)
-    field = lambda k: F.interpolate(torch.rand(n, 1, k, k, generator=g), size=(96, 96), mode='bicubic', align_corners=False)
+    field = lambda k: F.interpolate(torch.rand(n, 1, k, k, generator=g), size=(96, 96), mode='bicubic',
+                                    align_corners=False)
     h, e = torch.tensor([0.65, 0.70, 0.29]), torch.tensor([0.07, 0.99, 0.11])
     od = (field(4) > 0.35) * (1.6 * field(12).clamp(0, 1) * h[:, None, None] + field(6).clamp(0, 1) * e[:, None, None])
     return (255 * torch.exp(-od)).round().clamp(0, 255).to(torch.uint8), 'synthetic H&E-like patches'
@@ -54,8 +55,9 @@ def main():
     rows = []
     for threads in dict.fromkeys(a.threads):
         torch.set_num_threads(threads)
-        pairs = {'Macenko': (MacenkoNormalizer().fit(target), torchstain.normalizers.MacenkoNormalizer(backend='torch')),
-                 'Reinhard': (ReinhardNormalizer().fit(target), torchstain.normalizers.ReinhardNormalizer(backend='torch'))}
+        theirs = torchstain.normalizers
+        pairs = {'Macenko': (MacenkoNormalizer().fit(target), theirs.MacenkoNormalizer(backend='torch')),
+                 'Reinhard': (ReinhardNormalizer().fit(target), theirs.ReinhardNormalizer(backend='torch'))}
         for name, (ours, ts) in pairs.items():
             ts.fit(target)
             skipped = []
@@ -73,7 +75,8 @@ def main():
     load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan')
     print(f"{len(x)} patches 96×96 uint8 ({src}), target patch 0; torch {torch.__version__}, {os.cpu_count()} CPUs "
           f"({platform.machine()}), load average {load:.2f} at the end, best of {a.repeat}\n")
-    print('| normaliser | torch threads | ours, one batch (patches/s) | torchstain, per image (patches/s) | ratio (wall) | ratio (CPU time) | skipped by torchstain |')
+    print('| normaliser | torch threads | ours, one batch (patches/s) | torchstain, per image (patches/s) '
+          '| ratio (wall) | ratio (CPU time) | skipped by torchstain |')
     print('|---|---|---|---|---|---|---|')
     for name, th, ours_r, ts_r, ratio, cratio, sk in rows:
         print(f'| {name} | {th} | {ours_r:,.0f} | {ts_r:,.0f} | {ratio:.1f}× | {cratio:.1f}× | {sk} |')

@@ -33,9 +33,11 @@ def main():
     rows = []
     with threadpool_limits(1, user_api='blas'):
         synth_patches(256)  # warm up
-        rows.append(('pcam_xai synth_patches (96×96, labels, masks)', cpu_rate(lambda: synth_patches(a.n, seed=1), a.n, a.repeat)))
+        rows.append(('pcam_xai synth_patches (96×96, labels, masks)',
+                     cpu_rate(lambda: synth_patches(a.n, seed=1), a.n, a.repeat)))
         rng = np.random.default_rng(0)
-        rows.append(('numpy random bytes', cpu_rate(lambda: rng.integers(0, 256, (a.n, 96, 96, 3), dtype=np.uint8), a.n, a.repeat)))
+        rows.append(('numpy random bytes',
+                     cpu_rate(lambda: rng.integers(0, 256, (a.n, 96, 96, 3), dtype=np.uint8), a.n, a.repeat)))
         data = os.environ.get('PCAM_XAI_DATA')
         if data and (Path(data)/'pcam'/'camelyonpatch_level_2_split_train_x.h5').exists():
             import h5py

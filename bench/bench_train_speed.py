@@ -34,11 +34,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--archs', nargs='+', default=['reference_cnn', 'resnet18'])
     ap.add_argument('--bs', type=int, default=64); ap.add_argument('--size', type=int, default=96)
-    ap.add_argument('--steps', type=int, default=20); ap.add_argument('--threads', type=int, default=torch.get_num_threads())
+    ap.add_argument('--steps', type=int, default=20)
+    ap.add_argument('--threads', type=int, default=torch.get_num_threads())
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    print(f"CPU: {platform.processor() or platform.machine()}, {a.threads} threads, bf16 instructions: {cpu_has_bf16()}; "
-          f"torch {torch.__version__}; batch {a.bs}, {a.size}×{a.size}, {a.steps} steps after warm-up\n")
+    print(f"CPU: {platform.processor() or platform.machine()}, {a.threads} threads, "
+          f"bf16 instructions: {cpu_has_bf16()}; torch {torch.__version__}; batch {a.bs}, {a.size}×{a.size}, "
+          f"{a.steps} steps after warm-up\n")
     print("| model | configuration | images/s | vs fp32 |\n|---|---|---:|---:|")
     for arch in a.archs:
         base = None

@@ -39,7 +39,8 @@ with contextlib.redirect_stderr(io.StringIO()):
     s = wsi.analyze_slide(sys.argv[1], (model, card), sys.argv[2], bs=int(sys.argv[3]), top_k=0, progress=False)
 s['wall_s'] = time.perf_counter() - t0
 s['rss_before_mb'], s['peak_rss_mb'] = before, hwm()
-print(json.dumps({k: s[k] for k in ('tiles', 'out_dir', 'grid', 'slide', 'timings_s', 'wall_s', 'rss_before_mb', 'peak_rss_mb')}))
+keys = ('tiles', 'out_dir', 'grid', 'slide', 'timings_s', 'wall_s', 'rss_before_mb', 'peak_rss_mb')
+print(json.dumps({k: s[k] for k in keys}))
 '''
 
 def main():
@@ -71,8 +72,8 @@ def main():
     for name, path in slides.items():
         e2e, own, n = [], [], None
         for r in range(a.repeats):
-            out = subprocess.run([sys.executable, '-c', CHILD, str(path), str(work/f'out{r}'), str(a.bs), str(a.threads)],
-                                 capture_output=True, text=True, check=True)
+            cmd = [sys.executable, '-c', CHILD, str(path), str(work/f'out{r}'), str(a.bs), str(a.threads)]
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True)
             s = json.loads(out.stdout.strip().splitlines()[-1])
             e2e.append(s['wall_s']); n = s['tiles']; peak, base = s['peak_rss_mb'], s['rss_before_mb']
             with slide.open_slide(path) as sl:   # the same tiles, read into memory first: the model's own rate
@@ -88,8 +89,9 @@ def main():
                           end_to_end_tiles_per_s=round(n / e2e_s, 1), model_only_tiles_per_s=round(n / own_s, 1),
                           ratio=round(own_s / e2e_s, 3), streaming_ratio=round(own_s / s['timings_s']['inference'], 3),
                           stage_timings_s=s['timings_s'], peak_rss_mb=round(peak, 1), rss_before_call_mb=round(base, 1))
-        print(f"{name}: {n} tiles; end to end {e2e_s:.2f} s = {n/e2e_s:.1f} tiles/s; model alone {n/own_s:.1f} tiles/s; "
-              f"ratio {own_s/e2e_s:.0%} (streaming stage alone {own_s/s['timings_s']['inference']:.0%}); peak RSS {peak:.0f} MB "
+        print(f"{name}: {n} tiles; end to end {e2e_s:.2f} s = {n/e2e_s:.1f} tiles/s; "
+              f"model alone {n/own_s:.1f} tiles/s; ratio {own_s/e2e_s:.0%} "
+              f"(streaming stage alone {own_s/s['timings_s']['inference']:.0%}); peak RSS {peak:.0f} MB "
               f"({base:.0f} MB before the call); stages {s['timings_s']}", flush=True)
     save_results(Path(a.out).stem, out_dir=Path(a.out).parent, threads=a.threads,
                  load_average=[round(v, 2) for v in os.getloadavg()],

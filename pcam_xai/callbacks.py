@@ -91,8 +91,7 @@ class DeviceLosses(Callback):
             r.losses = list(torch.stack([l.reshape(()) for l in r.losses]).cpu().unbind())
 
 # %% ../nbs/05c_callbacks.ipynb #7efcaf6f
-def precision_cbs(precision:str,
-                  # 'auto' (bf16 on a bf16 CPU or GPU, fp16 on older GPUs, else fp32), 'fp32', 'bf16', 'fp16'
+def precision_cbs(precision:str, # 'auto' (bf16 where native, fp16 on other GPUs, else fp32), 'fp32', 'bf16', 'fp16'
                   device:torch.device, # where the model runs
                  ) -> list:
     "Callbacks for `precision` ('auto', 'fp32', 'bf16' or 'fp16') on `device` (and, off the CPU, no per-batch sync)."

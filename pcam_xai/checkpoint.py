@@ -161,13 +161,12 @@ def read_card(path:str|Path, # a pcam_xai .safetensors checkpoint
         raise ModelError(f"{path} is not a readable safetensors file ({type(e).__name__}: {e}). It may be truncated "
                          "or corrupt: copy it again, or re-create it with pcam-xai train.") from None
     if CARD_KEY not in meta:
-        raise ModelError(f"{path} is a safetensors file but not a pcam_xai checkpoint (it has no model card). "
-                         "Rebuild the model with pcam_xai.models.create_model(...) and load it with safetensors "
-                         "yourself.")
+        raise ModelError(f"{path} is a safetensors file but not a pcam_xai checkpoint (it has no model card): "
+                         "load its weights into pcam_xai.models.create_model(...) with safetensors.torch.load_file.")
     try: card = json.loads(meta[CARD_KEY])
     except json.JSONDecodeError as e:
-        raise ModelError(f"{path}: the model card is not valid JSON ({e.msg} at character {e.pos}). "
-                         f"{_card_fix(path)}") from None
+        raise ModelError(f"{path}: the model card is not valid JSON "
+                         f"({e.msg} at character {e.pos}). {_card_fix(path)}") from None
     return validate_card(card, path)
 
 # %% ../nbs/04a_checkpoint.ipynb #a18d8929
@@ -201,9 +200,9 @@ def load_checkpoint(path:str|Path, # a pcam_xai .safetensors checkpoint, or a .p
         sd = load_file(str(path))
     try: model = create_model(card['arch'], n_out=card['n_out'], pretrained=False, **card.get('model_kwargs', {}))
     except (PcamXaiError, TypeError, ValueError) as e:
-        raise ModelError(f"{path}: no model can be built from arch={card['arch']!r} with model_kwargs="
-                         f"{card.get('model_kwargs', {})} ({type(e).__name__}: {str(e).splitlines()[0][:200]}). "
-                         f"{_card_fix(path)}") from None
+        why = f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
+        raise ModelError(f"{path}: no model can be built from arch={card['arch']!r} with "
+                         f"model_kwargs={card.get('model_kwargs', {})} ({why}). {_card_fix(path)}") from None
     fix = "Pass the arch, n_out and model_kwargs the weights were trained with." if plain else _card_fix(path)
     try: res = model.load_state_dict(sd, strict=False)
     except RuntimeError as e:
@@ -211,16 +210,16 @@ def load_checkpoint(path:str|Path, # a pcam_xai .safetensors checkpoint, or a .p
                          + '; '.join(str(e).strip().split('\n\t')[1:])[:300] + f". {fix}") from None
     if res.missing_keys or res.unexpected_keys:
         raise ModelError(f"{path} does not fit a {card['arch']} with n_out={card['n_out']}: "
-                         f"missing {res.missing_keys[:5]} ({len(res.missing_keys)}), unexpected "
-                         f"{res.unexpected_keys[:5]} "
-                         f"({len(res.unexpected_keys)}). {fix}")
+                         f"missing {res.missing_keys[:5]} ({len(res.missing_keys)}), "
+                         f"unexpected {res.unexpected_keys[:5]} ({len(res.unexpected_keys)}). {fix}")
     return model.to(get_device(device or 'cpu')).eval(), card
 
 # %% ../nbs/04a_checkpoint.ipynb #b4461db6
 class PixelSpace(nn.Module):
     "Wrap `model` (trained on `(x - mean) / std`) so that it takes images in [0, 1]; it carries the model's CAM layer."
     def __init__(self, model:nn.Module, # the model, expecting normalised input
-                 mean, std, # per-channel statistics the model was trained with (sequences or tensors)
+                 mean, # per-channel means the model was trained with (a sequence or tensor)
+                 std, # per-channel standard deviations, all > 0 (a sequence or tensor)
                 ):
         super().__init__()
         self.model, self._cam_layer = model, None
@@ -240,12 +239,16 @@ class PixelSpace(nn.Module):
         return self._cam_layer
 
     @default_cam_layer.setter
-    def default_cam_layer(self, name:str): self._cam_layer = name
+    def default_cam_layer(self, name:str, # a layer name inside this wrapper, e.g. 'model.features.2'
+                         ): self._cam_layer = name
 
-    def normalize(self, x:torch.Tensor) -> torch.Tensor: return (x - self.mean) / self.std
-    def forward(self, x:torch.Tensor) -> torch.Tensor: return self.model(self.normalize(x))
+    def normalize(self, x:torch.Tensor, # B×C×H×W images in [0, 1]
+                 ) -> torch.Tensor: return (x - self.mean) / self.std
+    def forward(self, x:torch.Tensor, # B×C×H×W images in [0, 1]
+               ) -> torch.Tensor: return self.model(self.normalize(x))
 
-    def attention_map(self, x:torch.Tensor) -> torch.Tensor:
+    def attention_map(self, x:torch.Tensor, # B×C×H×W images in [0, 1]
+                     ) -> torch.Tensor:
         "The wrapped model's `attention_map` on the normalised images."
         if not callable(getattr(self.model, 'attention_map', None)):
             raise ModelError(f"{type(self.model).__name__} has no attention_map(x) method; method='attention' needs "

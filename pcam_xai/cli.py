@@ -144,9 +144,9 @@ def _check_train_data(s:dict, net, arch:str, mk:dict):
             raise ConfigError(f"{s['root']} holds {h}×{w} images, but reference_cnn with {len(widths)} conv blocks "
                               f"(--widths {','.join(map(str, widths))}) needs sides that are multiples of "
                               f"{2 ** len(widths)}. Pass {fewer}or a timm model (--arch resnet18).") from None
-        raise ConfigError(f"--arch {arch} cannot take the {h}×{w} images of {s['root']} ({type(e).__name__}: "
-                          f"{str(e).strip().splitlines()[0][:200] if str(e).strip() else 'no message'}). "
-                          "Pick another --arch.") from None
+        why = str(e).strip().splitlines()[0][:200] if str(e).strip() else 'no message'
+        raise ConfigError(f"--arch {arch} cannot take the {h}×{w} images of {s['root']} "
+                          f"({type(e).__name__}: {why}). Pick another --arch.") from None
 
 def _train(a, extra_figs:dict|None=None) -> dict:
     "Train on `a.data` as the options say (for `train` and `demo`); rank 0 of a distributed launch prints the outcome."
@@ -432,8 +432,9 @@ def cmd_serve(a:argparse.Namespace, # `a.args`: the arguments after `pcam-xai se
 
 def _add_serve(sub):
     "The `serve` command: its options are those of `pcam-xai-serve`, parsed by the one parser in `pcam_xai.serve`."
+    # prefix_chars='\0': all arguments, --help too, go to serve_parser (nargs=REMAINDER rejects a leading --option)
     q = sub.add_parser('serve', help=cmd_serve.__doc__, description=cmd_serve.__doc__, add_help=False,
-                       prefix_chars='\0')   # no option of its own: every argument, --help too, goes to that parser
+                       prefix_chars='\0')
     q.add_argument('args', nargs='*', help="--model model.onnx [--host H] [--port P] ... (pcam-xai serve --help)")
     q.set_defaults(func=cmd_serve)
 
@@ -523,8 +524,8 @@ def _parser() -> argparse.ArgumentParser:
     "The `pcam-xai` parser: one sub-command per `_add_*` above."
     p = argparse.ArgumentParser(prog='pcam-xai', description="Explainable detection of metastatic tissue: train, "
                                 "evaluate, predict and explain on PCam, Kaggle HCD, PathMNIST, BreakHis and "
-                                "class-per-folder data; explore predictions in a web page, export and serve models, "
-                                "triage whole slides.")
+                                "class-per-folder data; explore predictions in a web page, export and serve "
+                                "models, triage whole slides.")
     sub = p.add_subparsers(dest='cmd', metavar='COMMAND', required=True)
     _add_train(sub)
     _add_evaluate(sub)

@@ -73,8 +73,8 @@ def get_device(
         return xla if xla is not None else torch.device('cpu')
     if isinstance(device, str) and device.strip().lower() in ('xla', 'tpu'):
         xla = _xla_device()
-        if xla is None: raise ConfigError(
-            f"{src} asks for '{device}', but torch_xla is not installed or finds no TPU.")
+        if xla is None:
+            raise ConfigError(f"{src} asks for '{device}', but torch_xla is not installed or finds no TPU.")
         return xla
     try: d = torch.device(device.strip() if isinstance(device, str) else device)
     except (RuntimeError, TypeError) as e:
@@ -120,8 +120,7 @@ def find_data_root(root:str|Path|None=None, # explicit data folder; if given, th
                    dataset:str|None=None, # a dataset sub-folder name to try first under each place, e.g. 'pcam'
                    probe=None, # `probe(path) -> str|None`: None if `path` holds the dataset, else why not
                   ) -> Path:
-    ("The first folder holding the data: `root`, else `$PCAM_XAI_DATA`, else the cache; the error lists every place "
-     "tried.")
+    "First folder holding the data: `root`, else `$PCAM_XAI_DATA`, else the cache; the error lists every place tried."
     tried = []
     for label, base in _candidates(root, os.environ.get(DATA_ENV)):
         for p in ([base/dataset] if dataset else []) + [base]:
@@ -144,7 +143,8 @@ CLASS_NAMES = {
                          'ductal_carcinoma', 'lobular_carcinoma', 'mucinous_carcinoma', 'papillary_carcinoma'],
 }
 
-def class_names(dataset:str) -> list[str]:
+def class_names(dataset:str, # a `CLASS_NAMES` key: 'pcam', 'pathmnist', 'breakhis'... (case and '-' ignored)
+               ) -> list[str]:
     "Class names of `dataset` in label order."
     key = dataset.lower().replace('-', '_')
     if key not in CLASS_NAMES:
@@ -184,8 +184,7 @@ def atomic_write(path:str|Path, # final file path
                  mode:str='wb', # 'wb' or 'w'
                  overwrite:bool=True, # if False, refuse to replace an existing file
                 ):
-    ("Context manager yielding a temporary file object that replaces `path` atomically on success, and vanishes on "
-     "error.")
+    "Context manager: a temporary file object that replaces `path` atomically on success and vanishes on error."
     path = check_target(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
@@ -214,8 +213,10 @@ def check_int(v, # the value to check
 # %% ../nbs/00_core.ipynb #70578482
 def check_range(v, # the value to check
                 name:str, # the argument's name, used in the message
-                lo:float=0., hi:float=1., # the allowed interval (default: a fraction)
-                lo_open:bool=False, hi_open:bool=False, # exclude `lo` / `hi` themselves
+                lo:float=0., # the interval's lower bound (default 0: with `hi`=1, a fraction)
+                hi:float=1., # the interval's upper bound
+                lo_open:bool=False, # exclude `lo` itself (an open interval at the bottom)
+                hi_open:bool=False, # exclude `hi` itself
                 hint:str='', # extra words for the message
                ) -> float:
     "`v` as a `float`, or a `ConfigError` naming `name` if it is not a number in the interval `lo`..`hi`."
@@ -223,13 +224,13 @@ def check_range(v, # the value to check
     if ok: ok = (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
     if not ok:
         lb, rb = '(' if lo_open else '[', ')' if hi_open else ']'
-        raise ConfigError(f"{name}={v!r} must be a number in {lb}{lo:g}, {hi:g}{rb}"
-                          f"{hint}.")
+        raise ConfigError(f"{name}={v!r} must be a number in {lb}{lo:g}, {hi:g}{rb}{hint}.")
     return float(v)
 
 def check_fraction(v, # the value to check
                    name:str, # the argument's name, used in the message
-                   lo_open:bool=False, hi_open:bool=False, # exclude 0 / 1 themselves
+                   lo_open:bool=False, # exclude 0 itself
+                   hi_open:bool=False, # exclude 1 itself
                   ) -> float:
     "`v` as a `float` in [0, 1] (a share, a probability), or a `ConfigError` naming `name`."
     return check_range(v, name, 0., 1., lo_open, hi_open)
@@ -281,9 +282,9 @@ def check_outputs(out:str|Path, # the output folder
     if base == out:
         have = sorted(n for n in names if (out/n).exists())
         if have and not overwrite:
-            raise ConfigError(f"{out} already holds {', '.join(have)} from an earlier run. Choose another output "
-                              "folder (--out), delete them, or pass --overwrite (overwrite=True) to replace the "
-                              "whole set.")
+            raise ConfigError(f"{out} already holds {', '.join(have)} from an earlier run. Choose another "
+                              "output folder (--out), delete them, or pass --overwrite (overwrite=True) "
+                              "to replace the whole set.")
     if not os.access(base, os.W_OK | os.X_OK):
         raise ConfigError(f"{out} cannot be written: no permission to write in {base}. "
                           "Choose another output folder (--out).")
@@ -310,7 +311,8 @@ def remove_empty(folders:list, # folders, deepest first (`make_folders`' result)
 # %% ../nbs/00_core.ipynb #77fef9b2
 _STAGE_SUFFIX = '.partial'
 
-def user_path(p:str|Path) -> Path:
+def user_path(p:str|Path, # a path that may run through a staging folder or temporary file
+             ) -> Path:
     "`p` with pcam_xai's hidden temporary names (`.name.XXXXXXXX.tmp`/`.partial`) replaced by the user's `name`."
     import re
     parts = [re.sub(r'^\.(.+)\.[a-z0-9_]{8}\.(tmp|partial)$', r'\1', s) for s in Path(p).parts]
@@ -323,8 +325,7 @@ def _free_name(p:Path) -> Path:
     raise ConfigError(f"Too many {p.name}* folders; delete some.")
 
 def _commit(tmp:Path, out:Path, names, overwrite:bool):
-    ("Move the files of `tmp` into `out`; with `overwrite`, first remove files of set `names` the new run did not "
-     "write.")
+    "Move the files of `tmp` into `out`; with `overwrite`, first remove files of set `names` the new run did not write."
     new = sorted(f.name for f in tmp.iterdir())
     if not out.exists():
         os.chmod(tmp, default_mode(folder=True))   # mkdtemp's private 0700 -> what mkdir would give
@@ -341,8 +342,7 @@ def staged_outputs(out:str|Path, # the output folder the command writes
                    overwrite:bool=False, # replace an existing set (never leaving a mix of the two)
                    keep=None, # `keep(tmp) -> str|None`: on Ctrl-C, what in `tmp` is worth keeping (None: nothing)
                   ):
-    ("Yield a temporary folder beside `out`; on success its files replace the set in `out`, on error nothing is "
-     "written.")
+    "Yield a temporary folder beside `out`; on success its files replace the set in `out`, on error nothing is written."
     out = check_outputs(out, names, overwrite)
     made = []
     try:

@@ -30,9 +30,9 @@ def launch_info() -> dict:
     try: n, r, lr = int(env['WORLD_SIZE']), int(env['RANK']), int(env['LOCAL_RANK'] or env['RANK'])
     except ValueError: n = r = lr = -1
     if n < 1 or not 0 <= r < n or lr < 0:
-        raise ConfigError(f"The distributed launch environment is inconsistent ({shown}): torchrun and accelerate "
-                          "launch set WORLD_SIZE, RANK and LOCAL_RANK in every process; unset them to train in one "
-                          "process.")
+        raise ConfigError(f"The distributed launch environment is inconsistent ({shown}): torchrun and "
+                          "accelerate launch set WORLD_SIZE, RANK and LOCAL_RANK in every process; "
+                          "unset them to train in one process.")
     return dict(processes=n, rank=r, local_rank=lr)
 
 # %% ../nbs/05b_distributed.ipynb #06a035fe

@@ -112,8 +112,7 @@ def _show_mosaic(ax, mos:np.ndarray, th:int, tw:int, row_labels:list, col_labels
 def sample_grid(ds, # any pcam_xai dataset
                 n_per_class:int=8, # images per class (row); classes with fewer show all they have
                 seed:int=0, # which images are drawn
-                # outline the centre box: 'auto' (32 px on 96×96 patches), a side in px, or None
-                center_box:int|str|None='auto',
+                center_box:int|str|None='auto', # centre box to outline: 'auto' (32 px on 96×96), a side in px, or None
                 name:str|None=None, # title (default: the dataset's class name)
                 cell:float=1.1, # inches per image
                ) -> Figure:
@@ -203,8 +202,7 @@ def _stain_figure(feats:pd.DataFrame, comps:list, classes:list, title:str, bins:
 
 def stain_distribution(ds, # any pcam_xai dataset
                        max_items:int|None=2000, # at most this many evenly spaced items (None: all)
-                       # 'hed' (hematoxylin and eosin, skimage's rgb2hed) or 'od' (optical density of R, G, B)
-                       space:str='hed',
+                       space:str='hed', # 'hed' (haematoxylin, eosin; skimage's rgb2hed) or 'od' (RGB optical density)
                        name:str|None=None, # figure title (default: the dataset's class name)
                        **kwargs, # `white_od`, `low_sat`, `chunk` for `image_features`
                       ) -> tuple[pd.DataFrame, Figure]:
@@ -334,8 +332,7 @@ def eda_report(ds, # any pcam_xai dataset
                seed:int=0, # which images the sample grid shows
                space:str='hed', # stain features: 'hed' or 'od'
                min_bg:float=0.98, # background fraction from which an image counts as blank
-               # dHash distance up to which images count as near-duplicates (see `find_near_duplicates`)
-               max_distance:int|None=None,
+               max_distance:int|None=None, # dHash distance up to which images are near-duplicates (None: the default)
                cache_mb:float=1024, # keep the looked-at images in memory if they take less than this
               ) -> dict:
     "Class balance, sample grid, colour and stain statistics, blank images and near-duplicates of `ds`, as one dict."

@@ -293,11 +293,9 @@ def _close_pairs(Q:np.ndarray, R:np.ndarray, max_distance:int, upper:bool) -> tu
     return np.concatenate(I), np.concatenate(J), np.concatenate(D)
 
 def find_near_duplicates(ds, # any pcam_xai dataset
-                         # a second dataset: find pairs (item of ds, item of other) instead of pairs within ds
-                         other=None,
+                         other=None, # a second dataset: pairs (item of ds, item of other), not pairs within ds
                          hash_size:int=8, # dHash grid size (hash_size² bits)
-                         # largest Hamming distance reported (default: 5 of 64 bits, scaled with hash_size²)
-                         max_distance:int|None=None,
+                         max_distance:int|None=None, # largest Hamming distance reported (None: 5/64 of the bits)
                          max_items:int|None=None, # at most this many evenly spaced items of each dataset (None: all)
                          dihedral:bool=True, # count rotated and mirrored copies as duplicates
                          chunk:int=256, # items per `read_many` call

@@ -86,8 +86,8 @@ def evaluate(probs:np.ndarray, # N×C class probabilities
     "Metrics, curves, calibration and bootstrap intervals for one split."
     probs, y = np.asarray(probs, dtype=np.float64), np.asarray(y).reshape(-1).astype(np.int64)
     if probs.ndim != 2 or len(probs) != len(y):
-        raise DataError(f"evaluate: probs has shape {probs.shape} but there are {len(y)} labels; expected N×C "
-                        f"probabilities.")
+        raise DataError(f"evaluate: probs has shape {probs.shape} but there are {len(y)} labels; "
+                        "expected N×C probabilities.")
     if probs.shape[1] != len(classes):
         raise DataError(f"evaluate: probs has {probs.shape[1]} columns but {len(classes)} classes were given.")
     pred, binary = probs.argmax(1), probs.shape[1] == 2

@@ -29,7 +29,8 @@ def explain_batch(clf:Classifier, # a trained classifier (`Classifier.load(check
 # %% ../nbs/06b_inference.ipynb #d0b31c5a
 def explanation_figure(clf:Classifier, # a trained classifier (`Classifier.load(checkpoint)`)
                        ds, # a labelled `pcam_xai` dataset (e.g. the test split)
-                       n_pos:int=6, n_neg:int=2, # how many positives and negatives (the first of each)
+                       n_pos:int=6, # how many positive items to show (the first ones of `ds`)
+                       n_neg:int=2, # how many negative items to show (the first ones of `ds`)
                        method:str='gradcam', # explanation method
                       ):
     "A matplotlib figure of `method` maps over the first `n_pos` positive and `n_neg` negative items of `ds`."

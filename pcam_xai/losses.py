@@ -29,12 +29,16 @@ class BinaryFocalLoss(nn.Module):
         if alpha is not None: check_fraction(alpha, 'alpha')   # the positive-class weight
         check_range(gamma, 'gamma', 0, 100)
         self.alpha, self.gamma = alpha, gamma
-    def forward(self, pred, targ):
+    def forward(self, pred, # B logits (any shape that flattens to B)
+                targ, # B binary targets, 0 or 1
+               ):
         return sigmoid_focal_loss(pred.float().reshape(-1), targ.float().reshape(-1),
                                   alpha=-1 if self.alpha is None else self.alpha,
                                   gamma=self.gamma, reduction='mean')
-    def activation(self, x): return torch.sigmoid(x)
-    def decodes(self, x): return (x > 0.5).long().reshape(-1)
+    def activation(self, x, # logits
+                  ): return torch.sigmoid(x)
+    def decodes(self, x, # probabilities (`activation`'s output)
+               ): return (x > 0.5).long().reshape(-1)
 
 # %% ../nbs/05_losses.ipynb #574d38bf
 def loss_for(n_out:int, # number of logits of the model
@@ -82,7 +86,10 @@ def roc_auc(y, # N integer labels
 # %% ../nbs/05_losses.ipynb #d702387e
 class DeviceAccumMetric(AccumMetric):
     "fastai's `AccumMetric`, keeping predictions and targets where the model runs until its value is asked for."
-    def accum_values(self, preds, targs, learn=None):
+    def accum_values(self, preds, # the batch's predictions
+                     targs, # the batch's targets
+                     learn=None, # the `Learner` (its `to_detach` is used when given)
+                    ):
         "Store detached `preds` and `targs` without copying them to the host (no sync per batch)."
         to_d = learn.to_detach if learn is not None else to_detach
         preds, targs = to_d(preds, cpu=False), to_d(targs, cpu=False)

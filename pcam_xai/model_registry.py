@@ -161,8 +161,7 @@ def count_params(model:nn.Module, # any torch module
 
 # %% ../nbs/04_model_registry.ipynb #99c55a94
 def freeze_to(model:nn.Module, # the model to (un)freeze in place
-              # 'none', 'all-but-head', or a top-level layer name: it and all layers before it freeze
-              policy:str='layer2',
+              policy:str='layer2', # 'none', 'all-but-head', or a top-level layer: it and all layers before it freeze
              ) -> nn.Module:
     "Set `requires_grad` by `policy` and return `model`."
     children = [n for n, _ in model.named_children()]
@@ -244,8 +243,8 @@ def model_summary(model:nn.Module, # a pcam_xai or timm model
     "Parameters (total, trainable), feature and output shapes, default CAM layer and median forward time in ms."
     size = tuple(input_size) if isinstance(input_size, (tuple, list, torch.Size)) else ()
     if len(size) != 4 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size):
-        raise ModelError(f"input_size must be four positive integers (batch, channels, height, width), "
-                         f"got {input_size!r}.")
+        raise ModelError(f"input_size must be four positive integers "
+                         f"(batch, channels, height, width), got {input_size!r}.")
     check_int(n_runs, 'n_runs')
     p = next(model.parameters(), None)
     x = torch.randn(size, device=p.device if p is not None else 'cpu',

@@ -191,11 +191,13 @@ class TinyCNN(nn.Module):
         super().__init__()
         chans = (in_chans,) + tuple(widths)
         self.features = nn.Sequential(*[nn.Sequential(nn.Conv2d(a, b, 3, padding=1, bias=False), nn.BatchNorm2d(b),
-                                                      nn.ReLU(), nn.MaxPool2d(2)) for a,
-                                        b in zip(chans[:-1], chans[1:])])
+                                                      nn.ReLU(), nn.MaxPool2d(2))
+                                        for a, b in zip(chans[:-1], chans[1:])])
         self.num_features, self.default_cam_layer = chans[-1], f'features.{len(widths) - 1}'
-    def forward_features(self, x): return self.features(x)
-    def forward(self, x): return self.features(x)
+    def forward_features(self, x, # B×in_chans×H×W images
+                        ): return self.features(x)
+    def forward(self, x, # B×in_chans×H×W images; the output is the feature map (no head)
+               ): return self.features(x)
 
 # %% ../nbs/04_models.ipynb #243aafb3
 class MagExtractor(nn.Module):
@@ -210,16 +212,16 @@ class MagExtractor(nn.Module):
                 raise ModelError("backbone='tiny' has no pretrained weights; use pretrained=False or a timm backbone.")
             body = TinyCNN(in_chans)
         elif isinstance(backbone, str) and backbone in list_models() and not timm.is_model(backbone):
-            raise ModelError(f"backbone={backbone!r} is a pcam_xai model, not a feature extractor. Use a timm model "
-                             f"name "
-                             "(e.g. 'efficientnet_b0', 'resnet18') or 'tiny'.")
+            raise ModelError(f"backbone={backbone!r} is a pcam_xai model, not a feature extractor. "
+                             "Use a timm model name (e.g. 'efficientnet_b0', 'resnet18') or 'tiny'.")
         else:
-            body = create_model(backbone, n_out=1, pretrained=pretrained,
-                                in_chans=in_chans)  # unknown names: ModelError
+            # an unknown name raises a ModelError
+            body = create_model(backbone, n_out=1, pretrained=pretrained, in_chans=in_chans)
             body.reset_classifier(0)   # the classifier is never used: forward_features stops before it
         self.body, self.num_features = body, body.num_features
 
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
+    def forward(self, x:torch.Tensor, # B×in_chans×H×W images of one magnification
+               ) -> torch.Tensor:
         f = self.body.forward_features(x)
         return f.transpose(1, 2)[..., None] if f.ndim == 3 else f   # ViT tokens B×N×C -> B×C×N×1
 
@@ -247,11 +249,14 @@ class MagFusion(nn.Module):
         self.config = dict(backbone=backbone, mags=list(self.mags), share_weights=self.share_weights,
                            n_subtypes=n_subtypes)
 
-    def encode(self, k:int, x:torch.Tensor) -> torch.Tensor:
+    def encode(self, k:int, # which input: its position in `mags`
+               x:torch.Tensor, # B×3×H×W images of magnification `mags[k]`
+              ) -> torch.Tensor:
         "Feature map of input `k` (magnification `mags[k]`)."
         return self.extractors[0 if self.share_weights else k](x)
 
-    def cam_layer(self, k:int) -> str:
+    def cam_layer(self, k:int, # which input: its position in `mags`
+                 ) -> str:
         "Name of the feature-map layer that sees input `k` (the shared one when `share_weights`)."
         i = 0 if self.share_weights else k
         return f'extractors.{i}.{self.extractors[i].cam_layer()}'
@@ -260,25 +265,25 @@ class MagFusion(nn.Module):
         if len(xs) == 1 and isinstance(xs[0], (tuple, list)): xs = tuple(xs[0])
         M, names = len(self.mags), ', '.join(f'{m}X' for m in self.mags)
         if len(xs) != M:
-            raise ModelError(f"{type(self).__name__} was built for {M} magnifications ({names}) and takes one image "
-                             f"batch per "
-                             f"magnification in that order, but got {len(xs)} input(s). Pass {M} B×3×H×W tensors "
-                             f"(model(*xb) with a batch of multimag_dls), or build the model with mags= matching the "
-                             f"data.")
+            raise ModelError(f"{type(self).__name__} was built for {M} magnifications ({names}) and takes one "
+                             f"image batch per magnification in that order, but got {len(xs)} input(s). Pass {M} "
+                             "B×3×H×W tensors (model(*xb) with a batch of multimag_dls), or build the model with "
+                             "mags= matching the data.")
         for m, x in zip(self.mags, xs):
             if not isinstance(x, torch.Tensor) or x.ndim != 4:
                 got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-                raise ModelError(f"The {m}X input must be a B×3×H×W float tensor, got {got}. Add a batch dimension "
-                                 f"with x[None].")
+                raise ModelError(f"The {m}X input must be a B×3×H×W float tensor, got {got}. "
+                                 "Add a batch dimension with x[None].")
         if len({x.shape[0] for x in xs}) > 1:
-            raise ModelError(f"The inputs have different batch sizes "
-                             f"({', '.join(f'{m}X: {x.shape[0]}' for m, x in zip(self.mags, xs))}); "
-                             "each row must be one patient's tuple, so pass the same number of images per "
-                             "magnification.")
+            sizes = ', '.join(f'{m}X: {x.shape[0]}' for m, x in zip(self.mags, xs))
+            raise ModelError(f"The inputs have different batch sizes ({sizes}); each row must be one patient's "
+                             "tuple, so pass the same number of images per magnification.")
         return tuple(xs)
 
-    def fuse(self, feats:list) -> tuple: raise NotImplementedError
-    def forward(self, *xs) -> tuple:
+    def fuse(self, feats:list, # one feature map B×C×h×w per magnification, in `mags` order
+            ) -> tuple: raise NotImplementedError
+    def forward(self, *xs, # one B×3×H×W tensor per magnification, in `mags` order (or a single tuple of them)
+               ) -> tuple:
         xs = self._inputs(xs)
         return self.fuse([self.encode(k, x) for k, x in enumerate(xs)])
 
@@ -290,8 +295,12 @@ def _head(d_in, hidden, drop_rate, n_subtypes):
 class MagConcat(MagFusion):
     "Concat baseline: global average pooling per magnification, features concatenated, MLP, binary and subtype heads."
     arch = 'mag_concat'
-    def __init__(self, mags=MAGS, backbone='efficientnet_b0', share_weights=False, pretrained=False, in_chans=3,
-                 n_subtypes=8, # as for `MagFusion`
+    def __init__(self, mags=MAGS, # magnifications, in input order
+                 backbone='efficientnet_b0', # any timm model name, or 'tiny'
+                 share_weights=False, # one extractor for every magnification
+                 pretrained=False, # ImageNet weights for the timm extractors
+                 in_chans=3, # input channels
+                 n_subtypes=8, # classes of the subtype head
                  hidden:int=256, # width of the MLP before the heads
                  drop_rate:float=0.3, # dropout before the heads
                 ):
@@ -300,12 +309,14 @@ class MagConcat(MagFusion):
                                                                 n_subtypes)
         self.config.update(hidden=hidden, drop_rate=drop_rate)
 
-    def fuse(self, feats):
+    def fuse(self, feats, # one feature map B×C×h×w per magnification, in `mags` order
+            ):
         z = self.trunk(torch.cat([f.mean((2, 3)) for f in feats], 1))
         return self.head_binary(z), self.head_subtype(z)
 
 # %% ../nbs/04_models.ipynb #7982cf15
-def hierarchy_mask(mags) -> torch.Tensor:
+def hierarchy_mask(mags, # magnifications, in input order
+                  ) -> torch.Tensor:
     "`M×M` bool attention mask (True = blocked): each magnification attends to the lower ones, the lowest to itself."
     mags = check_mags(mags)
     m = torch.tensor(mags)
@@ -322,18 +333,22 @@ class SpatialAttentionPool(nn.Module):
         super().__init__()
         self.score = nn.Sequential(nn.Conv2d(c, hidden, 1), nn.Tanh(), nn.Conv2d(hidden, 1, 1))
         self.last_attn = None
-    def forward(self, f:torch.Tensor) -> torch.Tensor:
+    def forward(self, f:torch.Tensor, # feature map, B×C×h×w
+               ) -> torch.Tensor:
         a = self.score(f).flatten(1).float().softmax(1).to(f.dtype)       # B×(h·w), sums to 1
         self.last_attn = a.detach().view(f.shape[0], *f.shape[2:])
         return (f.flatten(2) * a[:, None]).sum(-1)
 
 # %% ../nbs/04_models.ipynb #19c8ff4f
 class MagAttention(MagFusion):
-    ("The study's fusion: SE + spatial attention pooling, hierarchical + cross-magnification attention, learned "
-     "weights.")
+    "The study's fusion: SE + spatial attention pooling, hierarchical + cross-magnification attention, learned weights."
     arch = 'mag_attention'
-    def __init__(self, mags=MAGS, backbone='efficientnet_b0', share_weights=False, pretrained=False, in_chans=3,
-                 n_subtypes=8, # as for `MagFusion`
+    def __init__(self, mags=MAGS, # magnifications, in input order
+                 backbone='efficientnet_b0', # any timm model name, or 'tiny'
+                 share_weights=False, # one extractor for every magnification
+                 pretrained=False, # ImageNet weights for the timm extractors
+                 in_chans=3, # input channels
+                 n_subtypes=8, # classes of the subtype head
                  embed_dim:int=128, # width of the magnification tokens
                  n_heads:int=4, # attention heads (must divide `embed_dim`)
                  hidden:int=256, # width of the MLP before the heads
@@ -357,7 +372,8 @@ class MagAttention(MagFusion):
                            se_reduction=se_reduction)
         self.last_hier_attn = self.last_cross_attn = None
 
-    def fuse(self, feats):
+    def fuse(self, feats, # one feature map B×C×h×w per magnification, in `mags` order
+            ):
         t = torch.stack([self.proj[k](self.spatial_pool[k](self.channel_attn[k](f))) for k, f in enumerate(feats)], 1)
         h, wh = self.hier_attn(t, t, t, attn_mask=self.hier_mask, need_weights=True)
         t = self.norm1(t + h)
@@ -379,14 +395,14 @@ class MagAttention(MagFusion):
 
 # %% ../nbs/04_models.ipynb #1315f01b
 def _one_logit(n_out, name):
-    if n_out != 1: raise ModelError(f"{name} has a single-logit benign/malignant head and an 8-class subtype head; "
-                                    f"n_out={n_out} is not supported. Use n_out=1 (n_subtypes= sets the subtype "
-                                    f"head).")
+    if n_out != 1:
+        raise ModelError(f"{name} has a single-logit benign/malignant head and an 8-class subtype head; "
+                         f"n_out={n_out} is not supported. Use n_out=1 (n_subtypes= sets the subtype head).")
 
 @register_model
 def mag_concat(n_out:int=1, # the binary head's logits: must be 1
                pretrained:bool=False, # ImageNet weights for the timm extractors
-               in_chans:int=3,
+               in_chans:int=3, # input channels
                backbone:str='efficientnet_b0', # any timm name, or 'tiny'
                mags=MAGS, # magnifications, in input order
                share_weights:bool=False, # one extractor for every magnification
@@ -400,7 +416,7 @@ def mag_concat(n_out:int=1, # the binary head's logits: must be 1
 @register_model
 def mag_attention(n_out:int=1, # the binary head's logits: must be 1
                   pretrained:bool=False, # ImageNet weights for the timm extractors
-                  in_chans:int=3,
+                  in_chans:int=3, # input channels
                   backbone:str='efficientnet_b0', # any timm name, or 'tiny'
                   mags=MAGS, # magnifications, in input order
                   share_weights:bool=False, # one extractor for every magnification

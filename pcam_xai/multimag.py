@@ -75,11 +75,13 @@ class DualHeadLoss(nn.Module):
         b, s = _split_pred(pred)
         y = torch.as_tensor(y).as_subclass(torch.Tensor).long().reshape(-1)
         return self.w_binary * self.focal(b, y >= self.n_benign) + (1 - self.w_binary) * F.cross_entropy(s.float(), y)
-    def activation(self, pred) -> tuple:
+    def activation(self, pred, # (binary B×1, subtype B×K) logits
+                  ) -> tuple:
         "(probability of malignant `B`, subtype probabilities `B×K`)."
         b, s = _split_pred(pred)
         return torch.sigmoid(b.float()).reshape(-1), s.float().softmax(-1)
-    def decodes(self, probs) -> tuple:
+    def decodes(self, probs, # `activation`'s output: (probability of malignant B, subtype probabilities B×K)
+               ) -> tuple:
         "(benign/malignant decision at 0.5, subtype arg-max)."
         return (probs[0] > 0.5).long(), probs[1].argmax(-1)
 
@@ -117,7 +119,8 @@ class MagMetric(Metric):
             raise ConfigError(f"MagMetric name={name!r} is unknown; use one of {', '.join(METRIC_NAMES)}.")
         self._name = name
     def reset(self): self.pb, self.ps, self.ys = [], [], []
-    def accumulate(self, learn):
+    def accumulate(self, learn, # the `Learner`: its `pred` (binary, subtype logits) and `y` (subtypes) of the batch
+                  ):
         b, s = _split_pred(learn.pred)
         self.pb.append(torch.sigmoid(b.detach().float()).reshape(-1).cpu())
         self.ps.append(s.detach().float().cpu()); self.ys.append(learn.y.detach().reshape(-1).cpu())
@@ -165,8 +168,8 @@ def multimag_learner(dls, # `multimag_dls` loaders
             raise ModelError(f"arch={arch!r} could not be built with mags= and {model_kwargs or {}} ({e}). Use a "
                              "multi-magnification model ('mag_attention', 'mag_concat') and its options.") from None
     if not isinstance(model, MagFusion):
-        raise ModelError(f"{type(model).__name__} is not a multi-magnification model; use 'mag_attention' or "
-                         f"'mag_concat'.")
+        raise ModelError(f"{type(model).__name__} is not a multi-magnification model; "
+                         "use 'mag_attention' or 'mag_concat'.")
     check_same_mags(model, dls.train.dataset)
     check_choice(monitor, 'monitor', METRIC_NAMES + ('valid_loss',))
     info = dict(subtypes=list(dls.classes), mags=list(mags), loss=dict(alpha=alpha, gamma=gamma, w_binary=w_binary),
@@ -214,8 +217,8 @@ def _image_table(data) -> pd.DataFrame:
     elif isinstance(data, BreakHis): df = data.df
     elif data is None or isinstance(data, (str, Path)): df = breakhis_df(data)
     else:
-        raise ConfigError(f"data must be a BreakHis folder, a BreakHis dataset or an image table, got "
-                          f"{type(data).__name__}.")
+        raise ConfigError(f"data must be a BreakHis folder, a BreakHis dataset or an image table, "
+                          f"got {type(data).__name__}.")
     return df.reset_index(drop=True)
 
 def _csv_folds(df, folds_csv) -> list:
@@ -355,7 +358,8 @@ class MagView(nn.Module):
         with eval_mode(model), torch.no_grad(): self.feats = [model.encode(j, x) for j, x in enumerate(xs)]
         self.default_cam_layer = 'model.' + model.cam_layer(k)
 
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
+    def forward(self, x:torch.Tensor, # images of input `k`: B×3×H×W, or n·B stacked copies (integrated gradients)
+               ) -> torch.Tensor:
         B = self.feats[0].shape[0]
         if x.shape[0] % B: raise ModelError(f"MagView was built for batches of {B} tuples, got {x.shape[0]} images.")
         feats = [f.repeat(x.shape[0] // B, 1, 1, 1) for f in self.feats]   # integrated gradients stacks several copies
@@ -383,8 +387,8 @@ def plot_mag_importance(importance:pd.DataFrame, # folds × magnifications (`CVR
     "Bar chart of the learned magnification weights: one bar per fold and magnification, uniform weight dashed."
     import matplotlib.pyplot as plt
     if importance is None or not len(importance):
-        raise ConfigError("No magnification importance to plot: only mag_attention models learn it (mag_concat has "
-                          "none).")
+        raise ConfigError("No magnification importance to plot: "
+                          "only mag_attention models learn it (mag_concat has none).")
     if ax is None: _, ax = plt.subplots(figsize=(5, 3))
     importance.T.plot.bar(ax=ax, rot=0, width=0.8)
     ax.axhline(1 / importance.shape[1], ls='--', c='gray', lw=1, label='uniform')
@@ -403,8 +407,8 @@ def plot_cross_attn(attn, # M×M attention (rows sum to 1), e.g. `CVResult.cross
     a = np.asarray(attn, dtype=float)
     mags = check_mags(mags)
     if a.shape != (len(mags), len(mags)):
-        raise DataError(f"attn has shape {a.shape} but there are {len(mags)} magnifications; pass an M×M matrix "
-                        f"(average over tuples first).")
+        raise DataError(f"attn has shape {a.shape} but there are {len(mags)} magnifications; "
+                        "pass an M×M matrix (average over tuples first).")
     if ax is None: _, ax = plt.subplots(figsize=(3.6, 3.2))
     im = ax.imshow(a, cmap='viridis', vmin=0, vmax=max(a.max(), 1e-6))
     names = [f'{m}X' for m in mags]
@@ -429,8 +433,8 @@ def show_mag_cams(imgs, # one image per magnification (3×H×W or H×W×3; uint8
     import matplotlib.pyplot as plt
     mags = check_mags(mags)
     if not len(imgs) == len(maps) == len(mags):
-        raise DataError(f"Got {len(imgs)} images and {len(maps)} maps for {len(mags)} magnifications; pass one of "
-                        f"each per magnification.")
+        raise DataError(f"Got {len(imgs)} images and {len(maps)} maps for {len(mags)} magnifications; "
+                        "pass one of each per magnification.")
     fig, axs = plt.subplots(2, len(mags), figsize=(size * len(mags), 2 * size + 0.4), squeeze=False)
     for k, m in enumerate(mags):
         axs[0, k].imshow(to_hwc_uint8(imgs[k])); axs[0, k].set_title(f'{m}X', fontsize=9)

@@ -40,8 +40,8 @@ def _open_session(path:Path, threads:int|None=None, providers=None):
     meta = sess.get_modelmeta().custom_metadata_map
     if ONNX_CARD_KEY not in meta:
         raise ModelError(f"{path} is an ONNX model but was not exported by pcam_xai (it has no model card in its "
-                         "metadata). Export the checkpoint with pcam-xai export, which stores the classes, input size "
-                         "and normalisation.")
+                         "metadata). Export the checkpoint with pcam-xai export, which stores the classes, "
+                         "input size and normalisation.")
     return sess, json.loads(meta[ONNX_CARD_KEY]), json.loads(meta.get(ONNX_EXPORT_KEY, '{}'))
 
 # %% ../nbs/09a_predictor.ipynb #eeb4d91d
@@ -64,8 +64,8 @@ def _as_images(inputs, hw:tuple, resize:bool, max_pixels) -> np.ndarray:
                             "RGB images (N×H×W×3) are needed. Convert grey or RGBA images to RGB first "
                             "(PIL: im.convert('RGB')).")
         if inputs.dtype != np.uint8:
-            raise DataError(f"The array is {inputs.dtype}; uint8 pixels 0..255 are needed (from [0,1] floats: "
-                            f"(a*255).round().astype(np.uint8)).")
+            raise DataError(f"The array is {inputs.dtype}; uint8 pixels 0..255 are needed "
+                            "(from [0,1] floats: (a*255).round().astype(np.uint8)).")
         inputs = list(inputs)
     elif isinstance(inputs, (str, Path, Image.Image)): inputs = [inputs]
     if not isinstance(inputs, (list, tuple)) or len(inputs) == 0:

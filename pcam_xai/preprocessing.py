@@ -43,8 +43,7 @@ def _stack(xs:list|tuple, name:str) -> torch.Tensor:
 def check_batch(x:torch.Tensor|list, # B×3×H×W tensor, uint8 or float in [0,1], or a list of 3×H×W images
                 name:str='x', # the argument's name, for error messages
                ) -> torch.Tensor:
-    ("`x` as a B×3×H×W uint8 or [0,1] float tensor (a list of 3×H×W images is stacked), or a `DataError` saying what "
-     "is wrong.")
+    "`x` as a B×3×H×W uint8 or [0,1] float tensor (a list of 3×H×W images is stacked), or a `DataError` saying why."
     if isinstance(x, (list, tuple)): x = _stack(x, name)
     if not isinstance(x, torch.Tensor):
         raise DataError(f"`{name}` is a {type(x).__name__}; pass a torch tensor B×3×H×W "
@@ -232,8 +231,7 @@ def resnet_transfer_tfms(flips:bool=True, # random horizontal and vertical flips
     return setup_aug_tfms(aff + _lighting(brightness, (1 - contrast, 1 + contrast), saturation, hue))
 
 def dihedral_tfms() -> list:
-    ("One of the 8 dihedral symmetries (rotations by 90° with and without a flip) per image, as a fastai batch "
-     "transform.")
+    "One of the 8 dihedral symmetries (90° rotations, with or without a flip) per image, as a fastai batch transform."
     return [Dihedral(p=1.)]
 
 # %% ../nbs/03_preprocessing.ipynb #72da0b29
@@ -266,7 +264,9 @@ class HEDJitter(RandTransform):
         super().__init__(p=p)
         self.sigma, self.bias = sigma, bias
 
-    def before_call(self, b, split_idx:int):
+    def before_call(self, b, # the batch: B×3×H×W images, or a tuple whose first element they are
+                    split_idx:int, # the loader's split (0: training), given by fastai
+                   ):
         "Draw alpha and beta for each image of the batch (identity for images not picked with probability `p`)."
         self.do = True
         while isinstance(b, (tuple, list)): b = b[0]
@@ -275,7 +275,8 @@ class HEDJitter(RandTransform):
         pick = (torch.rand(n, 1, device=dev) < self.p).float()
         self.alpha, self.beta = 1 + self.sigma * u() * pick, self.bias * u() * pick
 
-    def encodes(self, x:TensorImage): return TensorImage(hed_jitter(x, self.alpha, self.beta))
+    def encodes(self, x:TensorImage, # a B×3×H×W batch, uint8 or float in [0,1]
+               ): return TensorImage(hed_jitter(x, self.alpha, self.beta))
 
 # %% ../nbs/03_preprocessing.ipynb #13b5bcde
 def apply_tfms(tfms:list, # fastai batch transforms, e.g. `reference_cnn_tfms()`
@@ -287,8 +288,7 @@ def apply_tfms(tfms:list, # fastai batch transforms, e.g. `reference_cnn_tfms()`
 
 # %% ../nbs/03_preprocessing.ipynb #d1bc1a59
 def _masked_quantile(v:torch.Tensor, mask:torch.Tensor|None, q:float) -> torch.Tensor:
-    ("Per-row 'nearest' quantile `q` (a fraction) of `v` (B×N) over the entries where `mask` (None: all), as "
-     "torchstain's `percentile`.")
+    "Per-row 'nearest' quantile `q` (a fraction) of `v` (B×N) where `mask` (None: all), as torchstain's `percentile`."
     n = torch.full(v.shape[:1], v.shape[-1], device=v.device) if mask is None else mask.sum(-1)
     k = torch.round(q * (n - 1).clamp_min(0).double()).long()     # 0-based rank from the bottom; round half to even
     top = q > 0.5
@@ -354,14 +354,12 @@ class MacenkoNormalizer(_StainNormalizer):
 
     def stains(self, x:torch.Tensor, # B×3×H×W, uint8 or float in [0,1]
               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        ("Each image's stain vectors B×3×2 (columns H, E), 99th-percentile concentrations B×2, and whether it has "
-         "enough tissue (B).")
+        "Each image's stain vectors B×3×2 (columns H, E), 99th-percentile concentrations B×2 and enough-tissue flags B."
         HE, maxC, _, ok = self._stains(self._od(check_batch(x).as_subclass(torch.Tensor).contiguous()))
         return HE, maxC, ok
 
     def _stains(self, od:torch.Tensor) -> tuple:
-        ("Stain matrices B×3×2, 99th-percentile concentrations B×2, concentrations B×2×N and usability B, from "
-         "densities B×3×N.")
+        "From densities B×3×N: stain matrices B×3×2, 99th-percentile and all concentrations (B×2, B×2×N), usability B."
         B, _, N = od.shape
         m, ok = self._tissue(od)
         n, mf = m.sum(-1).clamp_min(2).to(od.dtype)[:, None, None], m.to(od.dtype)[:, None]
@@ -409,8 +407,7 @@ class MacenkoNormalizer(_StainNormalizer):
 
 # %% ../nbs/03_preprocessing.ipynb #cf482e20
 class ReinhardNormalizer(_StainNormalizer):
-    ("Reinhard et al. (2001) colour transfer on whole B×3×H×W batches: match each image's L*a*b* means and stds to a "
-     "target's.")
+    "Reinhard et al. (2001) colour transfer on B×3×H×W batches: each image's L*a*b* means and stds become the target's."
     def __init__(self, beta:float=0.15, # optical density below which a pixel counts as background (tissue test)
                  min_tissue:float=0.01, # images with a smaller fraction of tissue pixels are returned unchanged
                 ):
@@ -428,10 +425,9 @@ class ReinhardNormalizer(_StainNormalizer):
 
     def __call__(self, x:torch.Tensor, # B×3×H×W, uint8 or float in [0,1] (or a list of 3×H×W images)
                 ) -> torch.Tensor:
-        ("The batch with every image's L*a*b* statistics matched to the target's (same dtype; patches without tissue "
-         "unchanged).")
-        if self.mean is None: raise ConfigError(
-            "This ReinhardNormalizer has no target yet: call `.fit(target)` first.")
+        "The batch with every image's L*a*b* statistics matched to the target's (same dtype; no tissue: unchanged)."
+        if self.mean is None:
+            raise ConfigError("This ReinhardNormalizer has no target yet: call `.fit(target)` first.")
         xb = check_batch(x)
         if not len(xb): return xb
         xt = xb.as_subclass(torch.Tensor).contiguous()   # same memory order, same float rounding, for any batch layout
@@ -459,13 +455,13 @@ class StainNormalize(Transform):
     def __init__(self, normalizer, # a fitted `MacenkoNormalizer`, `ReinhardNormalizer` or any batch -> batch callable
                 ):
         if not callable(normalizer):
-            raise ConfigError(
-                f"StainNormalize needs a normaliser (e.g. `MacenkoNormalizer().fit(target)`), got a "
-                f"{type(normalizer).__name__}.")
+            raise ConfigError(f"StainNormalize needs a normaliser (e.g. `MacenkoNormalizer().fit(target)`), "
+                              f"got a {type(normalizer).__name__}.")
         super().__init__()
         self.normalizer = normalizer
 
-    def encodes(self, x:TensorImage): return TensorImage(self.normalizer(x))
+    def encodes(self, x:TensorImage, # a B×3×H×W batch, uint8 or float in [0,1]
+               ): return TensorImage(self.normalizer(x))
     def __repr__(self): return f"StainNormalize({self.normalizer!r})"
 
 # %% ../nbs/03_preprocessing.ipynb #b827d7d0
@@ -478,39 +474,39 @@ def dihedral_view(x:torch.Tensor, # ...×H×W tensor (e.g. a B×C×H×W batch)
 
 def _probs(out:torch.Tensor, activation):
     "Probabilities of one view: `class_probs` for 'auto' (`B×C`, a single logit as `[1-σ, σ]`), else as asked."
-    if out.ndim not in (1, 2): raise ModelError(
-        f"The model returned shape {_shape(out)}; dihedral_tta needs B or B×C outputs.")
+    if out.ndim not in (1, 2):
+        raise ModelError(f"The model returned shape {_shape(out)}; dihedral_tta needs B or B×C outputs.")
     if activation == 'auto': return class_probs(out)
     if activation == 'sigmoid': return out.sigmoid()
     if activation == 'softmax':
-        if out.ndim == 1: raise ModelError(
-            "activation='softmax' needs B×C outputs; the model returned one value per image (use 'sigmoid').")
+        if out.ndim == 1:
+            raise ModelError("activation='softmax' needs B×C outputs; "
+                             "the model returned one value per image (use 'sigmoid').")
         return out.softmax(1)
     return out
 
 def _tta_batch(net, x, activation, device):
     if not isinstance(x, torch.Tensor) or x.ndim != 4:
-        raise DataError(
-            f"dihedral_tta needs a B×C×H×W batch, got "
-            f"{_shape(x) if isinstance(x, torch.Tensor) else type(x).__name__}.")
+        got = _shape(x) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise DataError(f"dihedral_tta needs a B×C×H×W batch, got {got}.")
     x = x.as_subclass(torch.Tensor).to(device)
     return sum(_probs(net(dihedral_view(x, k)).as_subclass(torch.Tensor).float(), activation) for k in range(8)) / 8
 
 def dihedral_tta(model, # a torch model, or a fastai `Learner`
                  x=None, # a batch B×C×H×W (as the model takes it), or a DataLoader; None: the Learner's validation set
-                 # 'auto' (`core.class_probs`: B×C, a single logit as [1-σ, σ]), 'softmax', 'sigmoid' or None (raw)
-                 activation:str='auto',
+                 activation:str='auto', # 'auto' (`class_probs`: 1 logit → [1-σ, σ]), 'softmax', 'sigmoid', None (raw)
                 ):
     "Mean probabilities over the 8 dihedral views: a tensor for a batch, `(probs, targets)` for a DataLoader."
     if activation not in ('auto', 'softmax', 'sigmoid', None):
         raise ConfigError(f"activation={activation!r}; use 'auto', 'softmax', 'sigmoid' or None.")
     learn = model if hasattr(model, 'dls') and hasattr(model, 'model') else None
     net = learn.model if learn is not None else model
-    if not isinstance(net, nn.Module): raise ModelError(
-        f"dihedral_tta needs a torch model or a fastai Learner, got a {type(model).__name__}.")
+    if not isinstance(net, nn.Module):
+        raise ModelError(f"dihedral_tta needs a torch model or a fastai Learner, got a {type(model).__name__}.")
     if x is None:
-        if learn is None: raise ConfigError(
-            "dihedral_tta(model) needs a batch or a DataLoader as `x` (only a Learner has a default).")
+        if learn is None:
+            raise ConfigError("dihedral_tta(model) needs a batch or a DataLoader as `x` "
+                              "(only a Learner has a default).")
         x = learn.dls.valid
     device = next(net.parameters(), torch.empty(0)).device
     with eval_mode(net), torch.no_grad():

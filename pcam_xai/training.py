@@ -68,8 +68,7 @@ def add_checkpoint(learn:Learner, # the Learner whose best epoch is kept
                    out_dir:str|Path, # folder for best.safetensors, its card (best.json) and history.csv
                    classes:list, # class names of the (first) head, in label order
                    n_out:int, # logits of the (first) head
-                   arch:str|None=None,
-                   # `create_model` name (default: the model's `arch` attribute, else its class name)
+                   arch:str|None=None, # `create_model` name (default: the model's `arch` attribute, or its class name)
                    model_kwargs:dict|None=None, # `create_model` options (default: the model's `config` attribute)
                    monitor:str='valid_loss', # the recorded value that selects the epoch
                    overwrite:bool=False, # allow an `out_dir` that already holds a checkpoint
@@ -228,7 +227,9 @@ def evaluate_run(run_dir:str|Path, # the run's folder: best.safetensors and hist
     return dict(card=card, results=res, history=hist)
 
 # %% ../nbs/05d_training.ipynb #f4db81e5
-def train_and_evaluate(train_ds, valid_ds, test_ds, # datasets (`pcam_xai.data`) for training, selection, evaluation
+def train_and_evaluate(train_ds, # the training set (a `pcam_xai.data` dataset)
+                       valid_ds, # the validation set: its `monitor` value selects the checkpoint
+                       test_ds, # the test set: the selected checkpoint is evaluated on it
                        out_dir:str|Path, # where checkpoint, history and report go (all of them, or none)
                        arch:str='reference_cnn', # a `create_model` name
                        epochs:int=10, # epochs to train

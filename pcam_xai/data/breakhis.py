@@ -222,11 +222,13 @@ class BreakHis(HistoDataset):
         return type(self).from_df(self.df.iloc[np.asarray(idxs)], self.task, self.transform, self.target_transform,
                                   self.size)
 
-    def read(self, i:int) -> np.ndarray:
+    def read(self, i:int, # item index, in [0, len)
+            ) -> np.ndarray:
         "Image `i` as an H×W×3 uint8 RGB array (resized to `size` if set)."
         return _load(self.df.path.iat[i], self.size)
 
-    def read_many(self, idxs) -> np.ndarray:
+    def read_many(self, idxs, # item indices, in [0, len)
+                 ) -> np.ndarray:
         "Images `idxs` as an N×H×W×3 uint8 array; they must share one size (set `size` to make sure)."
         imgs = [self.read(int(i)) for i in idxs]
         shapes = sorted({a.shape[:2] for a in imgs})
@@ -434,7 +436,8 @@ class MultiMagBreakHis(torch.utils.data.Dataset):
 
     def __len__(self): return len(self._item_patient)
 
-    def sources(self, i:int) -> list:
+    def sources(self, i:int, # item index, in [-len, len)
+               ) -> list:
         "The image files of item `i`, one per magnification in `mags` order (the same for the same `seed` and `i`)."
         n = len(self)
         if not -n <= i < n: raise IndexError(f"index {i} is out of range for MultiMagBreakHis with {n} items.")
@@ -488,7 +491,8 @@ def breakhis_dls(root:str|Path|None=None, # as for `BreakHis`
 class MultiMagItem(ItemTransform):
     "Unpack a `MultiMagBreakHis` item `((x_1, ..., x_M), y)` into fastai types `(x_1, ..., x_M, y)`."
     order = -10
-    def encodes(self, o):
+    def encodes(self, o, # a `MultiMagBreakHis` item: ((x_1, ..., x_M), y)
+               ):
         xs, y = o[0], o[1]
         if not isinstance(xs, (tuple, list)):
             raise DataError(f"A multi-magnification item must be ((x_1, ..., x_M), y), got a {type(xs).__name__} as "
@@ -509,7 +513,8 @@ class MagTfms(ItemTransform):
             raise ConfigError(f"mag_tfms has magnification(s) {bad} that the loaders do not use "
                               f"(mags={list(self.mags)}). Key mag_tfms by magnifications in mags.")
         self.tfms = {m: list(f) if isinstance(f, (list, tuple)) else [f] for m, f in tfms.items()}
-    def encodes(self, b):
+    def encodes(self, b, # a batch (x_1, ..., x_M, y): one B×3×H×W tensor per magnification of `mags`, then labels
+               ):
         b = list(b)
         for k, m in enumerate(self.mags):
             for f in self.tfms.get(m, []): b[k] = TensorImage(f(b[k]))

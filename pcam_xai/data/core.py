@@ -130,8 +130,10 @@ class ArrayDataset(HistoDataset):
         self.images = check_images(images)
         self.classes = list(classes)
         self.targets = check_labels(labels, len(self.images), len(self.classes))
-    def read(self, i): return self.images[i]
-    def read_many(self, idxs): return self.images[np.asarray(idxs, dtype=np.int64)]
+    def read(self, i, # item index, in [0, len)
+            ): return self.images[i]
+    def read_many(self, idxs, # item indices, in [0, len)
+                 ): return self.images[np.asarray(idxs, dtype=np.int64)]
 
 # %% ../../nbs/01_data.core.ipynb #0ca251a5
 class HistoSubset(HistoDataset):
@@ -145,8 +147,10 @@ class HistoSubset(HistoDataset):
             raise DataError(f"HistoSubset: indices must be in [0, {len(ds)}), "
                             f"got [{self.idxs.min()}, {self.idxs.max()}].")
         self.classes, self.targets = list(ds.classes), np.asarray(ds.targets)[self.idxs]
-    def read(self, i): return self.ds.read(int(self.idxs[i]))
-    def read_many(self, idxs): return self.ds.read_many(self.idxs[np.asarray(idxs, dtype=np.int64)])
+    def read(self, i, # item index in the subset, in [0, len)
+            ): return self.ds.read(int(self.idxs[i]))
+    def read_many(self, idxs, # item indices in the subset, in [0, len)
+                 ): return self.ds.read_many(self.idxs[np.asarray(idxs, dtype=np.int64)])
     def extra_repr(self): return f"Subset of {type(self.ds).__name__} ({len(self.ds)} items)"
 
 # %% ../../nbs/01_data.core.ipynb #17f0135e
@@ -223,7 +227,11 @@ class HistoDL(TfmdDL):
         super().__init__(dataset, bs=bs, **kwargs)
         if seed is not None: self.rng = random.Random(seed)
 
-    def new(self, dataset=None, cls=None, **kwargs):
+    def new(self, dataset=None, # the dataset of the new loader (None: this one's)
+            cls=None, # the loader class (None: this one's)
+            **kwargs, # other `TfmdDL` arguments (bs, shuffle, ...); split_idx, wgts, non_blocking default to this one's
+           ):
+        "A copy of this loader (fastai's `DataLoader.new`) that keeps its `split_idx`, weights and copy mode."
         for k in ('split_idx', 'wgts', 'non_blocking'):
             kwargs.setdefault(k, getattr(self, k + ('' if k == 'wgts' else '_')))
         return super().new(dataset=dataset, cls=cls, **kwargs)
@@ -251,7 +259,9 @@ class HistoDL(TfmdDL):
         if self.non_blocking_ is not None: return bool(self.non_blocking_)
         return torch.device(self.device).type == 'cuda'
 
-    def create_batches(self, samps):
+    def create_batches(self, samps, # the item indices of one epoch, in order (from `get_idxs`)
+                      ):
+        "Batches of `samps`: one `read_many` each on the fast path (see `fast` and `async_copy`), else fastai's."
         if not self.fast: yield from super().create_batches(samps); return
         # copied here, not by fastai's `to_device` (a blocking copy from pageable memory); never in a worker process
         copy = self.async_copy and torch.utils.data.get_worker_info() is None

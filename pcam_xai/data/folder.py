@@ -48,8 +48,8 @@ def _read_groups(csv:Path, root:Path, files:list[str]) -> np.ndarray:
     g = dict(zip(df['file'], df['group']))
     unl = [f for f in files if f not in g]
     if unl:
-        raise DataError(f"{csv} gives no group for {len(unl)} of the dataset's {len(files)} images: {_few(unl)}. "
-                        "Add a row per image.")
+        raise DataError(f"{csv} gives no group for {len(unl)} of the dataset's {len(files)} images: "
+                        f"{_few(unl)}. Add a row per image.")
     if df['group'].isna().any(): raise DataError(f"{csv}: {int(df['group'].isna().sum())} row(s) have an empty group.")
     return np.array([g[f] for f in files], dtype=object)
 
@@ -115,11 +115,13 @@ class ImageFolderDataset(HistoDataset):
         g = '' if self.groups is None else f", {len(set(self.groups))} groups"
         return f"Root: {self.root.name} ({sz}{g})"
 
-    def read(self, i:int) -> np.ndarray:
+    def read(self, i:int, # item index, in [0, len)
+            ) -> np.ndarray:
         "Image `i` as an HxWx3 uint8 RGB array (resized to `size` if set)."
         return read_image(self.root/self.files[i], self.size)
 
-    def read_many(self, idxs) -> np.ndarray:
+    def read_many(self, idxs, # item indices, in [0, len)
+                 ) -> np.ndarray:
         "Images `idxs` stacked; they must share one size (set `size` to resize them in `read`)."
         ims = [self.read(int(i)) for i in idxs]
         shapes = {a.shape for a in ims}
@@ -128,7 +130,8 @@ class ImageFolderDataset(HistoDataset):
                             "be batched. Pass size=... to resize them while reading (folder_dls does).")
         return np.stack(ims)
 
-    def subset(self, idxs) -> ImageFolderDataset:
+    def subset(self, idxs, # the item indices to keep
+              ) -> ImageFolderDataset:
         "A copy holding only items `idxs` (same classes, size, groups and transforms)."
         idxs = np.asarray(idxs, dtype=np.int64)
         new = copy.copy(self)

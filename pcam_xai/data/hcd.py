@@ -159,7 +159,8 @@ class HCD(HistoDataset):
         crop = '' if self.center_crop is None else f", centre crop {self.center_crop}"
         return f"Split: {self.split} ({self.labels_csv.name}{crop})"
 
-    def read(self, i:int) -> np.ndarray:
+    def read(self, i:int, # item index, in [0, len)
+            ) -> np.ndarray:
         "Patch `i` as an HxWx3 uint8 array."
         return read_hcd_tif(self.img_dir/f'{self.ids[i]}.tif', self.center_crop)
 

@@ -59,8 +59,7 @@ def _check_pixels(path, im, max_pixels):
 
 def read_image(path, # an image file, or a binary file object (e.g. `io.BytesIO` of an upload)
                size:int|tuple|None=None, # resize (squash) to `size` or (height, width); None keeps the file's size
-               # refuse images with more pixels than this (decompression bombs); None: no limit
-               max_pixels:int|None=MAX_PIXELS,
+               max_pixels:int|None=MAX_PIXELS, # refuse images with more pixels (decompression bombs); None: no limit
                name:str|None=None, # how the image is named in messages (default: `path`)
               ) -> np.ndarray:
     "An image file as an HxWx3 uint8 RGB array (see `to_rgb`), optionally resized."

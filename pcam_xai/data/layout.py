@@ -65,10 +65,12 @@ class Concat(HistoDataset):
         idxs = np.asarray(idxs, dtype=np.int64)
         part = np.searchsorted(self.starts, idxs, side='right') - 1
         return part, idxs - self.starts[part]
-    def read(self, i):
+    def read(self, i, # item index over all parts, in [0, len)
+            ):
         (p,), (j,) = self._where([int(i)])
         return self.parts[p].read(int(j))
-    def read_many(self, idxs):
+    def read_many(self, idxs, # item indices over all parts (each part does one `read_many`)
+                 ):
         part, local = self._where(idxs)
         out = None
         for p in np.unique(part):
@@ -88,15 +90,16 @@ class Resized(HistoDataset):
                 ):
         super().__init__(ds.transform, ds.target_transform)
         self.ds, self.hw, self.classes, self.targets = ds, tuple(hw), list(ds.classes), np.asarray(ds.targets)
-    def read(self, i): return fit_size(f"item {i}", self.ds.read(i), self.hw, resize=True)
-    def read_many(self, idxs): return np.stack([self.read(int(i)) for i in idxs])
+    def read(self, i, # item index, in [0, len)
+            ): return fit_size(f"item {i}", self.ds.read(i), self.hw, resize=True)
+    def read_many(self, idxs, # item indices, in [0, len)
+                 ): return np.stack([self.read(int(i)) for i in idxs])
     def extra_repr(self): return f"{type(self.ds).__name__} resized to {self.hw[0]}×{self.hw[1]}"
 
 # %% ../../nbs/01g_data.layout.ipynb #d98de73f
 def load_splits(data:str|Path, # the data folder (`--data`)
                 layout:str|None=None, # force a layout
-                # BreakHis, folders: resize images to size×size; PathMNIST: the npz of that size; PCam, HCD: unused
-                size:int|None=None,
+                size:int|None=None, # BreakHis, folders: resize to size×size; PathMNIST: npz of that size; else unused
                 seed:int=42, # seed of the splits made here
                 classes:list|None=None, # class names in label order (a checkpoint's); folders matched by name
                 splits:tuple=SPLITS, # which splits are needed (PCam: only their files must exist)

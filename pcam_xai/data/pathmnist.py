@@ -137,9 +137,8 @@ def _find_pathmnist(root, size:int, download:bool) -> Path:
     try: return find_data_root(root, 'pathmnist', probe=lambda p: None if (p/fname).is_file() else f'no {fname}')/fname
     except DataNotFoundError as e:
         if not download:
-            raise DataNotFoundError(f"{e}\nOr pass download=True to fetch {fname} "
-                                    f"({medmnist.INFO['pathmnist'][f'url{_size_flag(size)}'].split('?')[0]}) with "
-                                    "medmnist.") from None
+            url = medmnist.INFO['pathmnist'][f'url{_size_flag(size)}'].split('?')[0]
+            raise DataNotFoundError(f"{e}\nOr pass download=True to fetch {fname} ({url}) with medmnist.") from None
     return download_pathmnist(Path(root) if root is not None else default_cache_dir()/'data'/'pathmnist', size)
 
 class PathMNIST(HistoDataset):
@@ -166,8 +165,10 @@ class PathMNIST(HistoDataset):
         n = medmnist.INFO['pathmnist']['n_samples'][self.split]
         return f"Split: {self.split} of {self.path.name} ({self.size}×{self.size}; the official split has {n:,})"
 
-    def read(self, i:int) -> np.ndarray: return np.array(self.images[i])
-    def read_many(self, idxs) -> np.ndarray: return self.images[np.asarray(idxs, dtype=np.int64)]
+    def read(self, i:int, # item index, in [0, len)
+            ) -> np.ndarray: return np.array(self.images[i])
+    def read_many(self, idxs, # item indices, in [0, len)
+                 ) -> np.ndarray: return self.images[np.asarray(idxs, dtype=np.int64)]
 
 # %% ../../nbs/01d_data.pathmnist.ipynb #d1d70006
 def _pathmnist_sizes(root:Path) -> dict:

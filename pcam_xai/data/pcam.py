@@ -112,16 +112,13 @@ def _find_pcam(root, split:str, download:bool=False) -> Path:
 # %% ../../nbs/01b_data.pcam.ipynb #653f2e97
 class PCam(HistoDataset):
     "PatchCamelyon `split` from its official h5 files; torchvision's `datasets.PCAM` interface, picklable and fast."
-    def __init__(self,
-                 # folder with the h5 files (or its parent holding `pcam/`); None: $PCAM_XAI_DATA, then the cache
-                 root:str|Path|None=None,
+    def __init__(self, root:str|Path|None=None, # the h5 folder (or its parent); None: $PCAM_XAI_DATA, then the cache
                  split:str='train', # 'train', 'valid' (or 'val') or 'test'
                  transform=None, # applied to a PIL image, e.g. torchvision transforms; None gives uint8 CHW tensors
                  target_transform=None, # applied to the int label
                  download:bool=False, # fetch the split from Zenodo if it is not found
                  in_memory:bool=False, # load all images into RAM once (0.9 GB for valid/test, 7.25 GB for train)
-                 # memory-map `x` when it is stored contiguous and uncompressed: 'auto', True (require), False
-                 mmap:bool|str='auto',
+                 mmap:bool|str='auto', # memory-map a contiguous, uncompressed `x`: 'auto', True (require it), False
                 ):
         self.split = _check_split(split)
         if mmap not in ('auto', True, False):
@@ -272,8 +269,8 @@ def _fetch(url:str, part:Path, progress:bool=True, timeout:float=60, chunk:int=1
     try: resp = urllib.request.urlopen(req, timeout=timeout)
     except urllib.error.HTTPError as e:
         if e.code == 416 and have: return  # the .part already holds the whole file; the md5 check decides
-        raise DataError(f"Downloading {url} failed: HTTP {e.code} {e.reason}. Check the address (url_base) and "
-                        "try again later.") from None
+        raise DataError(f"Downloading {url} failed: HTTP {e.code} {e.reason}. "
+                        "Check the address (url_base) and try again later.") from None
     except (urllib.error.URLError, OSError) as e:
         raise DataError(f"Cannot reach {url} ({getattr(e, 'reason', e)}). Check the network connection and the "
                         "address (url_base), then run the same call again.") from None
@@ -288,8 +285,8 @@ def _fetch(url:str, part:Path, progress:bool=True, timeout:float=60, chunk:int=1
                 while b := resp.read(chunk):
                     f.write(b); bar.update(len(b))
         except (OSError, http.client.HTTPException) as e:
-            raise DataError(f"Download of {url} broke off ({e}). The partial file {part.name} is kept: run the same "
-                            "call again to resume.") from None
+            raise DataError(f"Download of {url} broke off ({e}). "
+                            f"The partial file {part.name} is kept: run the same call again to resume.") from None
 
 def _gunzip(gz:Path, dest:Path):
     "Decompress `gz` into `dest` atomically; a bad archive leaves neither `dest` nor `gz` behind."
@@ -342,8 +339,7 @@ def pcam_dls(root:str|Path|None=None, # folder with the PCam h5 files (see `PCam
              in_memory:bool=False, # load the images into RAM once (see `PCam`)
              download:bool=False, # fetch missing splits from Zenodo
              mmap:bool|str='auto', # memory-map contiguous files (see `PCam`)
-             # passed to `make_dls`: val_bs, item_tfms, batch_tfms, normalize, weighted, seed, num_workers, device
-             **kwargs,
+             **kwargs, # to `make_dls`: val_bs, item_tfms, batch_tfms, normalize, weighted, seed, num_workers, device
             ):
     "fastai `DataLoaders` over the PCam training split and `val_split`."
     if _check_split(val_split) == 'train':

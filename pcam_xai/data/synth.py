@@ -281,8 +281,7 @@ def _write_h5(path:Path, key:str, a:np.ndarray, compression, overwrite:bool):
 def write_synth_pcam(root:str|Path, # folder that receives the h5 files (created if needed)
                      n:dict|int={'train': 512, 'valid': 128, 'test': 128}, # patches per split; an int for every split
                      seed:int=0, # the same seed writes the same files
-                     # 'gzip' (one chunk per patch, like the shared sample), 'lzf', or None (contiguous, like PCam)
-                     compression:str|None='gzip',
+                     compression:str|None='gzip', # 'gzip' (per-patch chunks), 'lzf', or None (contiguous, like PCam)
                      overwrite:bool=False, # replace existing files
                     ) -> Path:
     "Write synthetic patches in the PCam h5 layout, plus lesion masks in `*_mask.h5` (not in PCam); returns `root`."
@@ -401,8 +400,7 @@ def _pm_draw(y, rng, kit, R, z, f, out):
             out[j] = im
 
 def write_synth_pathmnist(root:str|Path, # folder that receives the npz (created if needed)
-                          # images per split (only the splits named are written); an int for every split
-                          n:dict|int={'train': 270, 'val': 45, 'test': 45},
+                          n:dict|int={'train': 270, 'val': 45, 'test': 45}, # images per named split, or an int for all
                           size:int=28, # 28 (pathmnist.npz), 64, 128 or 224 (pathmnist_{size}.npz)
                           seed:int=0, # the same seed writes the same file
                           overwrite:bool=False, # replace an existing file
@@ -456,8 +454,7 @@ def synthetic_slide(path:str|Path, # the .tif file to write
                     pos:np.ndarray, # N×96×96×3 uint8 tumour-positive patches (planted inside the region)
                     neg:np.ndarray, # M×96×96×3 uint8 negative patches (everywhere else)
                     grid:tuple=(21, 21), # tissue cells (rows, cols), one patch each
-                    # the ellipse: centre row, centre col, half-height, half-width (grid fractions)
-                    region:tuple=(0.4, 0.6, 0.3, 0.35),
+                    region:tuple=(0.4, 0.6, 0.3, 0.35), # ellipse: centre y, x, half-height, half-width (grid fractions)
                     mpp:float=PCAM_MPP / 1.5, # µm/px of level 0: patches are resized by `PCAM_MPP / mpp`
                     margin:int=2, # cells of white glass around the tissue
                     patch_mpp:float=PCAM_MPP, # µm/px of the patches

@@ -157,8 +157,7 @@ def _bh_patients(n:int, rng) -> list[tuple]:
     return res
 
 def write_synth_breakhis(root:str|Path, # folder that receives `BreaKHis_v1/` and `masks/` (created if needed)
-                         # patients, alternating benign/malignant (>= 10 gives 5 per class for 5-fold splits)
-                         n_patients:int=8,
+                         n_patients:int=8, # patients, alternately benign/malignant (10 give 5 per class for 5 folds)
                          images_per_mag:int=2, # image sites per patient; each site is seen at every magnification
                          mags=BREAKHIS_MAGS, # magnifications to write, from 40, 100, 200, 400
                          size=(230, 350), # image (H, W) in pixels; the real ones are (460, 700)
