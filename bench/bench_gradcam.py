@@ -9,6 +9,8 @@ shared machine), and the worst per-image Pearson correlation between the two map
 >= 0.999; maps that are zero everywhere in both count as equal). Construction of the explainer (hook registration) is
 inside the timed call for both, as a user would call them. `--ablation` also times ours with autograd on in the layers
 below the hook (`Hooks.forward` swapped for a plain forward pass) and reports the CPU-time gain of running them without.
+`--also METHOD` times a second pcam_xai method (the default explanation) in the same alternation and reports its
+images/s and its speed relative to pytorch-grad-cam's Grad-CAM (`--name` picks the results file).
 
     .venv/bin/python bench/bench_gradcam.py --batch 64 --repeats 5 --ablation
 """
@@ -57,6 +59,9 @@ def main():
     p.add_argument('--data', default=None, help='data root (default: $PCAM_XAI_DATA; synthetic patches without it)')
     p.add_argument('--models', default='reference_cnn,resnet18', help='comma-separated pcam_xai/timm model names')
     p.add_argument('--ablation', action='store_true', help='also time ours with autograd below the hooked layer')
+    p.add_argument('--also', default=None,
+                   help="also time this pcam_xai method (e.g. the default, 'gradcam+d8') in the same alternation")
+    p.add_argument('--name', default='bench_gradcam', help='results/<name>.json')
     a = p.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     import pytorch_grad_cam as pgc
@@ -83,7 +88,10 @@ def main():
             Hooks.forward = autograd_forward
             try: return ours()
             finally: Hooks.forward = no_grad_forward
-        runs = [('ours', ours), ('theirs', theirs)] + ([('autograd', ours_autograd)] if a.ablation else [])
+        def also(): return get_explainer(model, a.also)(x, 1)
+        runs = [('ours', ours), ('theirs', theirs)] + ([('autograd', ours_autograd)] if a.ablation else []) + \
+               ([('also', also)] if a.also else [])
+        if a.also: also()                                     # warm-up
         if a.ablation: assert torch.allclose(ours_autograd(), mo, atol=1e-5)
         best = {k: (np.inf, np.inf) for k, _ in runs}
         for _ in range(a.repeats):
@@ -92,20 +100,26 @@ def main():
                 best[k] = (min(best[k][0], w), min(best[k][1], c))
         rows.append(dict(model=name, layer=layer, ours=a.batch / best['ours'][0], theirs=a.batch / best['theirs'][0],
                          wall=best['theirs'][0] / best['ours'][0], cpu=best['theirs'][1] / best['ours'][1], r=r,
-                         abl=best['autograd'][1] / best['ours'][1] if a.ablation else None))
+                         abl=best['autograd'][1] / best['ours'][1] if a.ablation else None,
+                         also=a.batch / best['also'][0] if a.also else None,
+                         also_ratio=best['theirs'][0] / best['also'][0] if a.also else None))
     print(f"Grad-CAM, batch {a.batch} × 3×96×96, {src}; torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"{platform.processor() or platform.machine()}, best of {a.repeats}\n")
     extra = (" no-grad-below-layer gain (CPU) |", "---|") if a.ablation else ("", "")
+    if a.also: extra = (extra[0] + f" {a.also} (img/s) | {a.also} vs pytorch-grad-cam Grad-CAM (wall) |",
+                        extra[1] + "---|---|")
     print("| model | layer | ours (img/s) | pytorch-grad-cam (img/s) | speed-up (wall) | speed-up (CPU time) "
           "| min Pearson |" + extra[0])
     print("|---|---|---|---|---|---|---|" + extra[1])
     for r in rows:
         print(f"| {r['model']} | `{r['layer']}` | {r['ours']:.0f} | {r['theirs']:.0f} | {r['wall']:.1f}× "
-              f"| {r['cpu']:.1f}× | {r['r']:.5f} |" + (f" {r['abl']:.2f}× |" if a.ablation else ""))
+              f"| {r['cpu']:.1f}× | {r['r']:.5f} |" + (f" {r['abl']:.2f}× |" if a.ablation else "") +
+              (f" {r['also']:.0f} | {r['also_ratio']:.2f}× |" if a.also else ""))
     bad = [r['model'] for r in rows if r['r'] < 0.999]
     if bad: raise SystemExit(f"maps disagree with pytorch-grad-cam (Pearson < 0.999) for: {', '.join(bad)}")
+    return a.name
 
 if __name__ == '__main__':
     import sys, pathlib; sys.path.insert(0, str(pathlib.Path(__file__).parent))
     from _results import capture, save_results   # the printed table goes to results/bench_gradcam.json
-    capture(); main(); save_results('bench_gradcam')
+    capture(); name = main(); save_results(name)

@@ -25,7 +25,8 @@ def markdown(table, sanity) -> str:
     t = table.set_index(['method', 'metric'])
     verdict = dict(zip(sanity['method'], sanity['verdict']))
     rho = dict(zip(sanity['method'], sanity['spearman_top']))
-    lines = ["| map | kind | road_combined | insertion − deletion | road_morf | road_lerf | sanity (Spearman, top layer) |",
+    lines = ["| map | kind | road_combined | insertion − deletion | road_morf | road_lerf "
+             "| sanity (Spearman, top layer) |",
              "|---|---|---|---|---|---|---|"]
     for m in dict.fromkeys(table['method']):
         k = t.loc[(m, 'road_combined'), 'kind']

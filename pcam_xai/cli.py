@@ -22,7 +22,7 @@ from .models import create_model
 from .training import train_and_evaluate, make_learner, RUN_FILES
 from .evaluation import evaluate_model, write_report
 from .distributed import launch_info
-from .explain import list_methods, get_explainer, D8
+from .explain import list_methods, get_explainer, default_method, D8
 from .render import show_explanations
 from .faithfulness import faithfulness_report, applicable_methods, FAITHFULNESS_FILES
 from .deployment import EXPORT_PACKAGES, SERVE_PACKAGES, missing_message
@@ -306,13 +306,14 @@ def _add_demo(sub):
 def cmd_explain(a:argparse.Namespace, # the options of `pcam-xai explain` (`--help` lists them)
                ) -> Path:
     "Explanation maps for patches of --data (or image files): a figure and the maps as .npz."
-    if a.method.removesuffix(D8) not in list_methods():
+    if a.method is not None and a.method.removesuffix(D8) not in list_methods():
         raise ConfigError(f"--method {a.method!r} is unknown; use one of {', '.join(list_methods())} "
                           f"(any of them + '{D8}' for dihedral smoothing).")
-    out, names = Path(a.out), [f'{a.method}.png', f'{a.method}_maps.npz']
-    check_outputs(out, names, a.overwrite)   # before any work
     if not a.inputs and not a.data: raise ConfigError("explain needs --data DIR or image files to explain.")
     clf = Classifier.load(a.checkpoint, get_device(a.device))
+    a.method = a.method or default_method(clf.net)
+    out, names = Path(a.out), [f'{a.method}.png', f'{a.method}_maps.npz']
+    check_outputs(out, names, a.overwrite)   # before any work on the data
     hw = clf.hw
     if a.inputs:
         items = list(read_inputs(a.inputs, hw, a.resize))[:a.n]
@@ -343,8 +344,8 @@ def _add_explain(sub):
     q.add_argument('--data', help="data folder; patches are drawn from --split")
     q.add_argument('--layout', choices=LAYOUTS)
     q.add_argument('--split', choices=EVAL_SPLITS, default='test')
-    q.add_argument('--method', default='gradcam',
-                   help=f"{', '.join(list_methods())}; add '{D8}' for dihedral smoothing (e.g. ig{D8})")
+    q.add_argument('--method', help=f"{', '.join(list_methods())}; add '{D8}' for dihedral smoothing (e.g. "
+                   f"ig{D8}); default: the model family's measured default (pcam_xai.explain.DEFAULT_METHODS)")
     q.add_argument('--n', type=int, default=8, help="number of patches")
     q.add_argument('--resize', action='store_true')
     q.add_argument('--out', default='explanations'); _common_args(q)
@@ -371,7 +372,8 @@ def cmd_faithfulness(a:argparse.Namespace, # the options of `pcam-xai faithfulne
     print(f"{clf.arch}: {len(methods)} methods and 5 baseline maps on {len(idx)} patches of the {a.split} split "
           f"(explaining the {a.target})")
     rep = faithfulness_report(clf, imgs, target, out, methods, split=a.split, n_boot=a.n_boot, seed=a.seed, bs=a.bs,
-                              overwrite=a.overwrite, method_kw={'ig': dict(n_steps=a.ig_steps)})
+                              steps=a.steps, n_sanity=a.n_sanity, overwrite=a.overwrite,
+                              method_kw={'ig': dict(n_steps=a.ig_steps)})
     for _, r in rep['sanity'].iterrows():
         print(f"sanity {r['method']}: Spearman {r['spearman_top']:.2f} after randomising {r['top_layer']} → "
               f"{r['verdict']}")
@@ -395,6 +397,8 @@ def _add_faithfulness(sub):
     q.add_argument('--target', choices=('label', 'pred'), default='label', help="the class each map explains")
     q.add_argument('--n-boot', type=int, default=2000, help="bootstrap resamples for the 95%% intervals")
     q.add_argument('--ig-steps', type=int, default=32, help="path points of Integrated Gradients")
+    q.add_argument('--steps', type=int, default=16, help="deletion / insertion steps")
+    q.add_argument('--n-sanity', type=int, default=32, help="patches for the randomisation checks (the first ones)")
     q.add_argument('--bs', type=int, default=32, help="images per explanation / scoring pass")
     q.add_argument('--resize', action='store_true')
     q.add_argument('--out', default='faithfulness'); _common_args(q)

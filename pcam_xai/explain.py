@@ -15,11 +15,12 @@ from .checkpoint import PixelSpace
 from .model_registry import default_cam_layer
 
 # %% auto #0
-__all__ = ['D8', 'EXPLAINERS', 'resolve_target', 'target_scores', 'check_input', 'find_layer', 'auto_layer', 'Hooks', 'Explainer',
-           'tokens_to_grid', 'upsample_maps', 'BaseCAM', 'GradCAM', 'GradCAMPlusPlus', 'XGradCAM', 'HiResCAM',
-           'LayerCAM', 'cam_stages', 'FusedCAM', 'normalize_maps', 'blur', 'make_baseline', 'CaptumExplainer',
-           'IntegratedGradients', 'Saliency', 'SmoothGrad', 'SmoothGradSq', 'VarGrad', 'NoiseTunnelIG', 'AttentionMap',
-           'list_methods', 'get_explainer', 'explain', 'Dihedral']
+__all__ = ['DEFAULT_METHODS', 'D8', 'EXPLAINERS', 'resolve_target', 'target_scores', 'check_input', 'find_layer', 'auto_layer',
+           'Hooks', 'Explainer', 'tokens_to_grid', 'upsample_maps', 'BaseCAM', 'GradCAM', 'GradCAMPlusPlus', 'XGradCAM',
+           'HiResCAM', 'LayerCAM', 'cam_stages', 'FusedCAM', 'normalize_maps', 'blur', 'make_baseline',
+           'CaptumExplainer', 'IntegratedGradients', 'Saliency', 'SmoothGrad', 'SmoothGradSq', 'VarGrad',
+           'NoiseTunnelIG', 'AttentionMap', 'model_family', 'default_method', 'list_methods', 'get_explainer',
+           'explain', 'Dihedral']
 
 # %% ../nbs/06_explain.ipynb #9de12db8
 def _ncls(out): return class_scores(out).shape[1]
@@ -101,7 +102,8 @@ def find_layer(model:nn.Module, # the model
                f" The model has {len(names)} layers: list them with [n for n, _ in model.named_modules()]."
     raise ModelError(f"layer {layer!r} does not exist in {type(model).__name__}. {hint}")
 
-def auto_layer(model:nn.Module) -> str:
+def auto_layer(model:nn.Module, # the model (or a `PixelSpace` around it)
+              ) -> str:
     "The default CAM layer: `model.default_cam_layer`, else `pcam_xai.model_registry.default_cam_layer(model)`."
     name = getattr(model, 'default_cam_layer', None)
     if isinstance(name, str): return name
@@ -135,7 +137,8 @@ class Hooks:
         if self.handle is not None: self.handle.remove()
         self.handle = None
 
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
+    def forward(self, x:torch.Tensor, # B×C×H×W images as the model sees them
+               ) -> torch.Tensor:
         "Run the model on `x`, autograd on only above the hooked layer; returns the model output."
         if self.handle is None:
             raise ModelError("Hooks.forward must be called inside `with Hooks(model, layer) as h:`.")
@@ -150,7 +153,8 @@ class Hooks:
 class Explainer:
     ("Base of every method: input checks, device, eval mode, optional chunking; subclasses implement `_explain(x, "
      "target)`.")
-    def __init__(self, model:nn.Module): self.model = model
+    def __init__(self, model:nn.Module, # the model to explain
+                ): self.model = model
 
     def _explain(self, x:torch.Tensor, target) -> torch.Tensor: raise NotImplementedError
 
@@ -206,9 +210,13 @@ class BaseCAM(Explainer):
         super().__init__(model)
         self.layer = auto_layer(model) if layer is None else layer
 
-    def get_weights(self, acts, grads): raise NotImplementedError
+    def get_weights(self, acts, # B×C×h×w activations of the layer
+                    grads, # B×C×h×w gradients of the target score with respect to them
+                   ): raise NotImplementedError
 
-    def combine(self, acts:torch.Tensor, grads:torch.Tensor) -> torch.Tensor:
+    def combine(self, acts:torch.Tensor, # B×C×h×w activations of the layer
+                grads:torch.Tensor, # B×C×h×w gradients of the target score with respect to them
+               ) -> torch.Tensor:
         "`B×h×w` map before ReLU: channel weights times activations, summed over channels."
         return torch.einsum('bc,bchw->bhw', self.get_weights(acts, grads), acts)
 
@@ -282,7 +290,8 @@ class FusedCAM(Explainer):
 
 # %% ../nbs/06_explain.ipynb #1deecdbb
 def normalize_maps(maps:torch.Tensor, # B×H×W maps
-                   eps:float=1e-7) -> torch.Tensor:
+                   eps:float=1e-7, # added to the range, so a constant map does not divide by zero
+                  ) -> torch.Tensor:
     "Min-max normalise each map to [0, 1] (as pytorch-grad-cam does); a constant map becomes all zeros."
     flat = maps.flatten(1)
     lo, hi = flat.min(1, keepdim=True).values, flat.max(1, keepdim=True).values
@@ -324,7 +333,9 @@ _REDUCE = {'sum': lambda a: a.sum(1), 'abs_sum': lambda a: a.abs().sum(1),
 class CaptumExplainer(Explainer):
     "Base of the captum methods: builds the forward function and targets, reduces channels."
     default_reduce = 'sum'
-    def __init__(self, model:nn.Module, reduce:str|None=None):
+    def __init__(self, model:nn.Module, # the model
+                 reduce:str|None=None, # channel reduction ('sum', 'abs_sum', 'max_abs', 'mean'); None: the method's own
+                ):
         super().__init__(model)
         self.reduce = reduce or self.default_reduce
         if self.reduce not in _REDUCE:
@@ -348,11 +359,14 @@ class CaptumExplainer(Explainer):
         x = x.detach().requires_grad_(True)   # captum would set it (and warn)
         return _REDUCE[self.reduce](self._attribute(fwd, x, t).detach())
 
+def _ibs(ibs:int|None, x:torch.Tensor) -> int|None:
+    "captum's internal batch: at least one path point per image (captum raises it itself, with a warning, if less)."
+    return None if ibs is None else max(ibs, len(x))
+
 class IntegratedGradients(CaptumExplainer):
     "Integrated Gradients (captum), with a bounded internal batch and a black / blur / mean / custom baseline."
     def __init__(self, model:nn.Module, # the model
-                 # see `make_baseline`; 'blur' suits H&E far better than 'black' (`pcam_xai.explain_metrics`)
-                 baseline='blur',
+                 baseline='blur', # see `make_baseline`; 'blur' suits H&E far better than 'black'
                  n_steps:int=32, # points on the path from baseline to image
                  method:str='gausslegendre', # captum's integral approximation
                  internal_batch_size:int|None=64, # path points per forward pass (memory bound); None: all at once
@@ -366,7 +380,7 @@ class IntegratedGradients(CaptumExplainer):
     def _attribute(self, fwd, x, t):
         from captum.attr import IntegratedGradients as IG
         return IG(fwd).attribute(x, baselines=make_baseline(x, self.baseline), target=t, n_steps=self.n_steps,
-                                 method=self.method, internal_batch_size=self.ibs)
+                                 method=self.method, internal_batch_size=_ibs(self.ibs, x))
 
 class Saliency(CaptumExplainer):
     "Saliency (captum): the absolute input gradient, max over channels."
@@ -429,7 +443,7 @@ class NoiseTunnelIG(IntegratedGradients):
             return NoiseTunnel(IG(fwd)).attribute(x, nt_type='smoothgrad', nt_samples=self.nt_samples,
                                                   nt_samples_batch_size=1, stdevs=self.stdevs,
                                                   baselines=make_baseline(x, self.baseline), target=t,
-                                                  n_steps=self.n_steps, internal_batch_size=self.ibs)
+                                                  n_steps=self.n_steps, internal_batch_size=_ibs(self.ibs, x))
 
 # %% ../nbs/06_explain.ipynb #b775cdb1
 class AttentionMap(Explainer):
@@ -463,6 +477,25 @@ class AttentionMap(Explainer):
             w = A[:, q].mean(1)
         return upsample_maps(w.view(B, g, g), x.shape[-2:])
 
+# %% ../nbs/06_explain.ipynb #bde4cec9
+# The default explanation of each model family: the method that scored best on ROAD (LeRF − MoRF) among those passing
+# the sanity check, on the validation split of the PCam sample (`bench/faithfulness.py`, written to
+# results/faithfulness_*_valid.json; `pcam_xai.faithfulness` tests that these names match those files).
+# ViTs: no trained ViT was measured; they keep Grad-CAM.
+DEFAULT_METHODS = {'reference_cnn': 'gradcam+d8', 'cnn': 'gradcam+d8', 'vit': 'gradcam'}
+
+def model_family(model:nn.Module, # the model (or a `PixelSpace` around it)
+                ) -> str:
+    "'vit' (patch tokens), 'reference_cnn' (a CNN with token self-attention: `attention_map`) or 'cnn'."
+    inner = model.model if isinstance(model, PixelSpace) else model
+    if hasattr(inner, 'patch_embed'): return 'vit'
+    return 'reference_cnn' if callable(getattr(inner, 'attention_map', None)) else 'cnn'
+
+def default_method(model:nn.Module, # the model (or a `PixelSpace` around it)
+                  ) -> str:
+    "The method `explain` uses when none is named: the one measured best for the model's family (`DEFAULT_METHODS`)."
+    return DEFAULT_METHODS[model_family(model)]
+
 # %% ../nbs/06_explain.ipynb #27d62910
 D8 = '+d8'   # method-name suffix for dihedral smoothing (`Dihedral`)
 EXPLAINERS = {'gradcam': GradCAM, 'gradcam++': GradCAMPlusPlus, 'hirescam': HiResCAM, 'xgradcam': XGradCAM,
@@ -475,10 +508,12 @@ def list_methods() -> list[str]:
     return list(EXPLAINERS)
 
 def get_explainer(model:nn.Module, # the model to explain
-                  method:str='gradcam', # one of `list_methods()`
+                  method:str|None=None, # one of `list_methods()` (+ `'+d8'`); None: `default_method(model)`
                   layer:str|nn.Module|None=None, # CAM methods: the layer (default `auto_layer(model)`)
-                  **kw) -> Explainer:
+                  **kw, # options of the method's class, e.g. n_steps=, baseline= for 'ig'
+                 ) -> Explainer:
     "An explainer object for `method` (reusable across batches); a `'+d8'` suffix wraps it in `Dihedral`."
+    if method is None: method = default_method(model)
     if isinstance(method, str) and method.endswith(D8):
         return Dihedral(get_explainer(model, method[:-len(D8)], layer, **kw))
     if method not in EXPLAINERS:
@@ -501,7 +536,7 @@ def get_explainer(model:nn.Module, # the model to explain
 
 def explain(model:nn.Module, # the model (switched to eval mode for the call, then restored)
             x:torch.Tensor, # B×C×H×W float images as the model sees them
-            method:str='gradcam', # one of `list_methods()`
+            method:str|None=None, # one of `list_methods()` (+ `'+d8'`); None: `default_method(model)`
             target=None, # None: predicted class; int, per-image ints or callables (see `resolve_target`)
             layer:str|nn.Module|None=None, # CAM methods: dotted name or module; default `auto_layer(model)`
             bs:int|None=None, # at most `bs` images per pass (bounds memory); None: the whole batch at once

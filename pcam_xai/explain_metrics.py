@@ -12,7 +12,8 @@ import pandas as pd
 import torch, torch.nn as nn, torch.nn.functional as F
 from .core import ModelError, ConfigError, DataError, check_int, class_probs, eval_mode, model_device
 from .checkpoint import PixelSpace
-from .explain import explain, list_methods, resolve_target, check_input, make_baseline, find_layer, upsample_maps
+from .explain import (explain, list_methods, resolve_target, check_input, make_baseline, find_layer,
+                              upsample_maps)
 from .render import overlay
 
 # %% auto #0
@@ -205,8 +206,7 @@ def map_ssim(a:torch.Tensor, # B×H×W maps
 def randomization_check(model:nn.Module, # the (trained) model; left untouched
                         x:torch.Tensor, # B×C×H×W float images
                         method:str='gradcam', # one of `list_methods()`
-                        # 'cascade' (top-down), 'independent', 'all', or a list of layer names (cascade in that order)
-                        layers='cascade',
+                        layers='cascade', # 'cascade' (top-down), 'independent', 'all', or layer names (a cascade)
                         target=None, # class per image; None: the original model's prediction
                         seed:int=0, # seed for the re-initialisation
                         bs:int|None=None, # images per explanation pass

@@ -88,9 +88,11 @@ def _filters(self:ExplorerUI, page_size:int=16, # thumbnails per page
 @patch
 def _detail_view(self:ExplorerUI):
     "The detail view of the selected item, its settings (method, target, layer, overlay) and its faithfulness."
-    from pcam_xai.explain import list_methods   # torch: heavy, loaded once the page shows
+    from pcam_xai.explain import list_methods, default_method   # torch: heavy, loaded once the page shows
     ex = self.ex
-    self.method = W.Dropdown(options=list_methods(), value='gradcam', description='method', layout=_width('220px'))
+    best = default_method(ex.net)   # the model family's default: measured best among methods passing the sanity check
+    self.method = W.Dropdown(options=list(dict.fromkeys([best] + list_methods())), value=best, description='method',
+                             layout=_width('220px'))
     self.target = W.Dropdown(options=[('predicted', None)] + [(c, c) for c in ex.classes], description='target',
                              layout=_width('220px'))
     self.layer = W.Dropdown(options=ex.layers(), description='layer', layout=_width('260px'))
@@ -165,8 +167,8 @@ def settings(self:ExplorerUI) -> dict:
 @_safe
 def show_detail(self:ExplorerUI):
     "Draw the selected item with the current settings, and its caption; the layer menu only for CAM methods."
-    from pcam_xai.explain import EXPLAINERS, BaseCAM   # torch: heavy, loaded once the page shows
-    self.layer.disabled = not issubclass(EXPLAINERS[self.method.value], BaseCAM)
+    from pcam_xai.explain import EXPLAINERS, BaseCAM, D8   # torch: heavy, loaded once the page shows
+    self.layer.disabled = not issubclass(EXPLAINERS[self.method.value.removesuffix(D8)], BaseCAM)
     if self.key is None: return
     a = self.ex.render(self.key, **self.settings())
     self.detail.value, self.detail.width = to_png(a), str(a.shape[1])
@@ -266,11 +268,14 @@ def show_compare(self:ExplorerUI):
 @patch
 @_safe
 def show_faith(self:ExplorerUI):
-    "Show the deletion and insertion AUC of the map in the detail view."
+    "Show the ROAD, deletion and insertion scores of the map in the detail view, beside a random map's."
     if self.key is None: return
     s = self.settings()
     r = self.ex.faithfulness(self.key, s['method'], s['target'], s['layer'])
-    self.faith.value = f"deletion AUC {r['deletion_auc']:.3f} (lower is better), insertion AUC {r['insertion_auc']:.3f}"
+    rr = r['random']
+    self.faith.value = (f"ROAD LeRF − MoRF {r['road_combined']:.3f} (random map {rr['road_combined']:.3f}; higher is "
+                        f"better), insertion − deletion {r['ins_minus_del']:.3f} (random {rr['ins_minus_del']:.3f}); "
+                        f"deletion AUC {r['deletion_auc']:.3f}, insertion AUC {r['insertion_auc']:.3f}")
 
 # %% ../nbs/08_explorer.ipynb #207ba157
 @patch

@@ -214,18 +214,19 @@ def layers(self:Explorer) -> list[str]:
 # %% ../nbs/08_explorer.core.ipynb #fc592526
 @patch
 def explanation(self:Explorer, key, # split index or upload name
-                method:str='gradcam', # one of `pcam_xai.explain.list_methods()`
+                method:str='gradcam', # one of `pcam_xai.explain.list_methods()`, `'+d8'` allowed
                 target:str|None=None, # class name to explain (None: the predicted class)
                 layer:str|None=None, # CAM methods: layer name (None: the default layer); ignored by other methods
                ) -> np.ndarray:
     "The H×W map of `method` for `key`, computed once per (item, method, target, layer) and cached."
-    from pcam_xai.explain import explain, list_methods, EXPLAINERS, BaseCAM   # torch: heavy, loaded once the page shows
-    if method not in list_methods():
-        raise ConfigError(f"method={method!r} is unknown; use one of {', '.join(list_methods())}.")
+    from pcam_xai.explain import explain, list_methods, EXPLAINERS, BaseCAM, D8   # torch: heavy, loaded on first use
+    base = method.removesuffix(D8) if isinstance(method, str) else method
+    if base not in list_methods():
+        raise ConfigError(f"method={method!r} is unknown; use one of {', '.join(list_methods())} ('{D8}' allowed).")
     if target is not None and target not in self.classes:
         raise ConfigError(f"target={target!r} is not a class: {self.classes}.")
     t = int(self.item_probs(key).argmax()) if target is None else self.classes.index(target)
-    layer = (layer or None) if issubclass(EXPLAINERS[method], BaseCAM) else None
+    layer = (layer or None) if issubclass(EXPLAINERS[base], BaseCAM) else None
     ck = (key, method, t, layer)
     if ck not in self.maps:
         m = explain(self.net, self.clf.to_tensor(self.image(key)[None]), method=method, target=t, layer=layer)
@@ -321,16 +322,19 @@ def faithfulness(self:Explorer, key, # split index or upload name
                  method:str='gradcam', # see `Explorer.explanation`
                  target:str|None=None, # see `Explorer.explanation`
                  layer:str|None=None, # see `Explorer.explanation`
-                 steps:int=32, # perturbation steps (see `pcam_xai.explain_metrics`)
+                 steps:int=16, # deletion / insertion steps (see `pcam_xai.faithfulness.score_maps`)
                 ) -> dict:
-    "Deletion AUC (lower = more faithful) and insertion AUC (higher = more faithful) of the map shown for `key`."
+    "The shown map's deletion, insertion and ROAD scores, and the same for a random map of its smoothness."
     import torch
-    from pcam_xai.explain_metrics import deletion_auc, insertion_auc   # torch: heavy, loaded once the page shows
+    from pcam_xai.faithfulness import score_maps, baseline_maps, is_cam   # torch: heavy, loaded once the page shows
     m = torch.as_tensor(self.explanation(key, method, target, layer))[None]
     x = self.clf.to_tensor(self.image(key)[None])
-    t = [int(self.item_probs(key).argmax()) if target is None else self.classes.index(target)]
-    return dict(deletion_auc=float(deletion_auc(self.net, x, m, t, steps=steps)[0]),
-                insertion_auc=float(insertion_auc(self.net, x, m, t, steps=steps)[0]))
+    t = torch.tensor([int(self.item_probs(key).argmax()) if target is None else self.classes.index(target)])
+    ref = 'random' if is_cam(method) and layer is None else 'random_pixel'   # the random map at the map's smoothness
+    one = lambda mp: {k: float(v[0]) for k, v in score_maps(self.net, x, mp, t, steps).items()}
+    r = one(m)
+    return dict(r, deletion_auc=r['deletion'], insertion_auc=r['insertion'], random_map=ref,
+                random=one(baseline_maps(self.net, x, ref)))
 
 # %% ../nbs/08_explorer.core.ipynb #228faaa8
 MIN_UPLOAD_FRACTION = 0.5   # refuse uploads under half the model's input side: enlarging more invents the detail

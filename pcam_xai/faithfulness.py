@@ -93,6 +93,19 @@ def baseline_maps(model:nn.Module, # the model (for the CAM grid of `random`)
 # %% ../nbs/06c_faithfulness.ipynb #77badfd6
 _ROAD_W = ((1 / 12, 1 / 6, 1 / 12), (1 / 6, 0., 1 / 6), (1 / 12, 1 / 6, 1 / 12))   # ROAD's neighbour weights
 
+def _push_pull(v:torch.Tensor, known:torch.Tensor) -> torch.Tensor:
+    "A smooth fill of the unknown pixels: masked means on a 2× pyramid, blended back up (a start for the solver)."
+    levels = [(v * known, known)]
+    while min(levels[-1][0].shape[-2:]) > 2:
+        a, w = levels[-1]
+        levels.append((F.avg_pool2d(a, 2, ceil_mode=True), F.avg_pool2d(w, 2, ceil_mode=True)))
+    a, w = levels[-1]
+    fill = a / w.clamp(min=1e-6)
+    for a, w in reversed(levels[:-1]):
+        up = F.interpolate(fill, size=a.shape[-2:], mode='bilinear', align_corners=False)
+        fill = (a + up * (1 - w)) / (w + (1 - w))    # known share from this level, the rest from the coarser one
+    return fill
+
 def linear_impute(x:torch.Tensor, # B×C×H×W images
                   removed:torch.Tensor, # B×H×W boolean: the pixels to replace
                   noise:float=0.01, # standard deviation of the Gaussian noise added to imputed pixels (ROAD: 0.01)
@@ -115,7 +128,7 @@ def linear_impute(x:torch.Tensor, # B×C×H×W images
     d = conv(torch.ones(B * C, 1, H, W, dtype=x.dtype, device=x.device))   # weight of the in-image neighbours
     A = lambda u: m * (d * u - conv(m * u))                              # the system on the removed pixels
     b = m * conv((1 - m) * v)
-    u = m * b / d                                                        # start: the mean of the known neighbours
+    u = m * _push_pull(v, 1 - m)                                         # start: a smooth fill (pyramid of means)
     r = b - A(u); p = r.clone()
     rr = (r * r).sum((1, 2, 3))
     stop = tol ** 2 * (b * b).sum((1, 2, 3)).clamp(min=1e-12)
@@ -144,7 +157,8 @@ def removal_ranks(maps:torch.Tensor, # B×H×W maps (higher = more important)
     g = torch.Generator().manual_seed(seed)
     perm = torch.stack([torch.randperm(H * W, generator=g) for _ in range(B)]).to(maps.device)
     order = perm.gather(1, maps.flatten(1).gather(1, perm).argsort(dim=1, descending=True, stable=True))
-    return torch.empty_like(order).scatter_(1, order, torch.arange(H * W, device=maps.device).expand(B, -1)).view(B, H, W)
+    ranks = torch.arange(H * W, device=maps.device).expand(B, -1)
+    return torch.empty_like(order).scatter_(1, order, ranks).view(B, H, W)
 
 # %% ../nbs/06c_faithfulness.ipynb #d29bc507
 def road_curves(model:nn.Module, # the model (eval mode inside, restored after)
@@ -169,19 +183,21 @@ def road_curves(model:nn.Module, # the model (eval mode inside, restored after)
         t = resolve_target(target, _predict(model, x, bs))
         rank = removal_ranks(maps, seed).flatten(1)
         if order == 'lerf': rank = n - 1 - rank
-        bi = torch.arange(B, device=x.device).repeat_interleave(len(fr))
-        ki = torch.tensor([round(f * n) for f in fr], device=x.device).repeat(B)
-        probs = torch.empty(len(bi), device=x.device)
+        # pairs (share, image) in share-major order: a batch holds one share, so its solves converge together
+        bi = torch.arange(B, device=x.device).repeat(len(fr))
+        fi = torch.arange(len(fr), device=x.device).repeat_interleave(B)
+        ki = torch.tensor([round(f * n) for f in fr], device=x.device)[fi]
+        probs = torch.empty(B, len(fr), device=x.device)
         for s in range(0, len(bi), bs):
-            b, k = bi[s:s+bs], ki[s:s+bs]
+            b, f, k = bi[s:s+bs], fi[s:s+bs], ki[s:s+bs]
             rm = (rank[b] < k[:, None]).view(-1, H, W)
             xi = linear_impute(x[b], rm, noise=0)
             if noise:   # one seeded draw per (image, share): the numbers do not depend on bs
-                z = torch.stack([torch.randn(C, H, W, generator=torch.Generator().manual_seed(seed * 1_000_003 + j))
-                                 for j in range(s, s + len(b))]).to(x)
+                z = torch.stack([torch.randn(C, H, W, generator=torch.Generator().manual_seed(
+                                 seed * 1_000_003 + int(i) * len(fr) + int(j))) for i, j in zip(b, f)]).to(x)
                 xi = torch.where(rm[:, None], xi + noise * z, xi)
-            probs[s:s+bs] = class_probs(model(xi)).gather(1, t[b][:, None])[:, 0]
-    return probs.view(B, len(fr))
+            probs[b, f] = class_probs(model(xi)).gather(1, t[b][:, None])[:, 0]
+    return probs
 
 def road_scores(model:nn.Module, # the model
                 x:torch.Tensor, # B×C×H×W images as the model sees them
@@ -215,7 +231,8 @@ METRICS = ('deletion', 'insertion', 'ins_minus_del', 'road_morf', 'road_lerf', '
 HIGHER_IS_BETTER = {'deletion': False, 'insertion': True, 'ins_minus_del': True, 'road_morf': False,
                     'road_lerf': True, 'road_combined': True}
 
-def is_cam(method:str) -> bool:
+def is_cam(method:str, # a method name of `list_methods()`, `'+d8'` allowed
+          ) -> bool:
     "Whether `method` (a `+d8` suffix allowed) draws a map on a feature grid, so its random match is `random`."
     base = method[:-len(D8)] if method.endswith(D8) else method
     cls = EXPLAINERS.get(base)
@@ -250,7 +267,7 @@ def faithfulness_table(model:nn.Module, # the model (a `PixelSpace` model: the b
                        road_kw:dict|None=None, # `road_curves` options (fractions, noise)
                        progress=None, # called with a line of text after each map is scored
                       ) -> tuple[pd.DataFrame, dict]:
-    "Long table (`method, kind, metric, mean, ci_low, ci_high, vs_random, ...`) and the per-image scores."
+    "Long table (`method, metric, mean, ci_low, ci_high, kind, n, vs_random, ...`) and the per-image scores."
     x = check_input(x).to(model_device(model))
     t = torch.as_tensor(np.asarray(target.cpu() if isinstance(target, torch.Tensor) else target)).long().reshape(-1)
     if len(t) != len(x): raise DataError(f"{len(t)} targets for {len(x)} images: pass one class per image.")
@@ -282,7 +299,9 @@ def faithfulness_table(model:nn.Module, # the model (a `PixelSpace` model: the b
                 diff = sc[metric] - per[ref][metric]
                 row.update(zip(('vs_random', 'vs_random_low', 'vs_random_high'), mean_ci(diff, n_boot, seed=seed)))
             rows.append(row)
-    return pd.DataFrame(rows), per
+    cols = ['method', 'metric', 'mean', 'ci_low', 'ci_high', 'kind', 'n', 'random_ref', 'vs_random', 'vs_random_low',
+            'vs_random_high', 's_per_image']
+    return pd.DataFrame(rows).reindex(columns=cols), per
 
 # %% ../nbs/06c_faithfulness.ipynb #14084639
 def sanity_checks(model:nn.Module, # the (trained) model; left untouched
@@ -328,7 +347,8 @@ def choose_method(table:pd.DataFrame, # a `faithfulness_table` (of a validation 
     "The best method on `metric` among those passing the sanity check, and whether it beats every baseline."
     t = table[(table.kind == 'method') & (table.metric == metric)].set_index('method')['mean']
     ok = t.index if sanity is None else [m for m in t.index if m in set(sanity.loc[sanity.verdict == 'pass', 'method'])]
-    if not len(ok): raise ModelError("no method passes the sanity check: none can be recommended. See the sanity table.")
+    if not len(ok):
+        raise ModelError("no method passes the sanity check: none can be recommended. See the sanity table.")
     sign = 1 if HIGHER_IS_BETTER[metric] else -1
     best = max(ok, key=lambda m: sign * t[m])
     return dict(method=best, metric=metric, value=float(t[best]),
@@ -351,7 +371,8 @@ def faithfulness_figure(table:pd.DataFrame, # a `faithfulness_table`
         ax.hlines(yy, t['ci_low'], t['ci_high'], colors=col, lw=1.5)
         ax.scatter(t['mean'], yy, c=col, s=14, zorder=3)
         ax.set_title(f"{metric} ({'higher' if HIGHER_IS_BETTER[metric] else 'lower'} = better)", fontsize=9)
-        ax.set_yticks(yy, names, fontsize=8); ax.tick_params(axis='x', labelsize=8); ax.locator_params(axis='x', nbins=3); ax.grid(axis='x', alpha=0.3)
+        ax.set_yticks(yy, names, fontsize=8); ax.tick_params(axis='x', labelsize=8)
+        ax.locator_params(axis='x', nbins=3); ax.grid(axis='x', alpha=0.3)
     axs[0, 0].invert_yaxis()
     if title: fig.suptitle(title, fontsize=10)
     return fig
@@ -408,7 +429,8 @@ def faithfulness_report(clf, # a `pcam_xai.checkpoint.Classifier`
     sanity = sanity_checks(clf.net, x[:n_sanity], methods, torch.as_tensor(y[:n_sanity]), seed=seed, bs=bs,
                            method_kw=method_kw)
     choice = choose_method(table, sanity)
-    summary = dict(default_method=choice['method'], choice=choice, split=split, n=len(y), n_sanity=min(n_sanity, len(y)),
+    summary = dict(default_method=choice['method'], choice=choice, split=split, n=len(y),
+                   n_sanity=min(n_sanity, len(y)),
                    arch=clf.arch, methods=methods, baselines=list(BASELINES), steps=steps, n_boot=n_boot, seed=seed,
                    road=dict(fractions=list(ROAD_FRACTIONS), noise=0.01), seconds=round(time.monotonic() - t0, 1))
     fig = faithfulness_figure(table, f"{clf.arch}: {split} split, n = {len(y)} (95% bootstrap intervals)")

@@ -19,7 +19,8 @@ __all__ = ['SEQUENTIAL_CMAP', 'DIVERGING_CMAP', 'to_hwc_uint8', 'colormap', 'Map
            'panel_axes', 'show_explanations']
 
 # %% ../nbs/06_render.ipynb #ee80fd4c
-def to_hwc_uint8(img) -> np.ndarray:
+def to_hwc_uint8(img, # HWC or CHW, uint8 or float in [0, 1], tensor or array
+                ) -> np.ndarray:
     "An image (HWC or CHW, uint8 or float in [0, 1], tensor or array) as an H×W×3 uint8 array."
     a = img.detach().cpu().numpy() if isinstance(img, torch.Tensor) else np.asarray(img)
     if a.ndim == 2: a = np.repeat(a[..., None], 3, -1)
@@ -148,7 +149,8 @@ def add_colorbar(ax, # the panel it belongs to, or a list / array of panels that
     return cb
 
 # %% ../nbs/06_render.ipynb #f64d158e
-def panel_axes(fig) -> list:
+def panel_axes(fig, # a figure from `show_explanations`, `method_grid` or `Explorer.compare_figure`
+              ) -> list:
     "The axes of `fig` that are not colorbars, in the order they were made."
     return [ax for ax in fig.axes if ax.get_label() != '<colorbar>']
 
@@ -163,7 +165,8 @@ def show_explanations(imgs, # N images (N×H×W×3 uint8, or N×3×H×W float in
                       ncols:int=4, # columns of the grid
                       center_box:int|None=32, # side of the centre box drawn on each patch (PCam labels); None: none
                       class_names:list|None=('normal', 'metastatic'), # names for the titles; None: numbers
-                      alpha:float=0.7, cmap:str|None=None, # overlay settings (see `overlay`)
+                      alpha:float=0.7, # opacity at full importance (see `overlay`)
+                      cmap:str|None=None, # colormap (see `overlay`); None: by the maps' sign
                       size:float=2.4, # inches per panel
                       title:str|None=None, # figure title above the grid (placed by the layout, clear of the panels)
                       method:str|None=None, # the explanation method, named first in every panel's title

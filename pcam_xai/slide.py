@@ -308,7 +308,8 @@ def tile_grid(slide:Slide, # from `open_slide`
                         f"of {tile_px} px at {mpp:g} µm/px ({tile_px*mpp:.0f} µm); there is nothing to analyse.")
     level = slide.best_level(ds)
     grid = dict(nx=nx, ny=ny, size0=size0, level=level, level_downsample=float(slide.level_downsamples[level]),
-                read_px=int(math.ceil(size0 / slide.level_downsamples[level] * (1 - 1e-4))), tile_px=int(tile_px), mpp=mpp)
+                read_px=int(math.ceil(size0 / slide.level_downsamples[level] * (1 - 1e-4))), tile_px=int(tile_px),
+                mpp=mpp)
     cols, rows = np.meshgrid(np.arange(nx), np.arange(ny))
     cols, rows = cols.ravel(), rows.ravel()
     x0, y0 = np.round(cols * size0).astype(np.int64), np.round(rows * size0).astype(np.int64)
