@@ -234,11 +234,15 @@ class BaseCAM(Explainer):
 # %% ../nbs/06_explain.ipynb #1711d3b9
 class GradCAM(BaseCAM):
     "Grad-CAM: channel weights are the spatial mean of the gradient."
-    def get_weights(self, acts, grads): return grads.mean((2, 3))
+    def get_weights(self, acts, # B×C×h×w activations
+                    grads, # B×C×h×w gradients of the score
+                   ): return grads.mean((2, 3))
 
 class GradCAMPlusPlus(BaseCAM):
     "Grad-CAM++: weights are alpha-weighted positive gradients (closed form of pytorch-grad-cam, eq. 19 of the paper)."
-    def get_weights(self, acts, grads):
+    def get_weights(self, acts, # B×C×h×w activations
+                    grads, # B×C×h×w gradients of the score
+                   ):
         g2 = grads.pow(2); g3 = g2 * grads
         alpha = g2 / (2 * g2 + acts.sum((2, 3), keepdim=True) * g3 + 1e-6)
         alpha = torch.where(grads != 0, alpha, torch.zeros_like(alpha))
@@ -246,16 +250,22 @@ class GradCAMPlusPlus(BaseCAM):
 
 class XGradCAM(BaseCAM):
     "XGrad-CAM: weights are gradients times activations, normalised by each channel's activation sum."
-    def get_weights(self, acts, grads):
+    def get_weights(self, acts, # B×C×h×w activations
+                    grads, # B×C×h×w gradients of the score
+                   ):
         return (grads * acts / (acts.sum((2, 3), keepdim=True) + 1e-7)).sum((2, 3))
 
 class HiResCAM(BaseCAM):
     "HiResCAM: element-wise gradient times activation, summed over channels (no spatial averaging)."
-    def combine(self, acts, grads): return (grads * acts).sum(1)
+    def combine(self, acts, # B×C×h×w activations
+                grads, # B×C×h×w gradients of the score
+               ): return (grads * acts).sum(1)
 
 class LayerCAM(BaseCAM):
     "LayerCAM: element-wise positive gradient times activation, summed over channels."
-    def combine(self, acts, grads): return (F.relu(grads) * acts).sum(1)
+    def combine(self, acts, # B×C×h×w activations
+                grads, # B×C×h×w gradients of the score
+               ): return (F.relu(grads) * acts).sum(1)
 
 # %% ../nbs/06_explain.ipynb #847dd73a
 def cam_stages(model:nn.Module, # the model (or a `PixelSpace` around it)

@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch, torch.nn as nn, torch.nn.functional as F
-from .core import ConfigError, DataError, ModelError, check_int, class_probs, eval_mode, model_device
+from .core import (ConfigError, DataError, ModelError, check_int, check_outputs, class_probs, eval_mode,
+                           model_device, staged_outputs)
 from .checkpoint import PixelSpace
 from .explain import (D8, EXPLAINERS, BaseCAM, AttentionMap, FusedCAM, Dihedral, get_explainer, check_input,
                               resolve_target, find_layer, auto_layer, upsample_maps)
-from .explain_metrics import deletion_auc, insertion_auc, randomization_check, _check_maps, _predict
+from .explain_metrics import (deletion_auc, insertion_auc, randomization_check, _check_maps, _param_layers,
+                                      _predict)
 
 # %% auto #0
 __all__ = ['BASELINES', 'ROAD_FRACTIONS', 'METRICS', 'HIGHER_IS_BETTER', 'REPORT_METHODS', 'FAITHFULNESS_FILES', 'cam_grid',
@@ -314,7 +316,6 @@ def sanity_checks(model:nn.Module, # the (trained) model; left untouched
                   method_kw:dict|None=None, # per-method options
                  ) -> pd.DataFrame:
     "Per method: Spearman and SSIM of absolute maps after randomising the top layer / all layers, and a verdict."
-    from pcam_xai.explain_metrics import _param_layers
     top = [n for n, _ in _param_layers(model)][-1:]
     rows = []
     for m in methods:
@@ -417,7 +418,6 @@ def faithfulness_report(clf, # a `pcam_xai.checkpoint.Classifier`
                         progress=print, # where progress lines go (None: silent)
                        ) -> dict:
     "Score methods and baseline maps on `imgs`, check them, pick the default; write the four report files."
-    from pcam_xai.core import staged_outputs, check_outputs
     out = Path(out); check_outputs(out, FAITHFULNESS_FILES, overwrite)
     y = np.asarray(labels).astype(int).ravel()
     if len(y) != len(imgs): raise DataError(f"{len(y)} labels for {len(imgs)} images: pass one label per image.")
