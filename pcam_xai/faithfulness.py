@@ -14,7 +14,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from .core import (ConfigError, DataError, ModelError, check_int, check_outputs, class_probs, eval_mode,
                            model_device, staged_outputs)
 from .checkpoint import PixelSpace
-from .explain import (D8, EXPLAINERS, BaseCAM, AttentionMap, FusedCAM, Dihedral, get_explainer, check_input,
+from .explain import (D8, EXPLAINERS, BaseCAM, AttentionMap, FusedCAM, get_explainer, check_input,
                               resolve_target, find_layer, auto_layer, upsample_maps)
 from .explain_metrics import (deletion_auc, insertion_auc, randomization_check, _check_maps, _param_layers,
                                       _predict)
@@ -105,7 +105,7 @@ def _push_pull(v:torch.Tensor, known:torch.Tensor) -> torch.Tensor:
     fill = a / w.clamp(min=1e-6)
     for a, w in reversed(levels[:-1]):
         up = F.interpolate(fill, size=a.shape[-2:], mode='bilinear', align_corners=False)
-        fill = (a + up * (1 - w)) / (w + (1 - w))    # known share from this level, the rest from the coarser one
+        fill = a + up * (1 - w)   # w·(a/w): the known share's mean at this level; the rest from the coarser one
     return fill
 
 def linear_impute(x:torch.Tensor, # B×C×H×W images
